@@ -1,0 +1,5 @@
+import sys
+
+from cfnapi.cli import main
+
+sys.exit(main())

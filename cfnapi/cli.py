@@ -1,0 +1,149 @@
+"""The ``cfnapi`` command: serve, api, worker, credentials, sim."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+from cfnapi.config import Settings
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("CFNAPI_DATA_DIR", "./data")))
+    parser.add_argument("--database-url", default=os.environ.get("CFNAPI_DATABASE_URL"))
+    parser.add_argument("--region", default=os.environ.get("CFNAPI_REGION", "us-east-1"))
+    parser.add_argument("--cloud", choices=("sim", "openstack"), default=os.environ.get("CFNAPI_CLOUD", "sim"))
+    parser.add_argument("--cloud-name", default=os.environ.get("OS_CLOUD"), help="clouds.yaml entry (openstack)")
+    parser.add_argument("--cloud-config", type=Path, default=None, help="sim cloud seed file (YAML)")
+    parser.add_argument("--log-level", default=os.environ.get("CFNAPI_LOG_LEVEL", "INFO"))
+
+
+def _add_listen(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--public-endpoint", default=os.environ.get("CFNAPI_PUBLIC_ENDPOINT"),
+                        help="base URL instances reach this server at (wait-condition signal URLs)")
+
+
+def _settings(args: argparse.Namespace, *, run_api: bool, run_worker: bool) -> Settings:
+    return Settings(
+        host=getattr(args, "host", "127.0.0.1"),
+        port=getattr(args, "port", 8000),
+        threads=getattr(args, "threads", 16),
+        public_endpoint=getattr(args, "public_endpoint", None),
+        data_dir=args.data_dir,
+        region=args.region,
+        database_url=args.database_url,
+        cloud=args.cloud,
+        cloud_name=args.cloud_name,
+        cloud_config=args.cloud_config,
+        run_api=run_api,
+        run_worker=run_worker,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cfnapi", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    for name, help_text in (
+        ("serve", "serve the API and run the engine workers and alarm evaluator in one process"),
+        ("api", "serve the API only (workers run elsewhere on the same database)"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        _add_common(command)
+        _add_listen(command)
+    worker = commands.add_parser("worker", help="run engine workers and the alarm evaluator only")
+    _add_common(worker)
+
+    creds = commands.add_parser("credentials", help="manage API credentials")
+    creds_commands = creds.add_subparsers(dest="action", required=True)
+    create = creds_commands.add_parser("create", help="create a credential (in a new account unless --account-id)")
+    create.add_argument("--account-id")
+    create.add_argument("--account-name")
+    create.add_argument("--description", default="")
+    create.add_argument("--write", type=Path, help="also write it to this AWS shared-credentials file")
+    listing = creds_commands.add_parser("list", help="list credentials (secrets are not shown)")
+    delete = creds_commands.add_parser("delete", help="delete a credential")
+    delete.add_argument("access_key_id")
+    for leaf in (create, listing, delete):
+        _add_common(leaf)
+
+    sim = commands.add_parser("sim", help="the embedded simulated cloud")
+    sim_commands = sim.add_subparsers(dest="action", required=True)
+    show = sim_commands.add_parser("show", help="print the sim cloud's inventory")
+    show.add_argument("--json", action="store_true")
+    _add_common(show)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command in ("serve", "api"):
+        from cfnapi.server import serve
+
+        serve(_settings(args, run_api=True, run_worker=args.command == "serve"))
+        return 0
+    if args.command == "worker":
+        return _run_worker(_settings(args, run_api=False, run_worker=True))
+    if args.command == "credentials":
+        return _credentials(args)
+    if args.command == "sim":
+        return _sim(args)
+    return 2
+
+
+def _run_worker(settings: Settings) -> int:
+    from cfnapi.server import build_runtime
+
+    runtime = build_runtime(settings)
+    runtime.start_background()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+    return 0
+
+
+def _credentials(args: argparse.Namespace) -> int:
+    from cfnapi.auth import CredentialStore, write_shared_credentials_file
+    from cfnapi.server import open_database
+
+    store = CredentialStore(open_database(_settings(args, run_api=False, run_worker=False)))
+    if args.action == "create":
+        credential = store.create(account_id=args.account_id, account_name=args.account_name, description=args.description)
+        if args.write:
+            write_shared_credentials_file(args.write, credential)
+        print(json.dumps({
+            "AccessKeyId": credential.access_key_id,
+            "SecretAccessKey": credential.secret_access_key,
+            "AccountId": credential.account_id,
+        }, indent=2))
+    elif args.action == "list":
+        for credential in store.list():
+            state = "active" if credential.active else "inactive"
+            print(f"{credential.access_key_id}\t{credential.account_id}\t{state}\t{credential.description or ''}")
+    elif args.action == "delete":
+        store.delete(args.access_key_id)
+    return 0
+
+
+def _sim(args: argparse.Namespace) -> int:
+    from cfnapi.cloud.sim.show import main as show_main
+    from cfnapi.server import open_database
+
+    db = open_database(_settings(args, run_api=False, run_worker=False))
+    return show_main(["--json"] if args.json else [], db=db)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

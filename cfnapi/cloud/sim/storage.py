@@ -1,0 +1,226 @@
+"""Cinder and Swift in the sim: volumes, snapshots, containers and their objects."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cfnapi.cloud import messages as msg
+from cfnapi.cloud.provider import (
+    VOLUME_AVAILABLE,
+    VOLUME_CREATING,
+    VOLUME_ERROR,
+    VOLUME_IN_USE,
+    Container,
+    Volume,
+    VolumeAttachment,
+    VolumeSnapshot,
+)
+from cfnapi.cloud.sim import models as m
+from cfnapi.cloud.sim.base import SimService, elapsed_seconds
+from cfnapi.cloud.sim.identity import new_id
+
+_DELETABLE = (VOLUME_AVAILABLE, VOLUME_ERROR)
+
+
+class SimStorageService(SimService):
+    # --- volumes ------------------------------------------------------------
+
+    def list_volumes(self) -> list[Volume]:
+        with self._transaction() as session:
+            return [self._volume_view(session, row) for row in session.scalars(self._owned(m.SimVolume))]
+
+    def get_volume(self, volume_id: str) -> Volume:
+        with self._transaction() as session:
+            return self._volume_view(session, self._volume_row(session, volume_id))
+
+    def create_volume(
+        self,
+        size_gb: int,
+        *,
+        name: str = "",
+        availability_zone: str | None = None,
+        snapshot_id: str | None = None,
+        image_id: str | None = None,
+        volume_type: str | None = None,
+    ) -> Volume:
+        with self._transaction() as session:
+            row = self._new_volume_row(session, size_gb, name=name, availability_zone=availability_zone,
+                                       snapshot_id=snapshot_id, image_id=image_id, volume_type=volume_type)
+            return self._volume_view(session, row)
+
+    def delete_volume(self, volume_id: str) -> None:
+        with self._transaction() as session:
+            row = self._volume_row(session, volume_id)
+            status = self._volume_status(row)
+            if status not in _DELETABLE:
+                raise msg.volume_delete_wrong_status(status)
+            snapshots = session.scalar(
+                select(func.count()).select_from(m.SimVolumeSnapshot).where(m.SimVolumeSnapshot.volume_id == row.id)
+            )
+            if snapshots:
+                raise msg.volume_has_snapshots(snapshots)
+            session.delete(row)
+
+    def force_volume_status(self, volume_id: str, status: str) -> Volume:
+        """Test hook: put a volume into ``error`` (or back to ``available``)."""
+        with self._transaction() as session:
+            row = self._volume_row(session, volume_id)
+            row.status = status
+            return self._volume_view(session, row)
+
+    def _new_volume_row(
+        self,
+        session: Session,
+        size_gb: int,
+        *,
+        name: str,
+        availability_zone: str | None,
+        snapshot_id: str | None,
+        image_id: str | None,
+        volume_type: str | None,
+    ) -> m.SimVolume:
+        if size_gb < 1:
+            raise msg.invalid_input(f"Invalid input received: 'size' parameter must be at least 1, got {size_gb}")
+        zones = list(session.scalars(select(m.SimAvailabilityZone.name).order_by(m.SimAvailabilityZone.position)))
+        zone = availability_zone or zones[0]
+        if zone not in zones:
+            raise msg.cinder_availability_zone_invalid(zone)
+        if snapshot_id:
+            snapshot = session.scalar(self._owned(m.SimVolumeSnapshot).where(m.SimVolumeSnapshot.id == snapshot_id))
+            if snapshot is None:
+                raise msg.snapshot_not_found(snapshot_id)
+            if size_gb < snapshot.size_gb:
+                raise msg.volume_smaller_than_snapshot(size_gb, snapshot.size_gb)
+        if image_id:
+            self._find(session, m.SimImage, image_id, msg.image_not_found)
+        self._enforce_quota(session, "volumes", 1, lambda used, allowed: msg.volume_count_quota(allowed))
+        self._enforce_quota(
+            session, "gigabytes", size_gb,
+            lambda used, allowed: msg.volume_gigabytes_quota(size_gb, allowed, used),
+        )
+        row = m.SimVolume(
+            id=new_id(), project_id=self.project_id, name=name, size_gb=size_gb, status=VOLUME_CREATING,
+            availability_zone=zone, snapshot_id=snapshot_id, image_id=image_id, volume_type=volume_type,
+            created_at=self.clock(),
+        )
+        session.add(row)
+        session.flush()
+        return row
+
+    def _volume_row(self, session: Session, volume_id: str) -> m.SimVolume:
+        row = session.scalar(self._owned(m.SimVolume).where(m.SimVolume.id == volume_id))
+        if row is None:
+            raise msg.volume_not_found(volume_id)
+        return row
+
+    def _volume_status(self, row: m.SimVolume) -> str:
+        if row.status == VOLUME_CREATING and (
+            elapsed_seconds(row.created_at, self.clock()) >= self.config.behaviour.volume_create_seconds
+        ):
+            return VOLUME_AVAILABLE
+        return row.status
+
+    def _volume_view(self, session: Session, row: m.SimVolume) -> Volume:
+        attachments = session.scalars(select(m.SimVolumeAttachment).where(m.SimVolumeAttachment.volume_id == row.id))
+        return Volume(
+            id=row.id, name=row.name, size_gb=row.size_gb, status=self._volume_status(row),
+            availability_zone=row.availability_zone,
+            attachments=tuple(VolumeAttachment(a.volume_id, a.server_id, a.device) for a in attachments),
+            snapshot_id=row.snapshot_id, image_id=row.image_id, volume_type=row.volume_type,
+            bootable=row.image_id is not None,
+        )
+
+    # --- snapshots ----------------------------------------------------------
+
+    def create_volume_snapshot(self, volume_id: str, name: str = "", force: bool = False) -> VolumeSnapshot:
+        with self._transaction() as session:
+            volume = self._volume_row(session, volume_id)
+            status = self._volume_status(volume)
+            if status != VOLUME_AVAILABLE and not (force and status == VOLUME_IN_USE):
+                raise msg.snapshot_wrong_volume_status(status)
+            self._enforce_quota(session, "snapshots", 1, lambda used, allowed: msg.snapshot_count_quota(allowed))
+            self._enforce_quota(
+                session, "gigabytes", volume.size_gb,
+                lambda used, allowed: msg.volume_gigabytes_quota(volume.size_gb, allowed, used),
+            )
+            row = m.SimVolumeSnapshot(
+                id=new_id(), project_id=self.project_id, volume_id=volume.id, name=name, size_gb=volume.size_gb,
+                status=VOLUME_CREATING, created_at=self.clock(),
+            )
+            session.add(row)
+            session.flush()
+            return self._snapshot_view(row)
+
+    def get_volume_snapshot(self, snapshot_id: str) -> VolumeSnapshot:
+        with self._transaction() as session:
+            return self._snapshot_view(self._snapshot_row(session, snapshot_id))
+
+    def delete_volume_snapshot(self, snapshot_id: str) -> None:
+        with self._transaction() as session:
+            session.delete(self._snapshot_row(session, snapshot_id))
+
+    def _snapshot_row(self, session: Session, snapshot_id: str) -> m.SimVolumeSnapshot:
+        row = session.scalar(self._owned(m.SimVolumeSnapshot).where(m.SimVolumeSnapshot.id == snapshot_id))
+        if row is None:
+            raise msg.snapshot_not_found(snapshot_id)
+        return row
+
+    def _snapshot_view(self, row: m.SimVolumeSnapshot) -> VolumeSnapshot:
+        status = row.status
+        if status == VOLUME_CREATING and (
+            elapsed_seconds(row.created_at, self.clock()) >= self.config.behaviour.snapshot_create_seconds
+        ):
+            status = VOLUME_AVAILABLE
+        return VolumeSnapshot(row.id, row.name, row.volume_id, row.size_gb, status)
+
+    # --- object storage -----------------------------------------------------
+
+    def list_containers(self) -> list[Container]:
+        with self._transaction() as session:
+            rows = session.scalars(self._owned(m.SimContainer).order_by(m.SimContainer.name))
+            return [self._container_view(session, row) for row in rows]
+
+    def get_container(self, name: str) -> Container:
+        with self._transaction() as session:
+            return self._container_view(session, self._container_row(session, name))
+
+    def create_container(self, name: str) -> Container:
+        """Swift's PUT on a container is idempotent: an existing one is simply returned."""
+        if not name or "/" in name or len(name) > 256:
+            raise msg.invalid_input(f"container name {name!r} is not valid")
+        with self._transaction() as session:
+            row = session.scalar(self._owned(m.SimContainer).where(m.SimContainer.name == name))
+            if row is None:
+                row = m.SimContainer(id=new_id(), project_id=self.project_id, name=name)
+                session.add(row)
+                session.flush()
+            return self._container_view(session, row)
+
+    def container_is_empty(self, name: str) -> bool:
+        return self.get_container(name).object_count == 0
+
+    def put_object(self, container: str, name: str, data: bytes) -> None:
+        with self._transaction() as session:
+            row = self._container_row(session, container)
+            session.merge(m.SimObject(container_id=row.id, name=name, data=bytes(data)))
+
+    def delete_container(self, name: str) -> None:
+        with self._transaction() as session:
+            row = self._container_row(session, name)
+            if self._container_view(session, row).object_count:
+                raise msg.container_not_empty(name)
+            session.delete(row)
+
+    def _container_row(self, session: Session, name: str) -> m.SimContainer:
+        row = session.scalar(self._owned(m.SimContainer).where(m.SimContainer.name == name))
+        if row is None:
+            raise msg.container_not_found(name)
+        return row
+
+    def _container_view(self, session: Session, row: m.SimContainer) -> Container:
+        count, size = session.execute(
+            select(func.count(), func.coalesce(func.sum(func.length(m.SimObject.data)), 0))
+            .where(m.SimObject.container_id == row.id)
+        ).one()
+        return Container(row.name, int(count), int(size))

@@ -1,0 +1,360 @@
+"""The metric store: pre-aggregated per-period rows, upserted in batches.
+
+Standard-resolution data is kept per minute; high-resolution data
+(StorageResolution=1) per second *and* per minute, so that queries with a
+period of a minute or more never touch per-second rows. ``compact`` applies
+AWS's retention: per-second rows live 3 hours, per-minute rows are rolled
+into 5-minute rows after 15 days, those into 1-hour rows after 63 days, and
+everything goes after 455 days.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cfnapi.cloudwatch.models import Metric, MetricAggregate
+from cfnapi.cloudwatch.sketch import QuantileSketch
+from cfnapi.cloudwatch.statistics import Aggregate
+from cfnapi.cloudwatch.timeutil import as_utc, epoch, from_epoch
+from cfnapi.db import Database
+
+Dimensions = tuple[tuple[str, str], ...]
+HIGH_RESOLUTION, MINUTE, FIVE_MINUTES, HOUR = 1, 60, 300, 3600
+_KEY_CHUNK = 300  # keeps IN (...) lists well under every backend's parameter limit
+
+# (source resolution, kept for, rolled into) — AWS's documented retention.
+ROLLUPS = (
+    (HIGH_RESOLUTION, timedelta(hours=3), None),  # also stored per minute, so just dropped
+    (MINUTE, timedelta(days=15), FIVE_MINUTES),
+    (FIVE_MINUTES, timedelta(days=63), HOUR),
+)
+RETENTION = timedelta(days=455)
+_LAST_PUT_REFRESH = timedelta(minutes=1)
+_METRIC_CACHE_SIZE = 100_000
+
+
+def canonical_dimensions(dimensions: Iterable[tuple[str, str]]) -> Dimensions:
+    return tuple(sorted((str(n), str(v)) for n, v in dimensions))
+
+
+def metric_identity(namespace: str, metric_name: str, dimensions: Dimensions) -> str:
+    raw = json.dumps([namespace, metric_name, dimensions], separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class MetricKey:
+    namespace: str
+    metric_name: str
+    dimensions: Dimensions
+
+    @functools.cached_property
+    def identity(self) -> str:
+        return metric_identity(self.namespace, self.metric_name, self.dimensions)
+
+
+@dataclass
+class Sample:
+    """One PutMetricData datum, already aggregated (Value, Values/Counts or StatisticValues)."""
+
+    key: MetricKey
+    timestamp: datetime
+    unit: str
+    aggregate: Aggregate
+    high_resolution: bool = False
+
+
+class MetricStore:
+    def __init__(self, db: Database):
+        self.db = db
+        # SQLite allows one writer; serialising our read-merge-write here avoids
+        # SQLITE_BUSY upgrades between threads of the one process that uses it.
+        self._sqlite_write_lock = threading.Lock() if db.is_sqlite else None
+        self._metric_cache: dict[tuple[str, str, str], tuple[int, datetime]] = {}
+        self._statements: dict = {}
+
+    # -- ingest --------------------------------------------------------------
+    def put(self, account_id: str, region: str, samples: list[Sample], now: datetime) -> None:
+        if not samples:
+            return
+        if self._sqlite_write_lock is None:
+            self._put(account_id, region, samples, now)
+        else:
+            with self._sqlite_write_lock:
+                self._put(account_id, region, samples, now)
+
+    def _put(self, account_id: str, region: str, samples: list[Sample], now: datetime) -> None:
+        with self.db.transaction() as session:
+            metric_ids = self._upsert_metrics(session, account_id, region, {s.key for s in samples}, now)
+            deltas: dict[tuple[int, int, int, str], Aggregate] = {}
+            for sample in samples:
+                metric_id = metric_ids[sample.key.identity]
+                ts = epoch(sample.timestamp)
+                resolutions = (HIGH_RESOLUTION, MINUTE) if sample.high_resolution else (MINUTE,)
+                for resolution in resolutions:
+                    row_key = (metric_id, resolution, ts - ts % resolution, sample.unit)
+                    if row_key in deltas:
+                        deltas[row_key].merge(sample.aggregate)
+                    else:
+                        merged = Aggregate()
+                        merged.merge(sample.aggregate)
+                        deltas[row_key] = merged
+            self._upsert_aggregates(session, deltas)
+
+    def _insert(self):
+        return sqlite.insert if self.db.is_sqlite else postgresql.insert
+
+    def _upsert_metrics(self, session, account_id, region, keys, now) -> dict[str, int]:
+        """Metric ids for ``keys``, creating metrics as needed.
+
+        ``last_put_at`` (what ListMetrics' RecentlyActive reads) is refreshed at
+        most once a minute per metric, which keeps a hot ingest path to one
+        cached lookup per metric.
+        """
+        ids: dict[str, int] = {}
+        stale = []
+        for key in keys:
+            cached = self._metric_cache.get((account_id, region, key.identity))
+            if cached is not None and now - cached[1] < _LAST_PUT_REFRESH:
+                ids[key.identity] = cached[0]
+            else:
+                stale.append(key)
+        if not stale:
+            return ids
+        table = Metric.__table__
+        stmt = self._insert()(table)
+        stmt = stmt.on_conflict_do_update(index_elements=["account_id", "region", "identity"],
+                                          set_={"last_put_at": stmt.excluded.last_put_at})
+        session.connection().execute(stmt, [
+            {"account_id": account_id, "region": region, "namespace": k.namespace,
+             "metric_name": k.metric_name, "dimensions": json.dumps(k.dimensions),
+             "identity": k.identity, "last_put_at": now} for k in stale])
+        found = session.execute(select(table.c.identity, table.c.id).where(
+            table.c.account_id == account_id, table.c.region == region,
+            table.c.identity.in_([k.identity for k in stale])))
+        if len(self._metric_cache) > _METRIC_CACHE_SIZE:
+            self._metric_cache.clear()
+        for identity, metric_id in found:
+            ids[identity] = metric_id
+            self._metric_cache[(account_id, region, identity)] = (metric_id, now)
+        return ids
+
+    def _upsert_aggregates(self, session, deltas: dict[tuple[int, int, int, str], Aggregate]) -> None:
+        keys = list(deltas)
+        existing = self._load_sketches(session, keys, lock=True)
+        rows = []
+        for key, delta in deltas.items():
+            sketch = delta.sketch
+            if key in existing:
+                sketch = QuantileSketch.from_bytes(existing[key])
+                sketch.merge(delta.sketch)
+            rows.append({
+                "metric_id": key[0], "resolution": key[1], "period_start": key[2], "unit": key[3],
+                "sample_count": delta.sample_count, "sum": delta.sum,
+                "minimum": delta.minimum, "maximum": delta.maximum, "sketch": sketch.to_bytes(),
+            })
+        self._write_aggregates(session, rows, additive=True)
+
+    def _upsert_statement(self, additive: bool):
+        """One cached statement per mode, executed with many parameter sets (compiled once)."""
+        cache_key = ("upsert", additive)
+        if cache_key not in self._statements:
+            least = func.min if self.db.is_sqlite else func.least
+            greatest = func.max if self.db.is_sqlite else func.greatest
+            table = MetricAggregate.__table__
+            stmt = self._insert()(table)
+            ex = stmt.excluded
+            if additive:
+                update = {
+                    "sample_count": table.c.sample_count + ex.sample_count,
+                    "sum": table.c.sum + ex.sum,
+                    "minimum": least(table.c.minimum, ex.minimum),
+                    "maximum": greatest(table.c.maximum, ex.maximum),
+                    "sketch": ex.sketch,
+                }
+            else:
+                update = {c: ex[c] for c in ("sample_count", "sum", "minimum", "maximum", "sketch")}
+            self._statements[cache_key] = stmt.on_conflict_do_update(
+                index_elements=["metric_id", "resolution", "period_start", "unit"], set_=update)
+        return self._statements[cache_key]
+
+    def _write_aggregates(self, session, rows: list[dict], additive: bool) -> None:
+        """Upsert rows; ``additive`` adds the counts to a row that already exists.
+
+        The sketch column always carries the fully merged sketch (the caller
+        read and locked the old one); the numeric columns merge in SQL so
+        concurrent writers on PostgreSQL never lose counts.
+        """
+        if rows:
+            session.connection().execute(self._upsert_statement(additive), rows)
+
+    def _load_sketches(self, session, keys, lock: bool) -> dict[tuple, bytes]:
+        found: dict[tuple, bytes] = {}
+        table = MetricAggregate.__table__
+        cols = (table.c.metric_id, table.c.resolution, table.c.period_start, table.c.unit)
+        for start in range(0, len(keys), _KEY_CHUNK):
+            query = select(*cols, table.c.sketch).where(tuple_(*cols).in_(keys[start:start + _KEY_CHUNK]))
+            if lock and not self.db.is_sqlite:
+                query = query.with_for_update()
+            for metric_id, resolution, period_start, unit, sketch in session.execute(query):
+                found[(metric_id, resolution, period_start, unit)] = sketch
+        return found
+
+    def _load_rows(self, session, keys) -> dict[tuple, MetricAggregate]:
+        found: dict[tuple, MetricAggregate] = {}
+        cols = (MetricAggregate.metric_id, MetricAggregate.resolution, MetricAggregate.period_start,
+                MetricAggregate.unit)
+        for start in range(0, len(keys), _KEY_CHUNK):
+            query = select(MetricAggregate).where(tuple_(*cols).in_(keys[start:start + _KEY_CHUNK]))
+            if not self.db.is_sqlite:
+                query = query.with_for_update()
+            for row in session.scalars(query):
+                found[(row.metric_id, row.resolution, row.period_start, row.unit)] = row
+        return found
+
+    # -- queries -------------------------------------------------------------
+    def find_metric_id(self, session, account_id: str, region: str, key: MetricKey) -> int | None:
+        return session.scalar(select(Metric.id).where(
+            Metric.account_id == account_id, Metric.region == region, Metric.identity == key.identity))
+
+    def statistics(self, account_id: str, region: str, key: MetricKey, start: datetime, end: datetime,
+                   period: int, unit: str | None = None, with_sketches: bool = False,
+                   ) -> dict[tuple[datetime, str], Aggregate]:
+        """Aggregates per (period start, unit) for ``[start, end)``, merged from stored rows."""
+        with self.db.transaction() as session:
+            metric_id = self.find_metric_id(session, account_id, region, key)
+            if metric_id is None:
+                return {}
+            return self.statistics_for_id(session, metric_id, start, end, period, unit, with_sketches)
+
+    def statistics_for_id(self, session, metric_id: int, start: datetime, end: datetime, period: int,
+                          unit: str | None, with_sketches: bool) -> dict[tuple[datetime, str], Aggregate]:
+        resolutions = [HIGH_RESOLUTION] if period < MINUTE else [MINUTE, FIVE_MINUTES, HOUR]
+        lo, hi = epoch(start), epoch(end)
+        conditions = [
+            MetricAggregate.metric_id == metric_id,
+            MetricAggregate.resolution.in_(resolutions),
+            MetricAggregate.period_start >= lo - lo % (HIGH_RESOLUTION if period < MINUTE else MINUTE),
+            MetricAggregate.period_start < hi,
+        ]
+        if unit is not None:
+            conditions.append(MetricAggregate.unit == unit)
+        result: dict[tuple[datetime, str], Aggregate] = {}
+        if not with_sketches:
+            bucket = (MetricAggregate.period_start // period) * period
+            query = (
+                select(bucket, MetricAggregate.unit, func.sum(MetricAggregate.sample_count),
+                       func.sum(MetricAggregate.sum), func.min(MetricAggregate.minimum),
+                       func.max(MetricAggregate.maximum))
+                .where(and_(*conditions)).group_by(bucket, MetricAggregate.unit)
+            )
+            for b, u, count, total, lo_v, hi_v in session.execute(query):
+                result[(from_epoch(int(b)), u)] = Aggregate(count, total, lo_v, hi_v)
+            return result
+        for row in session.scalars(select(MetricAggregate).where(and_(*conditions))):
+            key = (from_epoch(row.period_start - row.period_start % period), row.unit)
+            agg = Aggregate(row.sample_count, row.sum, row.minimum, row.maximum,
+                            QuantileSketch.from_bytes(row.sketch))
+            if key in result:
+                result[key].merge(agg)
+            else:
+                result[key] = agg
+        return result
+
+    def statistics_for_ids(self, session, metric_ids: list[int], start: datetime, end: datetime, period: int,
+                           unit: str | None) -> dict[int, dict[tuple[datetime, str], Aggregate]]:
+        """SampleCount/Sum/Min/Max for many metrics in one grouped query (the evaluator's batch path)."""
+        table = MetricAggregate.__table__
+        resolutions = [HIGH_RESOLUTION] if period < MINUTE else [MINUTE, FIVE_MINUTES, HOUR]
+        lo, hi = epoch(start), epoch(end)
+        bucket = (table.c.period_start // period) * period
+        query = (
+            select(table.c.metric_id, bucket, table.c.unit, func.sum(table.c.sample_count), func.sum(table.c.sum),
+                   func.min(table.c.minimum), func.max(table.c.maximum))
+            .where(table.c.metric_id.in_(metric_ids), table.c.resolution.in_(resolutions),
+                   table.c.period_start >= lo - lo % (HIGH_RESOLUTION if period < MINUTE else MINUTE),
+                   table.c.period_start < hi)
+            .group_by(table.c.metric_id, bucket, table.c.unit)
+        )
+        if unit is not None:
+            query = query.where(table.c.unit == unit)
+        result: dict[int, dict[tuple[datetime, str], Aggregate]] = {}
+        for metric_id, b, u, count, total, lo_v, hi_v in session.execute(query):
+            result.setdefault(metric_id, {})[(from_epoch(int(b)), u)] = Aggregate(count, total, lo_v, hi_v)
+        return result
+
+    def list_metrics(self, account_id: str, region: str, namespace: str | None, metric_name: str | None,
+                     active_since: datetime | None) -> list[Metric]:
+        with self.db.transaction() as session:
+            query = select(Metric).where(Metric.account_id == account_id, Metric.region == region)
+            if namespace is not None:
+                query = query.where(Metric.namespace == namespace)
+            if metric_name is not None:
+                query = query.where(Metric.metric_name == metric_name)
+            if active_since is not None:
+                query = query.where(Metric.last_put_at >= active_since)
+            return list(session.scalars(query.order_by(Metric.id)))
+
+    # -- retention -----------------------------------------------------------
+    def compact(self, now: datetime, batch_size: int = 5000) -> int:
+        """Roll up and expire rows as AWS documents; returns how many rows were removed."""
+        removed = 0
+        now_s = epoch(as_utc(now))
+        for source, kept_for, target in ROLLUPS:
+            cutoff = now_s - int(kept_for.total_seconds())
+            while True:
+                moved = self._roll_batch(source, target, cutoff, batch_size)
+                removed += moved
+                if moved < batch_size:
+                    break
+        with self.db.transaction() as session:
+            result = session.execute(delete(MetricAggregate).where(
+                MetricAggregate.period_start < now_s - int(RETENTION.total_seconds())))
+            removed += result.rowcount or 0
+        return removed
+
+    def _roll_batch(self, source: int, target: int | None, cutoff: int, batch_size: int) -> int:
+        lock = self._sqlite_write_lock or threading.Lock()
+        with lock, self.db.transaction() as session:
+            query = (select(MetricAggregate)
+                     .where(MetricAggregate.resolution == source, MetricAggregate.period_start < cutoff)
+                     .order_by(MetricAggregate.metric_id, MetricAggregate.period_start).limit(batch_size))
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.scalars(query))
+            if not rows:
+                return 0
+            if target is not None:
+                rolled: dict[tuple, Aggregate] = {}
+                for row in rows:
+                    key = (row.metric_id, target, row.period_start - row.period_start % target, row.unit)
+                    agg = Aggregate(row.sample_count, row.sum, row.minimum, row.maximum,
+                                    QuantileSketch.from_bytes(row.sketch))
+                    if key in rolled:
+                        rolled[key].merge(agg)
+                    else:
+                        rolled[key] = agg
+                existing = self._load_rows(session, list(rolled))
+                out = []
+                for key, agg in rolled.items():
+                    if key in existing:
+                        old = existing[key]
+                        agg.merge(Aggregate(old.sample_count, old.sum, old.minimum, old.maximum,
+                                            QuantileSketch.from_bytes(old.sketch)))
+                    out.append({"metric_id": key[0], "resolution": key[1], "period_start": key[2],
+                                "unit": key[3], "sample_count": agg.sample_count, "sum": agg.sum,
+                                "minimum": agg.minimum, "maximum": agg.maximum,
+                                "sketch": agg.sketch.to_bytes()})
+                self._write_aggregates(session, out, additive=False)
+            for row in rows:
+                session.delete(row)
+            return len(rows)

@@ -1,0 +1,176 @@
+"""Writes to the engine's tables: each status change together with its event,
+in one transaction, so a crash can never keep one and lose the other."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from cfnapi.db import Database
+from cfnapi.engine.models import EventRow, ResourceRow, StackRow, utcnow
+
+STACK_TYPE = "AWS::CloudFormation::Stack"
+
+
+@dataclass
+class ResourceRecord:
+    """The in-memory copy of one ``ResourceRow`` an operation works on."""
+
+    logical_id: str
+    type: str
+    status: str = "CREATE_IN_PROGRESS"
+    physical_id: str | None = None
+    status_reason: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    metadata: Any = None
+    deletion_policy: str | None = None
+    update_replace_policy: str | None = None
+    update_action: str | None = None
+    previous_properties: dict[str, Any] | None = None
+    previous_attributes: dict[str, Any] | None = None
+    role: str = "current"
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    row_id: int | None = None
+
+    _COLUMNS = (
+        "logical_id type status physical_id status_reason properties attributes deletion_policy "
+        "update_replace_policy update_action previous_properties previous_attributes role created_at updated_at"
+    ).split()
+
+    def columns(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in self._COLUMNS}
+        values["resource_metadata"] = self.metadata
+        return values
+
+    @classmethod
+    def from_row(cls, row: ResourceRow) -> "ResourceRecord":
+        record = cls(**{name: getattr(row, name) for name in cls._COLUMNS})
+        record.metadata = row.resource_metadata
+        record.row_id = row.id
+        return record
+
+
+@dataclass(frozen=True)
+class StackRef:
+    stack_id: str
+    stack_name: str
+
+
+class Recorder:
+    """Status changes of one stack's operation, with their events."""
+
+    def __init__(self, db: Database, stack: StackRef, client_request_token: str | None = None):
+        self.db = db
+        self.stack = stack
+        self.client_request_token = client_request_token
+
+    def stack_status(self, status: str, reason: str | None = None, **stack_columns: Any) -> None:
+        now = utcnow()
+        with self.db.transaction() as session:
+            session.execute(
+                update(StackRow)
+                .where(StackRow.stack_id == self.stack.stack_id)
+                .values(status=status, status_reason=reason, **stack_columns)
+            )
+            session.execute(insert(EventRow).values(**self._event(now, status, reason)))
+
+    def new_stack(self, row: StackRow) -> None:
+        """Insert a new stack row together with its first event."""
+        with self.db.transaction() as session:
+            session.add(row)
+            session.flush()
+            session.execute(insert(EventRow).values(**self._event(utcnow(), row.status, row.status_reason)))
+
+    def resource_status(
+        self,
+        record: ResourceRecord,
+        status: str,
+        reason: str | None = None,
+        *,
+        event_properties: Any = None,
+        also_save: tuple[ResourceRecord, ...] = (),
+    ) -> None:
+        """Persist ``record`` (with its new status), ``also_save`` and the event, together."""
+        now = utcnow()
+        record.status, record.status_reason, record.updated_at = status, reason, now
+        with self.db.transaction() as session:
+            self._save(session, record)
+            for other in also_save:
+                self._save(session, other)
+            session.execute(
+                insert(EventRow).values(
+                    **self._event(
+                        now,
+                        status,
+                        reason,
+                        logical_id=record.logical_id,
+                        physical_id=record.physical_id or "",
+                        resource_type=record.type,
+                        properties=event_properties,
+                    )
+                )
+            )
+
+    def save_quietly(self, record: ResourceRecord) -> None:
+        """Persist without an event (e.g. attributes read after completion)."""
+        with self.db.transaction() as session:
+            self._save(session, record)
+
+    def forget(self, record: ResourceRecord) -> None:
+        from sqlalchemy import delete
+
+        if record.row_id is None:
+            return
+        with self.db.transaction() as session:
+            session.execute(delete(ResourceRow).where(ResourceRow.id == record.row_id))
+        record.row_id = None
+
+    def _save(self, session, record: ResourceRecord) -> None:
+        if record.row_id is None:
+            result = session.execute(
+                insert(ResourceRow).values(stack_id=self.stack.stack_id, **record.columns()).returning(ResourceRow.id)
+            )
+            record.row_id = result.scalar_one()
+        else:
+            session.execute(update(ResourceRow).where(ResourceRow.id == record.row_id).values(**record.columns()))
+
+    def _event(
+        self,
+        now: dt.datetime,
+        status: str,
+        reason: str | None,
+        *,
+        logical_id: str | None = None,
+        physical_id: str | None = None,
+        resource_type: str = STACK_TYPE,
+        properties: Any = None,
+    ) -> dict[str, Any]:
+        # Stack events carry the stack's name as logical id and its StackId as physical id.
+        return dict(
+            event_id=str(uuid.uuid4()),
+            stack_id=self.stack.stack_id,
+            stack_name=self.stack.stack_name,
+            logical_id=logical_id or self.stack.stack_name,
+            physical_id=self.stack.stack_id if logical_id is None else physical_id,
+            resource_type=resource_type,
+            status=status,
+            status_reason=reason,
+            resource_properties=json.dumps(properties) if properties is not None else None,
+            timestamp=now,
+            client_request_token=self.client_request_token,
+        )
+
+
+def load_resources(db: Database, stack_id: str) -> list[ResourceRecord]:
+    with db.transaction() as session:
+        rows = session.scalars(
+            select(ResourceRow).where(ResourceRow.stack_id == stack_id).order_by(ResourceRow.id)
+        ).all()
+        return [ResourceRecord.from_row(row) for row in rows]

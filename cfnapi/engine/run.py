@@ -1,0 +1,133 @@
+"""The state one stack operation works on: its resources in memory, how to
+reach the cloud, and the stop signal shared by everything in flight."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy import select
+
+from cfnapi.engine.definition import Identity, StackDefinition
+from cfnapi.engine.models import ExportRow, SignalRow, StackRow
+from cfnapi.engine.records import Recorder, ResourceRecord, StackRef, load_resources
+from cfnapi.engine.runtime import EngineRuntime
+from cfnapi.errors import validation_error
+from cfnapi.translate.base import ResourceContext, ResourceState
+
+
+class OperationRun:
+    def __init__(self, runtime: EngineRuntime, stack: StackRow, definition: StackDefinition | None):
+        self.runtime = runtime
+        self.stack = stack  # a detached snapshot of the row when the phase started
+        self.definition = definition
+        self.recorder = Recorder(runtime.db, StackRef(stack.stack_id, stack.name), stack.client_request_token)
+        records = load_resources(runtime.db, stack.stack_id)
+        self.current: dict[str, ResourceRecord] = {r.logical_id: r for r in records if r.role == "current"}
+        self.replaced: list[ResourceRecord] = [r for r in records if r.role == "replaced"]
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.stop_reason: str | None = None  # "cancel" | "timeout" | "lease" once stop is set by the watchdog
+        self.env = RunEnv(self)
+        self.previous_definition: StackDefinition | None = None  # set for the update cleanup phase
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(
+            self.stack.account_id,
+            self.stack.region,
+            self.stack.stack_id,
+            self.stack.name,
+            tuple(self.stack.notification_arns or ()),
+        )
+
+    def halt(self, reason: str) -> None:
+        if not self.stop.is_set():
+            self.stop_reason = reason
+            self.stop.set()
+
+    def fresh_stop(self) -> None:
+        """A new phase starts with a clear stop signal (a rollback must run even after a cancel)."""
+        self.stop = threading.Event()
+        self.stop_reason = None
+
+    def context_for(self, logical_id: str) -> ResourceContext:
+        return ResourceContext(
+            account_id=self.stack.account_id,
+            region=self.stack.region,
+            stack_id=self.stack.stack_id,
+            stack_name=self.stack.name,
+            logical_id=logical_id,
+            cloud=self.runtime.cloud,
+            presign_signal_url=self.runtime.presign_signal_url,
+            signals_for=self.signals_for,
+            logical_id_for_physical=self.logical_id_for_physical,
+        )
+
+    @staticmethod
+    def state_of(record: ResourceRecord) -> ResourceState:
+        return ResourceState(
+            record.logical_id, record.physical_id, record.properties, record.attributes, record.created_at
+        )
+
+    def signals_for(self, logical_id: str) -> list[dict]:
+        with self.runtime.db.transaction() as session:
+            rows = session.scalars(
+                select(SignalRow)
+                .where(SignalRow.stack_id == self.stack.stack_id, SignalRow.logical_id == logical_id)
+                .order_by(SignalRow.id)
+            ).all()
+            return [{"UniqueId": r.unique_id, "Status": r.status, "Data": r.data, "Reason": r.reason} for r in rows]
+
+    def logical_id_for_physical(self, physical_id: str) -> str | None:
+        with self.lock:
+            for record in self.current.values():
+                if record.physical_id == physical_id:
+                    return record.logical_id
+        return None
+
+
+class RunEnv:
+    """``ResolutionEnv`` over the run's live resources."""
+
+    def __init__(self, run: OperationRun):
+        self.run = run
+
+    def _record(self, logical_id: str) -> ResourceRecord:
+        with self.run.lock:
+            record = self.run.current.get(logical_id)
+        if record is None or record.physical_id is None:
+            raise validation_error(f"Resource {logical_id} is not available yet")
+        return record
+
+    def ref_resource(self, logical_id: str) -> str:
+        record = self._record(logical_id)
+        return self.run.runtime.registry.handler(record.type).ref(OperationRun.state_of(record))
+
+    def get_att(self, logical_id: str, attribute: str) -> Any:
+        record = self._record(logical_id)
+        if attribute not in record.attributes:
+            raise validation_error(
+                f"Template error: resource {logical_id} does not support attribute type {attribute} in Fn::GetAtt"
+            )
+        return record.attributes[attribute]
+
+    def import_value(self, export_name: str) -> str:
+        stack = self.run.stack
+        with self.run.runtime.db.transaction() as session:
+            value = session.scalar(
+                select(ExportRow.value).where(
+                    ExportRow.account_id == stack.account_id,
+                    ExportRow.region == stack.region,
+                    ExportRow.name == export_name,
+                )
+            )
+        if value is None:
+            raise validation_error(f"No export named {export_name} found.")
+        return value
+
+    def availability_zones(self) -> list[str]:
+        lister = getattr(self.run.runtime.cloud, "availability_zones", None)
+        if callable(lister):
+            return list(lister(self.run.stack.region))
+        return [f"{self.run.stack.region}a"]

@@ -1,0 +1,68 @@
+"""The engine's collaborators and knobs, built once per process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from cfnapi.db import Database
+from cfnapi.engine.definition import DefinitionCompiler
+from cfnapi.template_url import TemplateUrlPolicy
+from cfnapi.translate.registry import TypeRegistry
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    poll_initial_seconds: float = 0.02  # first wait before re-checking a resource
+    poll_max_seconds: float = 2.0
+    poll_factor: float = 1.5
+    transient_retries: int = 5
+    resource_threads: int = 32  # resource operations in flight, all stacks together
+    stack_threads: int = 8  # stacks worked on at once by this process
+    lease_seconds: float = 60.0  # a worker that stops renewing loses its stacks after this
+    watchdog_seconds: float = 0.2  # how often a running operation checks cancel / timeout / lease
+    # Length of one TimeoutInMinutes minute. Tests shrink it; nothing else should.
+    seconds_per_timeout_minute: float = 60.0
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class EngineRuntime:
+    db: Database
+    registry: TypeRegistry
+    compiler: DefinitionCompiler
+    cloud: Any = None  # the provider handed to resource types
+    presign_signal_url: Callable[[str, str], str] | None = None  # supplied by the API layer
+    settings: EngineSettings = field(default_factory=EngineSettings)
+    url_policy: TemplateUrlPolicy = field(default_factory=TemplateUrlPolicy)  # TemplateURL / StackPolicyURL
+    # Called after an operation queued work (``StackWorker.wake``), so it starts at once.
+    work_queued: Callable[[], None] | None = None
+    worker_id: str = field(default_factory=default_worker_id)
+    _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
+    _pool_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def resource_pool(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.settings.resource_threads, thread_name_prefix="cfn-resource")
+            return self._pool
+
+    def notify_work(self) -> None:
+        if self.work_queued is not None:
+            self.work_queued()
+
+    def shutdown(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None

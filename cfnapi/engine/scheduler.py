@@ -1,0 +1,98 @@
+"""Runs a dependency graph of resource actions in parallel.
+
+Every node whose dependencies have succeeded is submitted to the pool at once.
+When one fails, or ``stop`` is set (cancel, timeout), nothing new starts and
+the nodes in flight are left to notice ``stop`` and end as cancelled.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass, field
+
+
+class ActionFailed(Exception):
+    """A node failed; its failure is already recorded (event written)."""
+
+
+class ActionCancelled(Exception):
+    """A node stopped because ``stop`` was set; already recorded."""
+
+
+@dataclass
+class GraphOutcome:
+    succeeded: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    not_started: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.failed or self.cancelled or self.not_started)
+
+
+def reverse_graph(graph: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+    """Edges flipped: a node then waits for everything that depended on it
+    (deletion order)."""
+    reversed_: dict[str, set[str]] = {node: set() for node in graph}
+    for node, deps in graph.items():
+        for dep in deps:
+            if dep in reversed_:
+                reversed_[dep].add(node)
+    return reversed_
+
+
+def run_graph(
+    graph: Mapping[str, Iterable[str]],
+    action: Callable[[str], None],
+    pool: Executor,
+    stop: threading.Event,
+    *,
+    halt_on_failure: bool = True,
+) -> GraphOutcome:
+    """Run ``action(node)`` for every node after its dependencies (edges to
+    nodes outside ``graph`` are ignored). Returns what happened to each node.
+
+    With ``halt_on_failure`` false (deletion), a failure only holds back the
+    nodes that wait for the failed one; independent branches carry on."""
+    nodes = set(graph)
+    sorter = graphlib.TopologicalSorter({n: {d for d in deps if d in nodes} for n, deps in graph.items()})
+    sorter.prepare()  # raises graphlib.CycleError; templates are checked for cycles before this
+    outcome = GraphOutcome()
+    in_flight: dict[Future, str] = {}
+    halted = False
+
+    def submit_ready() -> None:
+        for node in sorter.get_ready():
+            if halted or stop.is_set():
+                outcome.not_started.append(node)
+            else:
+                in_flight[pool.submit(action, node)] = node
+
+    submit_ready()
+    while in_flight:
+        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            node = in_flight.pop(future)
+            error = future.exception()
+            if error is None:
+                outcome.succeeded.append(node)
+                sorter.done(node)
+            elif isinstance(error, ActionCancelled):
+                outcome.cancelled.append(node)
+                halted = True
+            else:
+                # ActionFailed, or a bug in the action: either way the node failed.
+                outcome.failed.append(node)
+                if halt_on_failure:
+                    halted = True
+                    stop.set()  # tell the nodes in flight to give up
+        if not halted:
+            submit_ready()
+    # Whatever never became ready (downstream of a failure) was not started either.
+    started = set(outcome.succeeded) | set(outcome.failed) | set(outcome.cancelled) | set(outcome.not_started)
+    outcome.not_started.extend(n for n in graph if n not in started)
+    return outcome

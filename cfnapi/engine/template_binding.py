@@ -1,0 +1,161 @@
+"""The engine's ``DefinitionCompiler`` over the template language (``cfnapi.template``).
+
+Compiling does everything that can be checked before a stack changes: parse,
+known resource types, a sane dependency graph, parameter values (supplied,
+previous, default; types, constraints, SSM), conditions. What is left for the
+engine is resolving properties, metadata and outputs against live resources,
+which ``TemplateDefinition`` does through the engine's ``ResolutionEnv``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from cfnapi.engine.definition import Identity, OutputValue, ResourceDecl
+from cfnapi.template import (
+    CloudLookup,
+    ParameterStore,
+    ResolvedParameters,
+    StackIdentity,
+    Template,
+    TemplateError,
+    active_resources,
+    check_resource_types,
+    dependency_order_check,
+    evaluate_conditions,
+    parse_template,
+    required_capabilities,
+    resolve,
+    resolve_outputs,
+    resolve_parameters,
+)
+from cfnapi.template.expr import iter_intrinsics
+from cfnapi.template.functions import ImportValue
+
+
+def stack_identity(identity: Identity) -> StackIdentity:
+    return StackIdentity(
+        account_id=identity.account_id,
+        region=identity.region,
+        stack_id=identity.stack_id,
+        stack_name=identity.stack_name,
+        notification_arns=tuple(identity.notification_arns),
+    )
+
+
+class TemplateDefinition:
+    """A template bound to one stack's parameter values (a ``StackDefinition``)."""
+
+    def __init__(self, template: Template, params: ResolvedParameters, identity: StackIdentity):
+        self.template = template
+        self.params = params
+        self.identity = identity
+        self.conditions = evaluate_conditions(template, params, identity)
+        self._active = active_resources(template, self.conditions)
+        self.description = template.description
+        self.parameter_values = dict(params.raw)
+        self.parameters_response = params.for_response()
+        self.no_echo_parameters = frozenset(params.no_echo)
+        self.required_capabilities = required_capabilities(template)
+        self.resources = {lid: self._decl(lid) for lid in self._active}
+        self.imports = self._imported_export_names()
+
+    def _static(self, expr: Any) -> Any:
+        """Resolve without live resources (parameters, conditions, pseudo parameters, mappings)."""
+        return resolve(expr, None, self.params, self.conditions, self.identity)
+
+    def _decl(self, logical_id: str) -> ResourceDecl:
+        resource = self._active[logical_id]
+        # A reference to a resource whose Condition is false is AWS::NoValue-like at
+        # resolution time; it cannot order anything, so it is not a dependency.
+        dependencies = frozenset(resource.dependencies()) & frozenset(self._active)
+        creation_policy = None if resource.creation_policy is None else self._static(resource.creation_policy)
+        return ResourceDecl(
+            logical_id,
+            resource.type,
+            dependencies,
+            resource.deletion_policy,
+            resource.update_replace_policy,
+            creation_policy,
+        )
+
+    def _imported_export_names(self) -> frozenset[str]:
+        """Export names used by Fn::ImportValue in active resources and outputs.
+        AWS forbids them from depending on resources, so they resolve statically."""
+        exprs = [r.properties for r in self._active.values()] + [r.metadata for r in self._active.values()]
+        for output in self.template.outputs.values():
+            if output.condition is None or self.conditions[output.condition]:
+                exprs.append(output.value)
+        names: set[str] = set()
+        for expr in exprs:
+            for function in iter_intrinsics(expr):
+                if isinstance(function, ImportValue):
+                    name = self._static(function.export_name)
+                    if isinstance(name, str):
+                        names.add(name)
+        return frozenset(names)
+
+    def resolve_properties(self, logical_id: str, env) -> dict[str, Any]:
+        resolved = resolve(self._active[logical_id].properties, env, self.params, self.conditions, self.identity)
+        return resolved if isinstance(resolved, dict) else {}
+
+    def resolve_metadata(self, logical_id: str, env) -> Any:
+        metadata = self._active[logical_id].metadata
+        if metadata is None:
+            return None
+        return resolve(metadata, env, self.params, self.conditions, self.identity)
+
+    def resolve_outputs(self, env) -> list[OutputValue]:
+        return [
+            OutputValue(o.key, o.value, o.description, o.export_name)
+            for o in resolve_outputs(self.template, env, self.params, self.conditions, self.identity)
+        ]
+
+
+class TemplateCompiler:
+    """Implements ``DefinitionCompiler``. ``supported_types`` is the type registry's
+    ``supported()`` set: a template using anything else fails before work starts."""
+
+    def __init__(
+        self,
+        supported_types: Collection[str],
+        *,
+        lookup_for: Callable[[Identity], CloudLookup] | None = None,
+        parameter_store_for: Callable[[Identity], ParameterStore] | None = None,
+        include_fetcher: Callable[[str], str] | None = None,
+    ):
+        # Lookups and the SSM store are per account and region, so they are
+        # made for each stack's identity rather than once per process.
+        self.supported_types = frozenset(supported_types)
+        self.lookup_for = lookup_for
+        self.parameter_store_for = parameter_store_for
+        self.include_fetcher = include_fetcher
+
+    def parse(self, body: str) -> Template:
+        """Parse and check types and dependencies (no parameter values needed)."""
+        template = parse_template(body, include_fetcher=self.include_fetcher)
+        check_resource_types(template, self.supported_types)
+        dependency_order_check(template)
+        return template
+
+    def compile(
+        self,
+        body: str,
+        parameters: Mapping[str, str],
+        identity: Identity,
+        *,
+        use_previous: Mapping[str, str] | None = None,
+    ) -> TemplateDefinition:
+        template = self.parse(body)
+        params = resolve_parameters(
+            template,
+            parameters,
+            use_previous=use_previous or {},
+            lookup=self.lookup_for(identity) if self.lookup_for else None,
+            ssm=self.parameter_store_for(identity) if self.parameter_store_for else None,
+        )
+        return TemplateDefinition(template, params, stack_identity(identity))
+
+
+__all__ = ["TemplateCompiler", "TemplateDefinition", "TemplateError", "stack_identity"]

@@ -1,0 +1,213 @@
+"""The in-process worker: claims stacks that need work and runs their phases.
+
+Claiming goes through a lease in the stack row, so several processes can share
+one database: on PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``; SQLite
+serialises writers anyway. A stack whose lease expired while it still needed
+work belonged to a dead worker: it is taken over, and its unfinished create
+or update is failed (and rolled back) with events saying so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import or_, select, update
+
+from cfnapi.engine.models import StackRow, utcnow
+from cfnapi.engine.phases import PHASES, USES_PREVIOUS_TEMPLATE
+from cfnapi.engine.records import Recorder, StackRef
+from cfnapi.engine.run import OperationRun
+from cfnapi.engine.runtime import EngineRuntime
+from cfnapi.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+# Where a stack goes when its template cannot even be compiled by the worker.
+_COMPILE_FAILURE_STATUS = {
+    "CREATE_IN_PROGRESS": "CREATE_FAILED",
+    "UPDATE_IN_PROGRESS": "UPDATE_ROLLBACK_IN_PROGRESS",
+}
+
+
+class StackWorker:
+    def __init__(self, runtime: EngineRuntime):
+        self.runtime = runtime
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._active: set[str] = set()
+        self._active_lock = threading.Lock()
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._pool = ThreadPoolExecutor(self.runtime.settings.stack_threads, thread_name_prefix="cfn-stack")
+        self._thread = threading.Thread(target=self._loop, name="cfn-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def wake(self) -> None:
+        """Called by the API after it queued work, so it starts without waiting for the next poll."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        poll = min(1.0, self.runtime.settings.lease_seconds / 4)
+        while not self._stopping.is_set():
+            try:
+                for stack_id, interrupted in self.claim(self.runtime.settings.stack_threads - len(self._active)):
+                    with self._active_lock:
+                        self._active.add(stack_id)
+                    self._pool.submit(self._process_and_release, stack_id, interrupted)
+            except Exception:  # the loop must survive a database hiccup
+                log.exception("claiming stacks failed")
+            self._wake.wait(poll)
+            self._wake.clear()
+
+    def _process_and_release(self, stack_id: str, interrupted: bool) -> None:
+        try:
+            self.process(stack_id, interrupted)
+        except Exception:
+            log.exception("stack %s: phase failed unexpectedly", stack_id)
+        finally:
+            with self._active_lock:
+                self._active.discard(stack_id)
+            self._wake.set()
+
+    def run_until_idle(self) -> None:
+        """Synchronously claim and finish all work (tests, `cfnapi` one-shot use)."""
+        while claimed := self.claim(100):
+            for stack_id, interrupted in claimed:
+                self.process(stack_id, interrupted)
+
+    # --- claiming --------------------------------------------------------------------
+
+    def claim(self, limit: int) -> list[tuple[str, bool]]:
+        if limit <= 0:
+            return []
+        db, now = self.runtime.db, utcnow()
+        expires = now + dt.timedelta(seconds=self.runtime.settings.lease_seconds)
+        with db.transaction() as session:
+            query = (
+                select(StackRow.stack_id, StackRow.lease_owner)
+                .where(
+                    StackRow.needs_work.is_(True),
+                    or_(StackRow.lease_owner.is_(None), StackRow.lease_expires_at < now),
+                )
+                .order_by(StackRow.created_at)
+                .limit(limit)
+            )
+            if not db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            with self._active_lock:
+                rows = [(sid, owner) for sid, owner in session.execute(query).all() if sid not in self._active]
+            for stack_id, _ in rows:
+                session.execute(
+                    update(StackRow)
+                    .where(StackRow.stack_id == stack_id)
+                    .values(lease_owner=self.runtime.worker_id, lease_expires_at=expires)
+                )
+        # A previous owner means a worker died holding the stack.
+        return [(stack_id, owner is not None and owner != self.runtime.worker_id) for stack_id, owner in rows]
+
+    def _release(self, stack_id: str) -> None:
+        with self.runtime.db.transaction() as session:
+            session.execute(
+                update(StackRow)
+                .where(StackRow.stack_id == stack_id, StackRow.lease_owner == self.runtime.worker_id)
+                .values(lease_owner=None, lease_expires_at=None)
+            )
+
+    # --- running phases --------------------------------------------------------------
+
+    def process(self, stack_id: str, interrupted: bool = False) -> None:
+        """Run phases until the stack needs no more work (or the lease is lost)."""
+        try:
+            while True:
+                with self.runtime.db.transaction() as session:
+                    stack = session.get(StackRow, stack_id)
+                    if stack is None or stack.lease_owner != self.runtime.worker_id:
+                        return
+                    session.expunge(stack)
+                phase = PHASES.get(stack.status)
+                if not stack.needs_work or phase is None:
+                    return
+                run = self._open_run(stack)
+                if run is None:
+                    continue  # the stack moved on (compile failure recorded)
+                with self._watchdog(run):
+                    phase(run, interrupted)
+                if run.stop_reason == "lease":
+                    return
+                interrupted = False
+        finally:
+            self._release(stack_id)
+
+    def _open_run(self, stack: StackRow) -> OperationRun | None:
+        body, params = stack.template_body, stack.parameters
+        if stack.status in USES_PREVIOUS_TEMPLATE and stack.previous_template_body is not None:
+            body, params = stack.previous_template_body, stack.previous_parameters or {}
+        run = OperationRun(self.runtime, stack, None)
+        try:
+            run.definition = self.runtime.compiler.compile(body, params, run.identity)
+            if stack.status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" and stack.previous_template_body:
+                run.previous_definition = self.runtime.compiler.compile(
+                    stack.previous_template_body, stack.previous_parameters or {}, run.identity
+                )
+        except ServiceError as error:
+            next_status = _COMPILE_FAILURE_STATUS.get(stack.status)
+            if next_status is None:
+                raise
+            Recorder(self.runtime.db, StackRef(stack.stack_id, stack.name)).stack_status(
+                next_status, error.message, needs_work=next_status.endswith("IN_PROGRESS")
+            )
+            return None
+        return run
+
+    @contextlib.contextmanager
+    def _watchdog(self, run: OperationRun):
+        """While a phase runs: enforce the deadline, notice CancelUpdateStack, renew the lease."""
+        finished = threading.Event()
+        settings = self.runtime.settings
+
+        def watch() -> None:
+            while not finished.wait(settings.watchdog_seconds):
+                try:
+                    check()
+                except Exception:  # a database hiccup must not end the watch
+                    log.exception("stack %s: watchdog check failed", run.stack.name)
+
+        def check() -> None:
+            now = utcnow()
+            if run.stack.operation_deadline is not None and now >= run.stack.operation_deadline:
+                run.halt("timeout")
+            with self.runtime.db.transaction() as session:
+                renewed = session.execute(
+                    update(StackRow)
+                    .where(StackRow.stack_id == run.stack.stack_id, StackRow.lease_owner == self.runtime.worker_id)
+                    .values(lease_expires_at=now + dt.timedelta(seconds=settings.lease_seconds))
+                    .returning(StackRow.cancel_requested)
+                ).first()
+            if renewed is None:
+                run.halt("lease")
+            elif renewed.cancel_requested:
+                run.halt("cancel")
+
+        thread = threading.Thread(target=watch, name=f"cfn-watch-{run.stack.name}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            finished.set()
+            thread.join()

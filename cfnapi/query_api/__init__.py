@@ -1,0 +1,1 @@
+"""The HTTP side: AWS wire protocols, signatures, routing to handlers."""

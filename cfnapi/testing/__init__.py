@@ -1,0 +1,1 @@
+"""Helpers shared by the test suite, the conformance suite and the benchmarks."""

@@ -1,0 +1,165 @@
+"""The contract between the stack engine and one AWS resource type.
+
+One small class per ``AWS::*`` type declares its properties (and whether a
+change to each updates in place or replaces the resource), its ``Fn::GetAtt``
+attributes and what ``Ref`` returns, and implements create / update / delete
+as calls that return quickly plus ``check_*_complete`` polls. Retries,
+timeouts, cancellation and events belong to the engine, never to a type.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources as importlib_resources
+from typing import Any, ClassVar, Literal
+
+UpdateBehaviour = Literal["mutable", "replace", "conditional"]
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    """One declared property. ``update`` is what changing it does to the resource:
+    ``mutable`` (in place), ``replace`` (AWS's createOnlyProperties) or
+    ``conditional`` (AWS "Replacement: Conditional" — depends on the values)."""
+
+    name: str
+    type: str = "String"  # String | Integer | Number | Boolean | List | Map | Json
+    required: bool = False
+    update: UpdateBehaviour = "mutable"
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    """What the engine knows of an existing resource when it calls a type."""
+
+    logical_id: str
+    physical_id: str | None
+    properties: Mapping[str, Any]
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    created_at: dt.datetime | None = None  # when the create call was made (WaitCondition timeouts)
+
+
+@dataclass(frozen=True)
+class ResourceContext:
+    """Everything a type may use besides its properties.
+
+    ``cloud`` is the provider (opaque to the engine). The callables are
+    supplied by the engine so types never reach into its tables.
+    """
+
+    account_id: str
+    region: str
+    stack_id: str
+    stack_name: str
+    logical_id: str
+    cloud: Any = None
+    # (stack_id, logical_id) -> presigned URL on this server for wait condition signals
+    presign_signal_url: Callable[[str, str], str] | None = None
+    # logical_id -> list of signals recorded for it: dicts with UniqueId, Status, Data, Reason
+    signals_for: Callable[[str], list[dict]] | None = None
+    # physical id (e.g. a handle URL) -> logical id of the resource of this stack that owns it
+    logical_id_for_physical: Callable[[str], str | None] | None = None
+
+
+class ResourceFailure(Exception):
+    """The resource failed; the message becomes the ResourceStatusReason."""
+
+
+class TransientError(Exception):
+    """A temporary provider failure: the engine retries the call with backoff."""
+
+
+class ResourceType:
+    """Base of every resource type class. Subclasses set the class attributes
+    and override the operations they need; the defaults suit resources that
+    are complete as soon as they have an id."""
+
+    type_name: ClassVar[str] = ""
+    properties: ClassVar[tuple[PropertySpec, ...]] = ()
+    attribute_names: ClassVar[tuple[str, ...]] = ()
+    # Properties that, when set by the template, name the resource: such a
+    # resource cannot be replaced (AWS: "CloudFormation cannot update a stack
+    # when a custom-named resource requires replacing").
+    name_properties: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def property_spec(cls, name: str) -> PropertySpec | None:
+        return _specs_by_name(cls).get(name)
+
+    @classmethod
+    def update_behaviour(cls, name: str) -> UpdateBehaviour:
+        """What changing ``name`` does. Undeclared properties are taken from
+        AWS's provider schema: createOnly means replace, otherwise in place."""
+        spec = cls.property_spec(name)
+        if spec is not None:
+            return spec.update
+        return "replace" if name in create_only_properties(cls.type_name) else "mutable"
+
+    def ref(self, resource: ResourceState) -> str:
+        """What ``Ref`` returns; AWS's default is the physical id."""
+        return resource.physical_id or resource.logical_id
+
+    def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
+        raise NotImplementedError(f"{self.type_name} cannot be created")
+
+    def check_create_complete(self, ctx: ResourceContext, resource: ResourceState) -> bool:
+        return True
+
+    def update(
+        self,
+        ctx: ResourceContext,
+        resource: ResourceState,
+        old_props: Mapping[str, Any],
+        new_props: Mapping[str, Any],
+    ) -> None:
+        """Apply an in-place update. The default accepts it (nothing underneath)."""
+
+    def check_update_complete(self, ctx: ResourceContext, resource: ResourceState) -> bool:
+        return True
+
+    def delete(self, ctx: ResourceContext, resource: ResourceState) -> None:
+        """Start deleting. Must tolerate a resource that is already gone."""
+
+    def check_delete_complete(self, ctx: ResourceContext, resource: ResourceState) -> bool:
+        return True
+
+    def attributes(self, ctx: ResourceContext, resource: ResourceState) -> dict[str, Any]:
+        """Values for ``Fn::GetAtt``, read once the resource is complete."""
+        return {}
+
+
+@functools.cache
+def _specs_by_name(cls: type[ResourceType]) -> dict[str, PropertySpec]:
+    return {spec.name: spec for spec in cls.properties}
+
+
+_SCHEMA_PACKAGE = "cfnlint.data.schemas"
+
+
+@functools.cache
+def _provider_index(region: str = "us-east-1") -> dict[str, str]:
+    try:
+        text = importlib_resources.files(_SCHEMA_PACKAGE).joinpath("providers", f"{region}.json").read_text()
+    except (FileNotFoundError, ModuleNotFoundError):
+        return {}
+    return json.loads(text)
+
+
+@functools.cache
+def create_only_properties(type_name: str) -> frozenset[str]:
+    """Top-level property names AWS's provider schema marks createOnly
+    (changing them replaces the resource). Empty for unknown types."""
+    schema_id = _provider_index().get(type_name)
+    if not schema_id:
+        return frozenset()
+    try:
+        text = importlib_resources.files(_SCHEMA_PACKAGE).joinpath("resources", f"{schema_id}.json").read_text()
+    except FileNotFoundError:
+        return frozenset()
+    pointers = json.loads(text).get("createOnlyProperties", [])
+    # "/properties/Name" or "/properties/Tags/*/Key": replacement is decided per top-level property
+    return frozenset(p.split("/")[2] for p in pointers if p.startswith("/properties/") and p.count("/") >= 2)

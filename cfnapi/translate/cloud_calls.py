@@ -1,0 +1,98 @@
+"""What every cloud-backed type shares: reaching the provider, turning
+``CloudError`` into the engine's two failure kinds, and naming what it creates.
+
+A provider failure keeps the service's own sentence (Nova's "Image … could not
+be found.") because that is what the user needs in the stack event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+from cfnapi.cloud.errors import CloudError, ErrorKind
+from cfnapi.cloud.naming import CloudNaming
+from cfnapi.cloud.provider import CloudProvider
+from cfnapi.translate.base import ResourceContext, ResourceFailure, TransientError
+
+T = TypeVar("T")
+
+
+def provider(ctx: ResourceContext) -> CloudProvider:
+    return ctx.cloud.provider(ctx.account_id)
+
+
+def naming(ctx: ResourceContext) -> CloudNaming:
+    return ctx.cloud.naming(ctx.account_id)
+
+
+@contextlib.contextmanager
+def cloud_errors() -> Iterator[None]:
+    """CloudError → TransientError when worth retrying, else ResourceFailure."""
+    try:
+        yield
+    except CloudError as error:
+        if error.retryable:
+            raise TransientError(error.message) from error
+        raise ResourceFailure(error.message) from error
+
+
+def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    with cloud_errors():
+        return fn(*args, **kwargs)
+
+
+def gone_ok(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+    """Run a delete-like call; an already-missing target is success. True if it existed."""
+    try:
+        with cloud_errors():
+            fn(*args, **kwargs)
+    except ResourceFailure as failure:
+        if isinstance(failure.__cause__, CloudError) and failure.__cause__.kind is ErrorKind.NOT_FOUND:
+            return False
+        raise
+    return True
+
+
+def exists(fn: Callable[..., T], *args: Any) -> T | None:
+    """A get that answers None for NotFound (used by check_delete_complete)."""
+    try:
+        return fn(*args)
+    except CloudError as error:
+        if error.kind is ErrorKind.NOT_FOUND:
+            return None
+        if error.retryable:
+            raise TransientError(error.message) from error
+        raise ResourceFailure(error.message) from error
+
+
+def physical_name(ctx: ResourceContext, max_length: int = 255) -> str:
+    """CloudFormation's generated-name shape: stack-logical-RANDOM, unique across replacements."""
+    suffix = uuid.uuid4().hex[:12].upper()
+    head = f"{ctx.stack_name}-{ctx.logical_id}"[: max_length - len(suffix) - 1]
+    return f"{head}-{suffix}"
+
+
+def short_id(prefix: str) -> str:
+    """An AWS-looking id (``igw-0a1b…``) for things that have no cloud object."""
+    return f"{prefix}-{uuid.uuid4().hex[:17]}"
+
+
+def truthy(value: Any, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() == "true"
+
+
+def tags_of(props: Mapping[str, Any]) -> dict[str, str]:
+    return {str(t.get("Key")): str(t.get("Value", "")) for t in props.get("Tags") or [] if t.get("Key")}
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None or value == "":
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]

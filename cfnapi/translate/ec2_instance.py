@@ -1,0 +1,248 @@
+"""AWS::EC2::Instance → a Nova server.
+
+ImageId names a Glance image by id or name (or a public SSM path such as
+``/aws/service/ami-amazon-linux-latest/…``), InstanceType picks the smallest
+fitting flavor (``cfnapi.cloud.naming``), SubnetId / NetworkInterfaces become
+Neutron ports created first so the address lands in the chosen subnet, EBS
+mappings become block_device_mapping_v2 entries, and UserData is base64-decoded
+to the plain text Nova hands to cloud-init.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Any
+
+from cfnapi.cloud.provider import (
+    SERVER_ACTIVE,
+    SERVER_ERROR,
+    BlockDevice,
+    CloudProvider,
+    FixedIp,
+    Image,
+    NetworkRequest,
+    Server,
+    ServerRequest,
+)
+from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
+from cfnapi.translate.cloud_calls import (
+    as_list,
+    call,
+    exists,
+    gone_ok,
+    naming,
+    physical_name,
+    provider,
+    tags_of,
+    truthy,
+)
+
+# Root device names AMIs use; a mapping for one of them resizes the boot disk.
+ROOT_DEVICE_NAMES = frozenset({"/dev/sda1", "/dev/sda", "/dev/xvda", "/dev/vda"})
+
+
+def resolve_image(ctx: ResourceContext, image_id: str) -> Image:
+    """An AMI-style id: an image id or name, or a public SSM parameter path naming one."""
+    parameters = getattr(ctx.cloud, "parameters", None)
+    if image_id.startswith("resolve:ssm:"):
+        image_id = image_id[len("resolve:ssm:"):]
+    if image_id.startswith("/") and parameters is not None:
+        parameter = parameters.get(ctx.account_id, ctx.region, image_id)
+        if parameter is None:
+            raise ResourceFailure(f"Parameter {image_id} not found.")
+        image_id = parameter.value
+    return call(naming(ctx).image_for, image_id)
+
+
+def decode_user_data(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        raw = base64.b64decode(str(value), validate=True)
+    except (binascii.Error, ValueError):
+        raise ResourceFailure("Invalid BASE64 encoding of user data.") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")  # gzip'd or binary user data: keep every byte
+
+
+def block_devices(props: Mapping[str, Any], image: Image) -> tuple[BlockDevice, ...]:
+    devices = []
+    for volume in as_list(props.get("Volumes")):
+        devices.append(BlockDevice("volume", uuid=volume["VolumeId"], device_name=volume.get("Device")))
+    for mapping in as_list(props.get("BlockDeviceMappings")):
+        ebs = mapping.get("Ebs")
+        if ebs is None or "NoDevice" in mapping:
+            continue  # VirtualName (instance store) is the flavor's ephemeral disk; NoDevice suppresses one
+        device = mapping.get("DeviceName")
+        size = int(ebs["VolumeSize"]) if ebs.get("VolumeSize") not in (None, "") else None
+        delete = truthy(ebs.get("DeleteOnTermination"), default=True)
+        if device in ROOT_DEVICE_NAMES:
+            devices.append(BlockDevice("image", uuid=image.id, boot_index=0, device_name=device,
+                                       volume_size_gb=size or max(image.min_disk_gb, 1),
+                                       delete_on_termination=delete))
+        elif ebs.get("SnapshotId"):
+            devices.append(BlockDevice("snapshot", uuid=ebs["SnapshotId"], volume_size_gb=size,
+                                       device_name=device, delete_on_termination=delete))
+        else:
+            devices.append(BlockDevice("blank", volume_size_gb=size or 1, device_name=device,
+                                       delete_on_termination=delete))
+    return tuple(devices)
+
+
+def _group_ids(cloud: CloudProvider, names_or_ids: list[str]) -> list[str]:
+    ids = []
+    for name in names_or_ids:
+        group = call(cloud.find_security_group, name)
+        if group is None:
+            raise ResourceFailure(f"The security group '{name}' does not exist")
+        ids.append(group.id)
+    return ids
+
+
+class _Ports:
+    """Ports this instance creates itself (for SubnetId / NetworkInterfaces), named
+    ``<server name>-eth<N>`` so delete can find and remove them."""
+
+    def __init__(self, cloud: CloudProvider, server_name: str):
+        self.cloud, self.server_name, self.created = cloud, server_name, []
+
+    def on_subnet(self, index: int, subnet_id: str, ip: str | None, group_ids: list[str] | None) -> str:
+        subnet = call(self.cloud.get_subnet, subnet_id)
+        port = call(self.cloud.create_port, subnet.network_id, name=f"{self.server_name}-eth{index}",
+                    fixed_ips=[FixedIp(subnet.id, ip or None)], security_group_ids=group_ids)
+        self.created.append(port.id)
+        return port.id
+
+    def remove(self) -> None:
+        for port_id in self.created:
+            gone_ok(self.cloud.delete_port, port_id)
+
+
+def _network_requests(props: Mapping[str, Any], ports: _Ports, group_ids: list[str] | None
+                      ) -> tuple[NetworkRequest, ...]:
+    interfaces = as_list(props.get("NetworkInterfaces"))
+    if interfaces:
+        requests = []
+        for nic in sorted(interfaces, key=lambda n: int(n.get("DeviceIndex", 0))):
+            if nic.get("NetworkInterfaceId"):
+                requests.append(NetworkRequest(port_id=nic["NetworkInterfaceId"]))
+                continue
+            if not nic.get("SubnetId"):
+                raise ResourceFailure("Each network interface needs SubnetId or NetworkInterfaceId.")
+            nic_groups = _group_ids(ports.cloud, as_list(nic.get("GroupSet"))) or group_ids
+            requests.append(NetworkRequest(port_id=ports.on_subnet(
+                int(nic.get("DeviceIndex", 0)), nic["SubnetId"], nic.get("PrivateIpAddress"), nic_groups)))
+        return tuple(requests)
+    if props.get("SubnetId"):
+        return (NetworkRequest(port_id=ports.on_subnet(0, props["SubnetId"], props.get("PrivateIpAddress"),
+                                                       group_ids)),)
+    if props.get("PrivateIpAddress"):
+        raise ResourceFailure("PrivateIpAddress needs a SubnetId on this cloud.")
+    return ()  # the project's default network
+
+
+class Instance(ResourceType):
+    type_name = "AWS::EC2::Instance"
+    openstack_mapping = "Nova server (+ Neutron ports for SubnetId/NetworkInterfaces, Cinder volumes for EBS)"
+    properties = (
+        PropertySpec("ImageId", update="replace"),
+        # Nova can resize, but this provider interface has no resize verb yet: a new server it is.
+        PropertySpec("InstanceType", update="replace"),
+        PropertySpec("KeyName", update="replace"),
+        PropertySpec("SecurityGroups", "List", update="replace"),
+        PropertySpec("SecurityGroupIds", "List"),
+        PropertySpec("SubnetId", update="replace"),
+        PropertySpec("PrivateIpAddress", update="replace"),
+        PropertySpec("NetworkInterfaces", "List", update="replace"),
+        PropertySpec("BlockDeviceMappings", "List", update="replace"),
+        PropertySpec("Volumes", "List"),
+        # Nova cannot change a server's user data without a rebuild.
+        PropertySpec("UserData", update="replace"),
+        PropertySpec("AvailabilityZone", update="replace"),
+        PropertySpec("Tags", "List"),
+    )
+    attribute_names = ("AvailabilityZone", "PrivateIp", "PublicIp", "PrivateDnsName", "PublicDnsName")
+    not_honoured = ("LaunchTemplate, IamInstanceProfile, Monitoring, EbsOptimized, SourceDestCheck, "
+                    "Tenancy, AssociatePublicIpAddress (use an EIP); Tags are sent as server metadata "
+                    "at create only; DNS names are the IP addresses.")
+
+    def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
+        cloud = provider(ctx)
+        if not props.get("ImageId"):
+            raise ResourceFailure("Property ImageId is required (launch templates are not yet applied).")
+        image = resolve_image(ctx, str(props["ImageId"]))
+        flavor = call(naming(ctx).flavor_for, str(props.get("InstanceType") or "m1.small"))
+        zone = call(naming(ctx).cloud_zone_for, props["AvailabilityZone"], ctx.region) \
+            if props.get("AvailabilityZone") else None
+        groups = [str(g) for g in as_list(props.get("SecurityGroupIds")) + as_list(props.get("SecurityGroups"))]
+        name = physical_name(ctx, 63)
+        ports = _Ports(cloud, name)
+        try:
+            group_ids = _group_ids(cloud, groups) if groups else None
+            request = ServerRequest(
+                name=name, image_id=image.id, flavor_id=flavor.id, key_name=props.get("KeyName") or None,
+                user_data=decode_user_data(props.get("UserData")),
+                networks=_network_requests(props, ports, group_ids),
+                security_groups=tuple(group_ids or ()), availability_zone=zone,
+                block_devices=block_devices(props, image), metadata=tags_of(props),
+            )
+            return call(cloud.create_server, request).id
+        except Exception:
+            ports.remove()
+            raise
+
+    def check_create_complete(self, ctx: ResourceContext, resource: ResourceState) -> bool:
+        server = call(provider(ctx).get_server, resource.physical_id)
+        if server.status == SERVER_ERROR:
+            raise ResourceFailure(server.fault or f"Server {server.name} went into ERROR state")
+        return server.status == SERVER_ACTIVE
+
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        cloud = provider(ctx)
+        server = call(cloud.get_server, resource.physical_id)
+        if as_list(old_props.get("SecurityGroupIds")) != as_list(new_props.get("SecurityGroupIds")):
+            group_ids = _group_ids(cloud, [str(g) for g in as_list(new_props.get("SecurityGroupIds"))
+                                           + as_list(new_props.get("SecurityGroups"))])
+            for port in call(cloud.list_ports, None, server.id):
+                call(cloud.update_port_security_groups, port.id, group_ids)
+        self._update_volumes(cloud, server, as_list(old_props.get("Volumes")), as_list(new_props.get("Volumes")))
+
+    @staticmethod
+    def _update_volumes(cloud: CloudProvider, server: Server, old: list, new: list) -> None:
+        old_ids = {v["VolumeId"] for v in old}
+        new_by_id = {v["VolumeId"]: v for v in new}
+        for volume_id in old_ids - set(new_by_id):
+            gone_ok(cloud.detach_volume, server.id, volume_id)
+        for volume_id, volume in new_by_id.items():
+            if volume_id not in old_ids:
+                call(cloud.attach_volume, server.id, volume_id, volume.get("Device"))
+
+    def delete(self, ctx, resource) -> None:
+        cloud = provider(ctx)
+        server = exists(cloud.get_server, resource.physical_id)
+        if server is None:
+            return
+        own_ports = [p.id for p in call(cloud.list_ports, None, server.id) if p.name.startswith(f"{server.name}-eth")]
+        gone_ok(cloud.delete_server, server.id)
+        for port_id in own_ports:  # Neutron unbinds a port that is deleted under a server
+            gone_ok(cloud.delete_port, port_id)
+
+    def check_delete_complete(self, ctx, resource) -> bool:
+        return exists(provider(ctx).get_server, resource.physical_id) is None
+
+    def attributes(self, ctx, resource) -> dict[str, Any]:
+        server = call(provider(ctx).get_server, resource.physical_id)
+        private_ip = server.fixed_ips[0] if server.fixed_ips else ""
+        public_ip = server.floating_ips[0] if server.floating_ips else ""
+        return {
+            "AvailabilityZone": naming(ctx).aws_zone_for(server.availability_zone, ctx.region),
+            "PrivateIp": private_ip,
+            "PublicIp": public_ip,
+            # An OpenStack cloud has no EC2-style DNS names; the addresses resolve everywhere.
+            "PrivateDnsName": private_ip,
+            "PublicDnsName": public_ip or private_ip,
+        }

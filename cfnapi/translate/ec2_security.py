@@ -1,0 +1,209 @@
+"""AWS::EC2::SecurityGroup and its separate Ingress/Egress rules → Neutron
+security groups and security group rules.
+
+An EC2 permission (IpProtocol, FromPort/ToPort, CidrIp | CidrIpv6 | a source
+group) is one Neutron rule. Inline rules are updated in place by diffing the
+old and new lists, so rules added by separate SecurityGroupIngress resources
+are never touched by the group's own update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cfnapi.cloud.provider import CloudProvider
+from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
+from cfnapi.translate.cloud_calls import as_list, call, exists, gone_ok, physical_name, provider
+
+_PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "ipv6-icmp"}
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One Neutron rule, comparable so inline lists can be diffed."""
+
+    direction: str
+    ethertype: str
+    protocol: str | None
+    port_range_min: int | None
+    port_range_max: int | None
+    remote_ip_prefix: str | None
+    remote_group_id: str | None
+
+    def create(self, cloud: CloudProvider, group_id: str):
+        return call(
+            cloud.create_security_group_rule, group_id, direction=self.direction, ethertype=self.ethertype,
+            protocol=self.protocol, port_range_min=self.port_range_min, port_range_max=self.port_range_max,
+            remote_ip_prefix=self.remote_ip_prefix, remote_group_id=self.remote_group_id,
+        )
+
+    def matches(self, rule) -> bool:
+        return (rule.direction, rule.ethertype, rule.protocol, rule.port_range_min, rule.port_range_max,
+                rule.remote_ip_prefix, rule.remote_group_id) == (
+            self.direction, self.ethertype, self.protocol, self.port_range_min, self.port_range_max,
+            self.remote_ip_prefix, self.remote_group_id)
+
+
+def _port(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    number = int(value)
+    return None if number == -1 else number
+
+
+def rule_from_permission(cloud: CloudProvider, direction: str, permission: Mapping[str, Any],
+                         self_group_id: str | None = None) -> RuleSpec:
+    """EC2's permission vocabulary → one Neutron rule (EC2 "-1" means all protocols/ports)."""
+    protocol = str(permission.get("IpProtocol", "-1")).lower()
+    protocol = None if protocol in ("-1", "all") else _PROTOCOL_NUMBERS.get(protocol, protocol)
+    low, high = _port(permission.get("FromPort")), _port(permission.get("ToPort"))
+    if protocol is None:
+        low = high = None
+    elif protocol in ("icmp", "ipv6-icmp"):
+        pass  # FromPort is the ICMP type, ToPort the code: Neutron stores them in the same two fields
+    elif low is None or high is None:
+        low = high = None  # -1 on tcp/udp: every port
+    cidr = permission.get("CidrIp") or permission.get("CidrIpv6") or None
+    ethertype = "IPv6" if permission.get("CidrIpv6") else "IPv4"
+    remote_group = (permission.get("SourceSecurityGroupId") or permission.get("DestinationSecurityGroupId")
+                    or None)
+    group_name = permission.get("SourceSecurityGroupName")
+    if group_name and not remote_group:
+        found = call(cloud.find_security_group, group_name)
+        if found is None:
+            raise ResourceFailure(f"The security group '{group_name}' does not exist")
+        remote_group = found.id
+    if permission.get("DestinationPrefixListId") or permission.get("SourcePrefixListId"):
+        raise ResourceFailure("Prefix lists are not supported by this cloud; use CidrIp instead.")
+    if not cidr and not remote_group:
+        cidr = "0.0.0.0/0" if direction == "egress" else None
+        if direction == "ingress":
+            raise ResourceFailure("Either CidrIp, CidrIpv6, SourceSecurityGroupId or SourceSecurityGroupName "
+                                  "must be specified for an ingress rule.")
+    return RuleSpec(direction, ethertype, protocol, low, high, cidr, remote_group)
+
+
+def _inline_rules(cloud: CloudProvider, props: Mapping[str, Any]) -> list[RuleSpec]:
+    rules = [rule_from_permission(cloud, "ingress", p) for p in as_list(props.get("SecurityGroupIngress"))]
+    rules += [rule_from_permission(cloud, "egress", p) for p in as_list(props.get("SecurityGroupEgress"))]
+    return rules
+
+
+class SecurityGroup(ResourceType):
+    type_name = "AWS::EC2::SecurityGroup"
+    openstack_mapping = "Neutron security group + rules"
+    properties = (
+        PropertySpec("GroupDescription", required=True, update="replace"),
+        PropertySpec("GroupName", update="replace"),
+        PropertySpec("VpcId", update="replace"),
+        PropertySpec("SecurityGroupIngress", "List"),
+        PropertySpec("SecurityGroupEgress", "List"),
+        PropertySpec("Tags", "List"),
+    )
+    attribute_names = ("GroupId", "VpcId")
+    name_properties = ("GroupName",)
+    not_honoured = "Tags are recorded only; VpcId is recorded (Neutron groups are project-wide)."
+
+    def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
+        cloud = provider(ctx)
+        group = call(cloud.create_security_group, props.get("GroupName") or physical_name(ctx),
+                     str(props.get("GroupDescription", "")))
+        try:
+            explicit_egress = props.get("SecurityGroupEgress") is not None
+            if explicit_egress:
+                # EC2 drops its default allow-all egress once a template lists egress rules.
+                for rule in group.rules:
+                    if rule.direction == "egress":
+                        call(cloud.delete_security_group_rule, rule.id)
+            for rule in _inline_rules(cloud, props):
+                rule.create(cloud, group.id)
+        except Exception:
+            gone_ok(cloud.delete_security_group, group.id)
+            raise
+        return group.id
+
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        cloud = provider(ctx)
+        old, new = _inline_rules(cloud, old_props), _inline_rules(cloud, new_props)
+        group = call(cloud.get_security_group, resource.physical_id)
+        for spec in old:
+            if spec not in new:
+                for rule in group.rules:
+                    if spec.matches(rule):
+                        gone_ok(cloud.delete_security_group_rule, rule.id)
+        for spec in new:
+            if spec not in old and not any(spec.matches(r) for r in group.rules):
+                spec.create(cloud, resource.physical_id)
+
+    def delete(self, ctx, resource) -> None:
+        gone_ok(provider(ctx).delete_security_group, resource.physical_id)
+
+    def check_delete_complete(self, ctx, resource) -> bool:
+        return exists(provider(ctx).get_security_group, resource.physical_id) is None
+
+    def attributes(self, ctx, resource) -> dict[str, Any]:
+        return {"GroupId": resource.physical_id, "VpcId": resource.properties.get("VpcId", "")}
+
+
+class _SecurityGroupRule(ResourceType):
+    """One rule as its own resource; every property but Description replaces it (as in AWS)."""
+
+    direction = ""
+    attribute_names = ("Id",)
+
+    def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
+        cloud = provider(ctx)
+        group_id = props.get("GroupId")
+        if not group_id:
+            name = props.get("GroupName")
+            found = call(cloud.find_security_group, name) if name else None
+            if found is None:
+                raise ResourceFailure(f"The security group '{name}' does not exist" if name
+                                      else "Either GroupId or GroupName must be specified")
+            group_id = found.id
+        return rule_from_permission(cloud, self.direction, props).create(cloud, group_id).id
+
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        """Only Description is mutable, and Neutron rules have none to change."""
+
+    def delete(self, ctx, resource) -> None:
+        gone_ok(provider(ctx).delete_security_group_rule, resource.physical_id)
+
+    def attributes(self, ctx, resource) -> dict[str, Any]:
+        return {"Id": resource.physical_id}
+
+
+_RULE_PROPERTIES = (
+    PropertySpec("IpProtocol", required=True, update="replace"),
+    PropertySpec("FromPort", "Integer", update="replace"),
+    PropertySpec("ToPort", "Integer", update="replace"),
+    PropertySpec("CidrIp", update="replace"),
+    PropertySpec("CidrIpv6", update="replace"),
+    PropertySpec("Description"),
+)
+
+
+class SecurityGroupIngress(_SecurityGroupRule):
+    type_name = "AWS::EC2::SecurityGroupIngress"
+    openstack_mapping = "Neutron security group rule (ingress)"
+    direction = "ingress"
+    properties = _RULE_PROPERTIES + (
+        PropertySpec("GroupId", update="replace"),
+        PropertySpec("GroupName", update="replace"),
+        PropertySpec("SourceSecurityGroupId", update="replace"),
+        PropertySpec("SourceSecurityGroupName", update="replace"),
+    )
+    not_honoured = "SourcePrefixListId, SourceSecurityGroupOwnerId; Description is not stored."
+
+
+class SecurityGroupEgress(_SecurityGroupRule):
+    type_name = "AWS::EC2::SecurityGroupEgress"
+    openstack_mapping = "Neutron security group rule (egress)"
+    direction = "egress"
+    properties = _RULE_PROPERTIES + (
+        PropertySpec("GroupId", required=True, update="replace"),
+        PropertySpec("DestinationSecurityGroupId", update="replace"),
+    )
+    not_honoured = "DestinationPrefixListId; Description is not stored."

@@ -1,0 +1,137 @@
+"""AWS::EC2::VPC → a Neutron network plus a router; AWS::EC2::Subnet → a Neutron
+subnet plugged into that router.
+
+A VPC's Ref is the network id. Its router is found by name
+(``vpc-router-<network id>``), so nothing beyond the physical id has to be
+remembered, even when a create failed half-way and is being rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cfnapi.cloud.provider import CloudProvider, Router
+from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
+from cfnapi.translate.cloud_calls import call, exists, gone_ok, naming, physical_name, provider
+
+
+def router_name(network_id: str) -> str:
+    return f"vpc-router-{network_id}"
+
+
+def vpc_router(cloud: CloudProvider, vpc_id: str) -> Router | None:
+    return next((r for r in call(cloud.list_routers) if r.name == router_name(vpc_id)), None)
+
+
+def require_vpc_router(cloud: CloudProvider, vpc_id: str) -> Router:
+    router = vpc_router(cloud, vpc_id)
+    if router is None:
+        raise ResourceFailure(f"The vpc ID '{vpc_id}' does not exist")
+    return router
+
+
+def default_security_group_id(ctx: ResourceContext) -> str:
+    group = call(provider(ctx).find_security_group, "default")
+    return group.id if group else ""
+
+
+class VPC(ResourceType):
+    type_name = "AWS::EC2::VPC"
+    openstack_mapping = "Neutron network + router (the VPC's implicit router)"
+    properties = (
+        PropertySpec("CidrBlock", update="replace"),
+        PropertySpec("EnableDnsHostnames", "Boolean"),
+        PropertySpec("EnableDnsSupport", "Boolean"),
+        PropertySpec("InstanceTenancy"),
+        PropertySpec("Tags", "List"),
+    )
+    attribute_names = ("CidrBlock", "CidrBlockAssociations", "DefaultNetworkAcl", "DefaultSecurityGroup",
+                       "Ipv6CidrBlocks", "VpcId")
+    not_honoured = ("Ipv4IpamPoolId, Ipv4NetmaskLength; DNS flags and tenancy are recorded. "
+                    "DefaultSecurityGroup is the project's Neutron 'default' group (shared by all VPCs).")
+
+    def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
+        cloud = provider(ctx)
+        network = call(cloud.create_network, physical_name(ctx))
+        try:
+            call(cloud.create_router, router_name(network.id))
+        except Exception:
+            gone_ok(cloud.delete_network, network.id)
+            raise
+        return network.id
+
+    def delete(self, ctx, resource) -> None:
+        cloud = provider(ctx)
+        router = vpc_router(cloud, resource.physical_id)
+        if router is not None:
+            gone_ok(cloud.delete_router, router.id)
+        gone_ok(cloud.delete_network, resource.physical_id)
+
+    def check_delete_complete(self, ctx, resource) -> bool:
+        return exists(provider(ctx).get_network, resource.physical_id) is None
+
+    def attributes(self, ctx, resource) -> dict[str, Any]:
+        cidr = resource.properties.get("CidrBlock", "")
+        return {
+            "CidrBlock": cidr,
+            "CidrBlockAssociations": [f"vpc-cidr-assoc-{resource.physical_id[:8]}"],
+            "DefaultNetworkAcl": f"acl-{resource.physical_id[:17]}",
+            "DefaultSecurityGroup": default_security_group_id(ctx),
+            "Ipv6CidrBlocks": [],
+            "VpcId": resource.physical_id,
+        }
+
+
+class Subnet(ResourceType):
+    type_name = "AWS::EC2::Subnet"
+    openstack_mapping = "Neutron subnet on the VPC's network, attached to the VPC's router"
+    properties = (
+        PropertySpec("VpcId", required=True, update="replace"),
+        PropertySpec("CidrBlock", update="replace"),
+        PropertySpec("AvailabilityZone", update="replace"),
+        PropertySpec("MapPublicIpOnLaunch", "Boolean"),
+        PropertySpec("Tags", "List"),
+    )
+    attribute_names = ("AvailabilityZone", "CidrBlock", "NetworkAclAssociationId", "SubnetId", "VpcId",
+                       "Ipv6CidrBlocks")
+    not_honoured = ("IPv6 properties, AvailabilityZoneId, Ipv4IpamPoolId; MapPublicIpOnLaunch is recorded "
+                    "(use an EIP). Neutron subnets span the network, so AvailabilityZone is only reported.")
+
+    def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
+        cloud = provider(ctx)
+        if not props.get("CidrBlock"):
+            raise ResourceFailure("Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
+        router = require_vpc_router(cloud, props["VpcId"])
+        subnet = call(cloud.create_subnet, props["VpcId"], props["CidrBlock"], name=physical_name(ctx))
+        try:
+            call(cloud.add_router_interface, router.id, subnet_id=subnet.id)
+        except Exception:
+            gone_ok(cloud.delete_subnet, subnet.id)
+            raise
+        return subnet.id
+
+    def delete(self, ctx, resource) -> None:
+        cloud = provider(ctx)
+        router = vpc_router(cloud, resource.properties.get("VpcId", ""))
+        if router is not None:
+            gone_ok(cloud.remove_router_interface, router.id, subnet_id=resource.physical_id)
+        gone_ok(cloud.delete_subnet, resource.physical_id)
+
+    def check_delete_complete(self, ctx, resource) -> bool:
+        return exists(provider(ctx).get_subnet, resource.physical_id) is None
+
+    def attributes(self, ctx, resource) -> dict[str, Any]:
+        subnet = call(provider(ctx).get_subnet, resource.physical_id)
+        zone = resource.properties.get("AvailabilityZone")
+        if not zone:
+            zones = naming(ctx).aws_availability_zones(ctx.region)
+            zone = zones[0] if zones else ""
+        return {
+            "AvailabilityZone": zone,
+            "CidrBlock": subnet.cidr,
+            "NetworkAclAssociationId": f"aclassoc-{subnet.id[:17]}",
+            "SubnetId": subnet.id,
+            "VpcId": subnet.network_id,
+            "Ipv6CidrBlocks": [],
+        }

@@ -1,0 +1,127 @@
+"""The one place that builds a process's services, handlers and background workers.
+
+Everything ``cfnapi serve`` consists of is chosen here from its settings, so a
+newcomer sees in one file how the pieces are put together.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from cfnapi.auth import CredentialStore
+from cfnapi.cloud.naming import ProviderCloudLookup
+from cfnapi.cloud.services import CloudServices
+from cfnapi.cloudwatch.actions import DefaultActionDispatcher
+from cfnapi.cloudwatch.evaluator import AlarmEvaluator
+from cfnapi.config import Settings
+from cfnapi.db import Database
+from cfnapi.engine import api as engine_api
+from cfnapi.engine.runtime import EngineRuntime
+from cfnapi.engine.template_binding import TemplateCompiler
+from cfnapi.engine.worker import StackWorker
+from cfnapi.handlers.base import RequestContext
+from cfnapi.handlers.cloudformation import CloudFormationHandlers
+from cfnapi.handlers.cloudwatch import CloudWatchHandlers
+from cfnapi.ssm.store import ParameterStore
+from cfnapi.signals import SignalTarget, SignalUrls, server_secret, signal_route
+from cfnapi.template_url import TemplateUrlPolicy
+from cfnapi.translate.registry import default_registry
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class EvaluatorThread:
+    """Runs the alarm evaluator's loop in a thread; start/stop like the other workers."""
+
+    evaluator: AlarmEvaluator
+    interval_seconds: float
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.evaluator.run, args=(self.interval_seconds, self._stop),
+                                        name="alarm-evaluator", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
+def build_cloud(settings: Settings, db: Database, credentials: CredentialStore) -> CloudServices:
+    parameters = ParameterStore(db)
+    if settings.cloud == "openstack":
+        from cfnapi.cloud.openstack import OpenStackCloud, connect
+
+        provider = OpenStackCloud(connect(settings.cloud_name))
+        return CloudServices(provider_for=lambda _project: provider, credentials=credentials, parameters=parameters)
+    from cfnapi.cloud.services import sim_services
+    from cfnapi.cloud.sim import load_config, seed
+
+    config = load_config(settings.cloud_config)
+    seed(db, config)
+    return sim_services(db, config, credentials=credentials, parameters=parameters)
+
+
+def public_endpoint(settings: Settings) -> str:
+    return settings.public_endpoint or f"http://{settings.host}:{settings.port}"
+
+
+def build_services(settings: Settings, db: Database, credentials: CredentialStore):
+    """Return (handlers by service name, background workers, pre-auth routes)."""
+    registry = default_registry()
+    cloud = build_cloud(settings, db, credentials)
+    signal_urls = SignalUrls(server_secret(db, "wait-condition-signals"), public_endpoint(settings))
+    url_policy = TemplateUrlPolicy()
+    compiler = TemplateCompiler(
+        registry.supported(),
+        lookup_for=lambda identity: ProviderCloudLookup(cloud.provider(identity.account_id)),
+        parameter_store_for=lambda identity: cloud.parameters.scoped(identity.account_id, identity.region),
+    )
+    runtime = EngineRuntime(
+        db=db,
+        registry=registry,
+        compiler=compiler,
+        cloud=cloud,
+        presign_signal_url=lambda stack_id, logical_id: signal_urls.url(
+            SignalTarget(_account_of(stack_id), stack_id, logical_id)),
+        url_policy=url_policy,
+    )
+    worker = StackWorker(runtime)
+    runtime.work_queued = worker.wake
+    cloudformation = CloudFormationHandlers(registry.supported(), url_policy, engine_api=engine_api,
+                                            runtime=runtime)
+    dispatcher = DefaultActionDispatcher()
+    cloudwatch = CloudWatchHandlers(db, settings, dispatcher=dispatcher)
+    evaluator = EvaluatorThread(AlarmEvaluator(db, _utcnow, dispatcher), settings.alarm_interval)
+
+    def record_signal(target: SignalTarget, signal: dict) -> None:
+        caller = RequestContext(account_id=target.account_id, access_key_id="", region=settings.region,
+                                request_id="")
+        engine_api.signal_resource(runtime, caller, {
+            "StackName": target.stack_id, "LogicalResourceId": target.logical_id,
+            "UniqueId": str(signal.get("UniqueId") or ""), "Status": signal["Status"],
+            "Data": _text(signal.get("Data")), "Reason": _text(signal.get("Reason")),
+        })
+        worker.wake()
+
+    services = {"cloudformation": cloudformation, "cloudwatch": cloudwatch}
+    return services, [worker, evaluator], [signal_route(signal_urls, record_signal)]
+
+
+def _account_of(stack_id: str) -> str:
+    # arn:aws:cloudformation:{region}:{account}:stack/{name}/{uuid}
+    return stack_id.split(":")[4]
+
+
+def _text(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)

@@ -1,0 +1,161 @@
+"""The openstacksdk provider at the SDK boundary: a mocked Connection, real SDK exceptions."""
+
+import base64
+from types import SimpleNamespace as NS
+from unittest import mock
+
+import pytest
+import requests
+from openstack import exceptions as sdk
+
+from cfnapi.cloud.errors import CloudError, ErrorKind, from_sdk_exception
+from cfnapi.cloud.openstack import OpenStackCloud
+from cfnapi.cloud.provider import AllocationPool, BlockDevice, FixedIp, NetworkRequest, Route, ServerRequest
+
+
+def http_error(cls, status, body):
+    response = requests.Response()
+    response.status_code = status
+    response._content = body.encode()
+    return cls(message="x", response=response, details=body)
+
+
+@pytest.fixture
+def conn():
+    return mock.MagicMock()
+
+
+@pytest.fixture
+def cloud(conn):
+    return OpenStackCloud(conn)
+
+
+SERVER = NS(
+    id="s1", name="web", status="ACTIVE", flavor={"id": "2"}, image={"id": "img"}, key_name="k",
+    availability_zone="nova", security_groups=[{"name": "default"}], metadata={"a": "b"},
+    attached_volumes=[{"id": "v1"}], fault=None,
+    addresses={"private": [
+        {"addr": "10.0.0.5", "version": 4, "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:01"},
+        {"addr": "172.24.4.20", "version": 4, "OS-EXT-IPS:type": "floating", "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:01"},
+    ]},
+)
+
+
+def test_create_server_sends_novas_request_shape(cloud, conn):
+    conn.compute.create_server.return_value = SERVER
+    server = cloud.create_server(ServerRequest(
+        "web", "img", "2", key_name="k", user_data="#!/bin/sh\necho hi\n",
+        networks=(NetworkRequest(network_id="n1", fixed_ip="10.0.0.5"), NetworkRequest(port_id="p1")),
+        security_groups=("default",), availability_zone="nova",
+        block_devices=(BlockDevice("volume", uuid="v1", boot_index=1, device_name="/dev/vdb"),),
+        metadata={"a": "b"},
+    ))
+    kwargs = conn.compute.create_server.call_args.kwargs
+    assert kwargs["imageRef"] == "img" and kwargs["flavorRef"] == "2"
+    assert base64.b64decode(kwargs["user_data"]).decode() == "#!/bin/sh\necho hi\n"
+    assert kwargs["networks"] == [{"uuid": "n1", "fixed_ip": "10.0.0.5"}, {"port": "p1"}]
+    assert kwargs["security_groups"] == [{"name": "default"}]
+    assert kwargs["block_device_mapping_v2"] == [{"source_type": "volume", "destination_type": "volume",
+                                                  "delete_on_termination": False, "uuid": "v1", "boot_index": 1,
+                                                  "device_name": "/dev/vdb"}]
+    assert server.fixed_ips == ("10.0.0.5",) and server.floating_ips == ("172.24.4.20",)
+    assert server.volume_ids == ("v1",) and server.flavor_id == "2"
+
+
+@pytest.mark.parametrize("call, sdk_method, args", [
+    (lambda c: c.get_server("s1"), "compute.get_server", ("s1",)),
+    (lambda c: c.delete_server("s1"), "compute.delete_server", ("s1",)),
+    (lambda c: c.get_flavor("m1.small"), "compute.find_flavor", ("m1.small",)),
+    (lambda c: c.get_keypair("k"), "compute.get_keypair", ("k",)),
+    (lambda c: c.delete_keypair("k"), "compute.delete_keypair", ("k",)),
+    (lambda c: c.detach_volume("s1", "v1"), "compute.delete_volume_attachment", ("s1", "v1")),
+    (lambda c: c.get_image("i"), "image.get_image", ("i",)),
+    (lambda c: c.delete_network("n"), "network.delete_network", ("n",)),
+    (lambda c: c.delete_subnet("s"), "network.delete_subnet", ("s",)),
+    (lambda c: c.delete_port("p"), "network.delete_port", ("p",)),
+    (lambda c: c.delete_router("r"), "network.delete_router", ("r",)),
+    (lambda c: c.release_floating_ip("f"), "network.delete_ip", ("f",)),
+    (lambda c: c.delete_security_group("g"), "network.delete_security_group", ("g",)),
+    (lambda c: c.delete_security_group_rule("r"), "network.delete_security_group_rule", ("r",)),
+    (lambda c: c.delete_volume("v"), "block_storage.delete_volume", ("v",)),
+    (lambda c: c.delete_volume_snapshot("s"), "block_storage.delete_snapshot", ("s",)),
+    (lambda c: c.delete_container("c"), "object_store.delete_container", ("c",)),
+])
+def test_verbs_call_the_sdk_and_classify_not_found(cloud, conn, call, sdk_method, args):
+    proxy, name = sdk_method.split(".")
+    method = getattr(getattr(conn, proxy), name)
+    method.side_effect = http_error(sdk.NotFoundException, 404,
+                                    '{"itemNotFound": {"code": 404, "message": "Thing could not be found."}}')
+    with pytest.raises(CloudError) as caught:
+        call(cloud)
+    assert caught.value.kind is ErrorKind.NOT_FOUND
+    assert caught.value.message == "Thing could not be found."
+    assert method.call_args.args[: len(args)] == args
+
+
+@pytest.mark.parametrize("cls, status, body, kind", [
+    (sdk.HttpException, 403, '{"forbidden": {"message": "Quota exceeded for instances: Requested 1, but already used 10 of 10 instances"}}', ErrorKind.OVER_QUOTA),
+    (sdk.HttpException, 413, '{"overLimit": {"message": "VolumeLimitExceeded: Maximum number of volumes allowed (10) exceeded"}}', ErrorKind.OVER_QUOTA),
+    (sdk.ConflictException, 409, '{"NeutronError": {"type": "OverQuota", "message": "Quota exceeded for resources: [\'port\'].", "detail": ""}}', ErrorKind.OVER_QUOTA),
+    (sdk.ConflictException, 409, '{"NeutronError": {"message": "Unable to complete operation on network n. There are one or more ports still in use on the network."}}', ErrorKind.CONFLICT),
+    (sdk.BadRequestException, 400, '{"badRequest": {"message": "Invalid key_name provided.", "code": 400}}', ErrorKind.INVALID),
+    (sdk.ForbiddenException, 403, '{"forbidden": {"message": "Policy doesn\'t allow os_compute_api:servers:create to be performed."}}', ErrorKind.FORBIDDEN),
+    (sdk.HttpException, 503, "Service Unavailable", ErrorKind.UNAVAILABLE),
+])
+def test_error_classification(cls, status, body, kind):
+    error = from_sdk_exception(http_error(cls, status, body))
+    assert error.kind is kind
+    assert "{" not in error.message  # the service's sentence, unwrapped
+
+
+def test_transport_failures_are_unavailable_and_retryable():
+    error = from_sdk_exception(requests.ConnectionError("connection refused"))
+    assert error.kind is ErrorKind.UNAVAILABLE and error.retryable
+
+
+def test_network_verbs_shape_neutron_requests(cloud, conn):
+    conn.network.create_subnet.return_value = NS(
+        id="s", name="sub", network_id="n", cidr="10.0.0.0/24", gateway_ip="10.0.0.1",
+        allocation_pools=[{"start": "10.0.0.10", "end": "10.0.0.20"}], ip_version=4, is_dhcp_enabled=True,
+        dns_nameservers=[])
+    subnet = cloud.create_subnet("n", "10.0.0.0/24", name="sub",
+                                 allocation_pools=[AllocationPool("10.0.0.10", "10.0.0.20")])
+    assert conn.network.create_subnet.call_args.kwargs["allocation_pools"] == [{"start": "10.0.0.10", "end": "10.0.0.20"}]
+    assert subnet.allocation_pools == (AllocationPool("10.0.0.10", "10.0.0.20"),)
+
+    conn.network.create_port.return_value = NS(
+        id="p", name="", network_id="n", mac_address="fa:16:3e:00:00:02",
+        fixed_ips=[{"subnet_id": "s", "ip_address": "10.0.0.9"}], security_group_ids=["g"], device_id="",
+        device_owner="", status="DOWN")
+    port = cloud.create_port("n", fixed_ips=[FixedIp("s", "10.0.0.9")], security_group_ids=["g"])
+    assert conn.network.create_port.call_args.kwargs["fixed_ips"] == [{"subnet_id": "s", "ip_address": "10.0.0.9"}]
+    assert port.fixed_ips == (FixedIp("s", "10.0.0.9"),)
+
+    router = NS(id="r", name="r", external_gateway_info={"network_id": "ext", "external_fixed_ips": [
+        {"ip_address": "172.24.4.3"}]}, routes=[{"destination": "0.0.0.0/0", "nexthop": "10.0.0.1"}], status="ACTIVE")
+    conn.network.update_router.return_value = router
+    conn.network.ports.return_value = [NS(id="ip", fixed_ips=[{"subnet_id": "s"}])]
+    result = cloud.set_router_routes("r", [Route("0.0.0.0/0", "10.0.0.1")])
+    assert conn.network.update_router.call_args.kwargs["routes"] == [{"destination": "0.0.0.0/0", "nexthop": "10.0.0.1"}]
+    assert result.external_ip == "172.24.4.3" and result.interfaces[0].subnet_id == "s"
+
+    conn.network.networks.return_value = iter([NS(id="ext", name="public", is_router_external=True, is_shared=True,
+                                                  subnet_ids=["es"], status="ACTIVE")])
+    conn.network.create_ip.return_value = NS(id="f", floating_ip_address="172.24.4.9", floating_network_id="ext",
+                                             port_id=None, fixed_ip_address=None, status="DOWN")
+    assert cloud.allocate_floating_ip().floating_ip_address == "172.24.4.9"
+    assert conn.network.create_ip.call_args.kwargs == {"floating_network_id": "ext"}
+
+
+def test_volume_and_container_verbs(cloud, conn):
+    conn.block_storage.create_volume.return_value = NS(
+        id="v", name="d", size=5, status="creating", availability_zone="nova", attachments=[], snapshot_id=None,
+        image_id=None, volume_type=None, is_bootable="false")
+    assert cloud.create_volume(5, name="d").status == "creating"
+    assert conn.block_storage.create_volume.call_args.kwargs == {"size": 5, "name": "d"}
+    conn.compute.create_volume_attachment.return_value = NS(device="/dev/vdc")
+    assert cloud.attach_volume("s", "v").device == "/dev/vdc"
+    conn.object_store.get_container_metadata.return_value = NS(name="c", count=2, bytes=10)
+    assert cloud.container_is_empty("c") is False
+    cloud.put_object("c", "o", b"x")
+    conn.object_store.upload_object.assert_called_once_with(container="c", name="o", data=b"x")

@@ -1,0 +1,121 @@
+import io
+import json
+import uuid
+
+import pytest
+import sqlalchemy
+
+from cfnapi.cloud.provider import FixedIp, ServerRequest
+from cfnapi.cloud.sim import SimCloud, differences_from_seed, inventory, seed, seed_inventory
+from cfnapi.cloud.sim.show import main as show_main
+from cfnapi.db import Base, Database
+
+from .conftest import CIRROS, PROJECT
+
+
+def test_seed_is_idempotent(db, config):
+    first = seed(db, config)
+    assert first > 0
+    assert seed(db, config) == 0
+    assert differences_from_seed(db, config) == {}
+
+
+def test_seed_contains_what_the_config_promises(db, config):
+    seed(db, config)
+    listing = inventory(db)
+    assert {"cirros-0.6.2-x86_64-disk", "ubuntu-22.04", "amazon-linux-2023"} <= {i["name"] for i in listing["images"]}
+    assert {"m1.tiny", "m1.small", "m1.medium", "m1.large", "m1.xlarge"} <= {f["name"] for f in listing["flavors"]}
+    assert "nova" in {z["name"] for z in listing["availability_zones"]}
+    assert {n["name"]: n["external"] for n in listing["networks"]} == {"public": True, "private": False}
+    for entry in listing["networks"] + listing["subnets"] + listing["security_groups"]:
+        uuid.UUID(entry["id"])  # real-looking ids
+
+
+def test_inventory_equals_seed_after_creating_and_deleting_everything(cloud, db, config, clock):
+    network = cloud.create_network("vpc")
+    subnet = cloud.create_subnet(network.id, "10.1.0.0/24")
+    router = cloud.create_router("r", config.external_network.network_id)
+    cloud.add_router_interface(router.id, subnet_id=subnet.id)
+    group = cloud.create_security_group("sg")
+    cloud.create_security_group_rule(group.id, direction="ingress", protocol="tcp", port_range_min=22,
+                                     port_range_max=22)
+    port = cloud.create_port(network.id, fixed_ips=[FixedIp(subnet.id, "10.1.0.50")], security_group_ids=[group.id])
+    server = cloud.create_server(ServerRequest("vm", CIRROS, "2"))
+    fip = cloud.allocate_floating_ip()
+    cloud.associate_floating_ip(fip.id, port.id)
+    volume = cloud.create_volume(1)
+    clock.advance(10)
+    cloud.attach_volume(server.id, volume.id)
+    cloud.create_keypair("k")
+    cloud.create_container("c")
+
+    added = differences_from_seed(db, config, PROJECT)
+    assert set(added) >= {"networks", "subnets", "routers", "ports", "servers", "floating_ips", "volumes",
+                          "keypairs", "containers", "security_groups", "security_group_rules"}
+    assert all(not d["removed"] for d in added.values())
+
+    cloud.release_floating_ip(fip.id)
+    cloud.delete_server(server.id)
+    cloud.delete_volume(volume.id)
+    cloud.delete_port(port.id)
+    cloud.delete_security_group(group.id)
+    cloud.remove_router_interface(router.id, subnet_id=subnet.id)
+    cloud.delete_router(router.id)
+    cloud.delete_network(network.id)
+    cloud.delete_keypair("k")
+    cloud.delete_container("c")
+    assert differences_from_seed(db, config) == {}
+    # the addresses went back too: the next port gets the first pool address again
+    again = SimCloud(db, PROJECT, config, clock=clock)
+    assert again.allocate_floating_ip().floating_ip_address == "172.24.4.10"
+
+
+def test_show_prints_json_and_tables(cloud, db, config):
+    cloud.create_network("mine")
+    out = io.StringIO()
+    assert show_main(["--json"], db=db, out=out) == 0
+    listing = json.loads(out.getvalue())
+    assert "mine" in {n["name"] for n in listing["networks"]}
+    out = io.StringIO()
+    assert show_main([], db=db, out=out) == 0
+    text = out.getvalue()
+    assert "networks (3)" in text and "(seed)" in text and PROJECT in text
+    assert seed_inventory(config)["images"][0]["project_id"] is None
+
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def postgres_db():
+    schema = f"sim_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = sqlalchemy.create_engine(POSTGRES_URL)
+        with admin.begin() as conn:
+            conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach it means "not available here"
+        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is not reachable: {exc.__class__.__name__}")
+    database = Database(POSTGRES_URL)
+    sqlalchemy.event.listen(database.engine, "connect",
+                            lambda conn, _rec: conn.cursor().execute(f'SET search_path TO "{schema}"'))
+    Base.metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+    with admin.begin() as conn:
+        conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_sim_store_on_postgresql(postgres_db, config, clock):
+    seed(postgres_db, config)
+    assert seed(postgres_db, config) == 0
+    cloud = SimCloud(postgres_db, PROJECT, config, clock=clock)
+    server = cloud.create_server(ServerRequest("vm", CIRROS, "1"))
+    clock.advance(60)
+    assert cloud.get_server(server.id).status == "ACTIVE"
+    volume = cloud.create_volume(1)
+    clock.advance(60)
+    cloud.attach_volume(server.id, volume.id)
+    cloud.delete_server(server.id)
+    cloud.delete_volume(volume.id)
+    assert differences_from_seed(postgres_db, config) == {}

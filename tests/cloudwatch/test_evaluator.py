@@ -1,0 +1,192 @@
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from cfnapi.cloudwatch.actions import ActionCallbackRegistry, DefaultActionDispatcher, WebhookSender
+from cfnapi.cloudwatch.evaluator import AlarmEvaluator
+from cfnapi.handlers.base import RequestContext
+from cfnapi.handlers.cloudwatch import CloudWatchHandlers
+
+CTX = RequestContext("111111111111", "AKIA", "us-east-1", "req")
+T0 = datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone.utc)
+
+
+class FakeClock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def webhook():
+    received, arrived = [], threading.Event()
+    failures = {"remaining": 0}
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if failures["remaining"] > 0:
+                failures["remaining"] -= 1
+                self.send_response(503)
+                self.end_headers()
+                return
+            received.append(json.loads(body))
+            self.send_response(200)
+            self.end_headers()
+            arrived.set()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received, arrived, failures
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def setup(db):
+    clock = FakeClock(T0)
+    registry = ActionCallbackRegistry()
+    dispatcher = DefaultActionDispatcher(registry, WebhookSender(first_delay=0.01, timeout=5))
+    cw = CloudWatchHandlers(db, dispatcher=dispatcher, clock=clock)
+    evaluator = AlarmEvaluator(db, clock, dispatcher)
+    yield cw, evaluator, clock, registry
+    dispatcher.shutdown()
+
+
+def put(cw, value, at):
+    cw.handler_for("PutMetricData")(CTX, {"Namespace": "App", "MetricData": [
+        {"MetricName": "CPU", "Value": value, "Timestamp": at, "Dimensions": [{"Name": "Host", "Value": "a"}]}]})
+
+
+def state(cw, name="HighCPU"):
+    return cw.handler_for("DescribeAlarms")(CTX, {"AlarmNames": [name], "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]})
+
+
+def alarm_params(url, **extra):
+    return {"AlarmName": "HighCPU", "Namespace": "App", "MetricName": "CPU", "Statistic": "Maximum",
+            "Dimensions": [{"Name": "Host", "Value": "a"}], "Period": 60, "EvaluationPeriods": 1,
+            "Threshold": 80.0, "ComparisonOperator": "GreaterThanThreshold", "AlarmActions": [url],
+            "OKActions": [url], **extra}
+
+
+def test_breach_fires_exactly_one_webhook_then_recovers(setup, webhook):
+    cw, evaluator, clock, _ = setup
+    url, received, arrived, failures = webhook
+    failures["remaining"] = 1  # the first delivery attempt fails: the retry must deliver it
+    cw.handler_for("PutMetricAlarm")(CTX, alarm_params(url))
+    put(cw, 95.0, T0 + timedelta(seconds=10))
+    clock.now = T0 + timedelta(seconds=61)
+    assert evaluator.evaluate_all() == 1
+    metric_alarm = state(cw)["MetricAlarms"][0]
+    assert metric_alarm["StateValue"] == "ALARM"
+    assert metric_alarm["StateReason"] == ("Threshold Crossed: 1 datapoint [95.0 (22/11/26 10:00:00)] was greater "
+                                           "than the threshold (80.0).")
+    assert json.loads(metric_alarm["StateReasonData"])["evaluatedDatapoints"][0]["value"] == 95.0
+    assert arrived.wait(10)
+    # Still breaching next minute: no transition, so no second notification.
+    put(cw, 96.0, T0 + timedelta(seconds=70))
+    clock.now = T0 + timedelta(seconds=121)
+    assert evaluator.evaluate_all() == 1
+    evaluator.dispatcher.webhooks.shutdown(wait=True)
+    assert len(received) == 1
+    note = received[0]
+    assert note["Type"] == "Notification"
+    message = json.loads(note["Message"])
+    assert (message["AlarmName"], message["OldStateValue"], message["NewStateValue"]) == \
+        ("HighCPU", "INSUFFICIENT_DATA", "ALARM")
+    assert message["Trigger"]["MetricName"] == "CPU" and message["Trigger"]["Threshold"] == 80.0
+
+
+def test_ok_recovery_and_history(setup, webhook):
+    cw, evaluator, clock, _ = setup
+    url, received, arrived, _ = webhook
+    cw.handler_for("PutMetricAlarm")(CTX, alarm_params(url, AlarmActions=[]))
+    put(cw, 95.0, T0)
+    clock.now = T0 + timedelta(seconds=60)
+    evaluator.evaluate_all()
+    put(cw, 10.0, T0 + timedelta(seconds=60))
+    clock.now = T0 + timedelta(seconds=120)
+    evaluator.evaluate_all()
+    assert state(cw)["MetricAlarms"][0]["StateValue"] == "OK"
+    assert arrived.wait(10)
+    evaluator.dispatcher.webhooks.shutdown(wait=True)
+    assert [json.loads(n["Message"])["NewStateValue"] for n in received] == ["OK"]
+    history = cw.handler_for("DescribeAlarmHistory")(CTX, {"AlarmName": "HighCPU", "HistoryItemType": "StateUpdate",
+                                                           "ScanBy": "TimestampAscending"})["AlarmHistoryItems"]
+    assert [h["HistorySummary"] for h in history] == ["Alarm updated from INSUFFICIENT_DATA to ALARM",
+                                                      "Alarm updated from ALARM to OK"]
+
+
+def test_each_alarm_is_evaluated_once_per_interval(setup):
+    cw, evaluator, clock, _ = setup
+    cw.handler_for("PutMetricAlarm")(CTX, alarm_params("http://127.0.0.1:9/x"))
+    assert evaluator.evaluate_all(T0) == 1
+    assert evaluator.evaluate_all(T0 + timedelta(seconds=30)) == 0
+    assert evaluator.evaluate_all(T0 + timedelta(seconds=60)) == 1
+
+
+def test_scaling_policy_arns_go_to_registered_callbacks(setup):
+    cw, evaluator, clock, registry = setup
+    calls, done = [], threading.Event()
+    registry.register("arn:aws:autoscaling:", lambda arn, t: (calls.append((arn, t.new_state)), done.set()))
+    policy = "arn:aws:autoscaling:us-east-1:111111111111:scalingPolicy:abc:autoScalingGroupName/g:policyName/up"
+    cw.handler_for("PutMetricAlarm")(CTX, alarm_params(policy, OKActions=[], TreatMissingData="breaching"))
+    clock.now = T0 + timedelta(minutes=5)
+    evaluator.evaluate_all()
+    assert done.wait(5)
+    assert calls == [(policy, "ALARM")]
+    reason = state(cw)["MetricAlarms"][0]["StateReason"]
+    assert reason == ("Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was "
+                      "treated as [Breaching].")
+
+
+def test_metric_math_and_composite_alarms(setup):
+    cw, evaluator, clock, _ = setup
+    cw.handler_for("PutMetricAlarm")(CTX, {
+        "AlarmName": "Doubled", "EvaluationPeriods": 1, "Threshold": 150.0,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Metrics": [
+            {"Id": "m1", "ReturnData": False, "MetricStat": {
+                "Metric": {"Namespace": "App", "MetricName": "CPU", "Dimensions": [{"Name": "Host", "Value": "a"}]},
+                "Period": 60, "Stat": "Average"}},
+            {"Id": "e1", "Expression": "m1 * 2", "ReturnData": True}]})
+    cw.handler_for("PutMetricAlarm")(CTX, alarm_params("http://127.0.0.1:9/x", AlarmActions=[], OKActions=[]))
+    cw.handler_for("PutCompositeAlarm")(CTX, {"AlarmName": "Both", "AlarmRule": "ALARM(Doubled) AND ALARM(HighCPU)"})
+    put(cw, 90.0, T0)
+    clock.now = T0 + timedelta(seconds=60)
+    assert evaluator.evaluate_all() == 3
+    assert state(cw, "Doubled")["MetricAlarms"][0]["StateValue"] == "ALARM"
+    composite = state(cw, "Both")["CompositeAlarms"][0]
+    assert composite["StateValue"] == "ALARM"
+    assert "transitioned to ALARM" in composite["StateReason"]
+
+
+def test_low_sample_percentile_alarm_keeps_state_when_told_to_ignore(setup):
+    cw, evaluator, clock, _ = setup
+    params = alarm_params("http://127.0.0.1:9/x", Statistic=None, ExtendedStatistic="p99",
+                          EvaluateLowSampleCountPercentile="ignore")
+    params.pop("Statistic")
+    cw.handler_for("PutMetricAlarm")(CTX, params)
+    put(cw, 95.0, T0)
+    clock.now = T0 + timedelta(seconds=60)
+    evaluator.evaluate_all()
+    assert state(cw)["MetricAlarms"][0]["StateValue"] == "INSUFFICIENT_DATA"
+
+
+def test_run_loop_stops(setup):
+    cw, evaluator, clock, _ = setup
+    stop = threading.Event()
+    thread = threading.Thread(target=evaluator.run, args=(0.01, stop))
+    thread.start()
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive()

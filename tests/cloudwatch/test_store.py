@@ -1,0 +1,98 @@
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from cfnapi.cloudwatch.sketch import DEFAULT_RELATIVE_ACCURACY
+from cfnapi.cloudwatch.statistics import Aggregate
+from cfnapi.cloudwatch.store import MetricKey, MetricStore, Sample, canonical_dimensions
+from cfnapi.cloudwatch.models import MetricAggregate
+from sqlalchemy import func, select
+
+T0 = datetime(2026, 11, 1, 0, 0, tzinfo=timezone.utc)
+KEY = MetricKey("App", "Latency", canonical_dimensions([("Host", "a")]))
+BOUND = DEFAULT_RELATIVE_ACCURACY * 1.000001
+
+
+def _ingest(store, values, offsets_s, high_resolution=False, batch=200, account="111", key=KEY):
+    samples = [Sample(key, T0 + timedelta(seconds=float(o)), "Milliseconds", Aggregate.of_values([float(v)]),
+                      high_resolution) for v, o in zip(values, offsets_s)]
+    for i in range(0, len(samples), batch):
+        store.put(account, "r1", samples[i:i + batch], T0)
+
+
+def _check_against_numpy(result, values, offsets_s, period, percentiles=(50, 90, 99.9)):
+    buckets = (np.asarray(offsets_s) // period) * period
+    assert {int((ts - T0).total_seconds()) for ts, _ in result} == set(np.unique(buckets).tolist())
+    for (ts, unit), agg in result.items():
+        assert unit == "Milliseconds"
+        chunk = values[buckets == int((ts - T0).total_seconds())]
+        assert agg.sample_count == len(chunk)
+        assert agg.sum == pytest.approx(chunk.sum())
+        assert agg.minimum == chunk.min() and agg.maximum == chunk.max()
+        if agg.sketch.count:
+            for p in percentiles:
+                exact = np.quantile(chunk, p / 100, method="lower")
+                assert abs(agg.statistic(f"p{p}") - exact) <= BOUND * abs(exact)
+
+
+@pytest.mark.parametrize("period", [60, 300, 3600])
+def test_standard_resolution_statistics_match_numpy_across_period_boundaries(db, period):
+    rng = np.random.default_rng(period)
+    offsets = rng.integers(0, 3 * 3600, 3000)
+    values = rng.lognormal(4, 1, 3000)
+    store = MetricStore(db)
+    _ingest(store, values, offsets)
+    end = T0 + timedelta(hours=3)
+    fast = store.statistics("111", "r1", KEY, T0, end, period)
+    _check_against_numpy(fast, values, offsets, period)
+    with_sketch = store.statistics("111", "r1", KEY, T0, end, period, with_sketches=True)
+    _check_against_numpy(with_sketch, values, offsets, period)
+
+
+@pytest.mark.parametrize("period", [1, 10, 30, 60])
+def test_high_resolution_statistics_match_numpy(db, period):
+    rng = np.random.default_rng(period + 100)
+    offsets = rng.integers(0, 600, 2000)
+    values = rng.normal(100, 20, 2000)
+    store = MetricStore(db)
+    _ingest(store, values, offsets, high_resolution=True)
+    result = store.statistics("111", "r1", KEY, T0, T0 + timedelta(minutes=10), period, with_sketches=True)
+    _check_against_numpy(result, values, offsets, period)
+
+
+def test_data_is_scoped_to_the_account(db):
+    store = MetricStore(db)
+    _ingest(store, np.array([1.0]), [0], account="111")
+    assert store.statistics("222", "r1", KEY, T0, T0 + timedelta(hours=1), 60) == {}
+    assert store.list_metrics("222", "r1", None, None, None) == []
+    assert len(store.list_metrics("111", "r1", "App", None, None)) == 1
+
+
+def test_compaction_rolls_up_and_keeps_statistics(db):
+    rng = np.random.default_rng(5)
+    offsets = rng.integers(0, 2 * 86400, 4000)
+    values = rng.exponential(10, 4000)
+    store = MetricStore(db)
+    _ingest(store, values, offsets, batch=1000)
+    now = T0 + timedelta(days=17)
+    store.compact(now)
+    with db.transaction() as session:
+        by_res = dict(session.execute(select(MetricAggregate.resolution, func.count())
+                                      .group_by(MetricAggregate.resolution)).all())
+    assert set(by_res) == {300}  # all data older than 15 days → 5-minute rows
+    result = store.statistics("111", "r1", KEY, T0, T0 + timedelta(days=2), 3600, with_sketches=True)
+    _check_against_numpy(result, values, offsets, 3600)
+    store.compact(T0 + timedelta(days=64))
+    result = store.statistics("111", "r1", KEY, T0, T0 + timedelta(days=2), 86400, with_sketches=True)
+    _check_against_numpy(result, values, offsets, 86400)
+    store.compact(T0 + timedelta(days=460))
+    assert store.statistics("111", "r1", KEY, T0, T0 + timedelta(days=2), 86400) == {}
+
+
+def test_high_resolution_rows_expire_after_three_hours_but_minute_rows_stay(db):
+    store = MetricStore(db)
+    _ingest(store, np.array([1.0, 2.0]), [0, 1], high_resolution=True)
+    store.compact(T0 + timedelta(hours=4))
+    assert store.statistics("111", "r1", KEY, T0, T0 + timedelta(minutes=1), 1) == {}
+    assert store.statistics("111", "r1", KEY, T0, T0 + timedelta(minutes=1), 60)[(T0, "Milliseconds")].sum == 3.0

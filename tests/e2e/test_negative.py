@@ -1,0 +1,116 @@
+"""Bad requests get AWS-shaped errors with AWS's status codes, and the server keeps serving."""
+
+import datetime as dt
+import gzip
+import urllib.error
+import urllib.request
+from unittest import mock
+from xml.etree import ElementTree
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from cfnapi.testing.clients import client
+from cfnapi.testing.server import TEST_ACCESS_KEY, TEST_SECRET_KEY
+
+pytestmark = pytest.mark.e2e
+NS = "{http://cloudformation.amazonaws.com/doc/2010-05-15/}"
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def send(server, body: bytes, headers: dict[str, str], method="POST", path="/"):
+    request = urllib.request.Request(server.endpoint + path, data=body, method=method, headers=headers)
+    try:
+        with _DIRECT.open(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def signed(server, body: bytes, *, secret=TEST_SECRET_KEY, key=TEST_ACCESS_KEY, when=None, service="cloudformation",
+           headers=None):
+    request = AWSRequest(method="POST", url=server.endpoint + "/", data=body,
+                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", **(headers or {})})
+    signer = SigV4Auth(Credentials(key, secret), service, "us-east-1")
+    if when is None:
+        signer.add_auth(request)
+    else:
+        with mock.patch("botocore.auth.get_current_datetime", return_value=when.replace(tzinfo=None)):
+            signer.add_auth(request)
+    return send(server, body, dict(request.headers.items()))
+
+
+def error_code(body: bytes) -> str:
+    root = ElementTree.fromstring(body)
+    assert root.tag == f"{NS}ErrorResponse"
+    return root.find(f"{NS}Error/{NS}Code").text
+
+
+LIST = b"Action=ListStacks&Version=2010-05-15"
+
+
+def test_missing_authentication(server):
+    status, body = send(server, LIST, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert (status, error_code(body)) == (403, "MissingAuthenticationToken")
+
+
+def test_wrong_secret(server):
+    status, body = signed(server, LIST, secret="x" * 40)
+    assert (status, error_code(body)) == (403, "SignatureDoesNotMatch")
+
+
+def test_unknown_access_key(server):
+    status, body = signed(server, LIST, key="AKIAUNKNOWNUNKNOWN00")
+    assert (status, error_code(body)) == (403, "InvalidClientTokenId")
+
+
+def test_expired_request(server):
+    long_ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=20)
+    status, body = signed(server, LIST, when=long_ago)
+    assert (status, error_code(body)) == (400, "RequestExpired")  # AWS common errors: 400
+
+
+def test_unknown_action(server):
+    status, body = signed(server, b"Action=LaunchRockets&Version=2010-05-15")
+    assert (status, error_code(body)) == (400, "InvalidAction")
+
+
+def test_missing_required_member(server):
+    status, body = signed(server, b"Action=DescribeStackResource&Version=2010-05-15&StackName=x")
+    assert status == 400
+    assert error_code(body) == "ValidationError"
+    assert b"logicalResourceId" in body
+
+
+def test_oversize_body(server):
+    status, body = signed(server, b"Action=ValidateTemplate&TemplateBody=" + b"x" * (3 * 1024 * 1024))
+    assert status == 413
+    assert error_code(body) == "RequestEntityTooLarge"
+
+
+def test_malformed_json_body(server):
+    status, body = signed(server, b"{not json", service="monitoring", headers={
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "GraniteServiceVersion20100801.ListMetrics",
+    })
+    assert status == 400
+    assert b"SerializationException" in body or b"ValidationError" in body
+
+
+def test_gzip_bomb_refused(server):
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024))
+    status, _ = signed(server, bomb, service="monitoring", headers={
+        "Content-Type": "application/x-amz-json-1.0", "Content-Encoding": "gzip",
+        "X-Amz-Target": "GraniteServiceVersion20100801.PutMetricData",
+    })
+    assert status == 413
+
+
+def test_server_keeps_serving_after_bad_requests(server):
+    for _ in range(3):
+        send(server, b"\xff\xfe garbage", {"Content-Type": "application/x-www-form-urlencoded"})
+        send(server, b"", {}, method="GET", path="/?Action=")
+    cfn = client("cloudformation", server.endpoint)
+    assert cfn.validate_template(TemplateBody='{"Resources": {"H": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}')

@@ -1,0 +1,82 @@
+"""Stacks end to end with boto3 waiters, and a wait condition signalled the way cfn-signal does (curl PUT)."""
+
+import json
+import subprocess
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from cfnapi.testing.clients import client
+
+pytestmark = pytest.mark.e2e
+
+WAIT_TEMPLATE = json.dumps({
+    "Parameters": {"Count": {"Type": "Number", "Default": "1"}},
+    "Resources": {
+        "Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"},
+        "Wait": {"Type": "AWS::CloudFormation::WaitCondition",
+                 "Properties": {"Handle": {"Ref": "Handle"}, "Timeout": "300", "Count": {"Ref": "Count"}}},
+    },
+    "Outputs": {"Url": {"Value": {"Ref": "Handle"}}, "Data": {"Value": {"Fn::GetAtt": ["Wait", "Data"]}}},
+})
+
+
+def curl_signal(url: str, status: str, unique_id: str, data: str = "") -> subprocess.CompletedProcess:
+    body = json.dumps({"Status": status, "Reason": "from curl", "UniqueId": unique_id, "Data": data})
+    # cfn-signal sends a PUT with an empty Content-Type header.
+    return subprocess.run(["curl", "-sS", "--noproxy", "*", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT",
+                           "-H", "Content-Type:", "--data-binary", body, url],
+                          capture_output=True, text=True, timeout=30)
+
+
+def handle_url(cfn, stack_name: str) -> str:
+    """The handle's presigned URL, once the engine has created it (bounded wait)."""
+    for _ in range(100):
+        resources = cfn.describe_stack_resources(StackName=stack_name)["StackResources"]
+        urls = [r.get("PhysicalResourceId", "") for r in resources if r["LogicalResourceId"] == "Handle"]
+        if urls and urls[0].startswith("http"):
+            return urls[0]
+        time.sleep(0.1)
+    raise AssertionError("the handle never got its URL")
+
+
+def test_wait_condition_signalled_with_curl(server):
+    cfn = client("cloudformation", server.endpoint)
+    stack_id = cfn.create_stack(StackName="waiting", TemplateBody=WAIT_TEMPLATE)["StackId"]
+    assert stack_id.startswith("arn:aws:cloudformation:us-east-1:")
+    url = handle_url(cfn, "waiting")
+    assert url.startswith(server.endpoint + "/waitcondition/")
+
+    tampered = url.replace("Handle", "Wait", 1)
+    assert curl_signal(tampered, "SUCCESS", "x").stdout == "403"
+    assert curl_signal(url, "SUCCESS", "instance-1", "hello").stdout == "200"
+    cfn.get_waiter("stack_create_complete").wait(StackName="waiting", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+    [stack] = cfn.describe_stacks(StackName="waiting")["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["Url"] == url
+    assert json.loads(outputs["Data"]) == {"instance-1": "hello"}
+    events = cfn.describe_stack_events(StackName="waiting")["StackEvents"]
+    assert events[0]["LogicalResourceId"] == "waiting" and events[0]["ResourceStatus"] == "CREATE_COMPLETE"
+    assert events[-1]["ResourceStatus"] == "CREATE_IN_PROGRESS" and events[-1]["ResourceStatusReason"] == "User Initiated"
+
+    cfn.delete_stack(StackName="waiting")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="waiting", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    with pytest.raises(ClientError) as caught:
+        cfn.describe_stacks(StackName="waiting")
+    assert caught.value.response["Error"]["Message"] == "Stack with id waiting does not exist"
+    assert curl_signal(url, "SUCCESS", "late").stdout == "404"
+
+
+def test_failure_signal_rolls_back(server):
+    cfn = client("cloudformation", server.endpoint)
+    cfn.create_stack(StackName="failing", TemplateBody=WAIT_TEMPLATE)
+    url = handle_url(cfn, "failing")
+    assert curl_signal(url, "FAILURE", "instance-1").stdout == "200"
+    with pytest.raises(Exception):
+        cfn.get_waiter("stack_create_complete").wait(StackName="failing", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    [stack] = cfn.describe_stacks(StackName="failing")["Stacks"]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason", "") for e in cfn.describe_stack_events(StackName="failing")["StackEvents"]]
+    assert any("WaitCondition received failed message" in r for r in reasons)

@@ -1,0 +1,65 @@
+"""A worker that died mid-create: its lease expires, another worker fails and rolls back the stack."""
+
+import datetime as dt
+import json
+
+from sqlalchemy import update
+
+from cfnapi.engine import statuses as st
+from cfnapi.engine.models import StackRow
+from cfnapi.engine.records import Recorder, ResourceRecord, StackRef
+from cfnapi.translate.base import ResourceContext
+from cfnapi.translate.testing import SLEEPER_TYPE, Sleeper
+from tests.engine.conftest import sleeper
+
+
+def test_interrupted_create_is_failed_and_rolled_back_by_the_next_worker(engine):
+    body = json.dumps({"Resources": {"A": sleeper(), "B": sleeper()}})
+    stack_id = engine.call("create_stack", StackName="crash", TemplateBody=body)["StackId"]
+    # What the dead worker got done: A's create call returned and its id was persisted.
+    ctx = ResourceContext("123456789012", "us-east-1", stack_id, "crash", "A", cloud=engine.cloud)
+    physical = Sleeper().create(ctx, {})
+    record = ResourceRecord("A", SLEEPER_TYPE, physical_id=physical)
+    Recorder(engine.db, StackRef(stack_id, "crash")).resource_status(record, "CREATE_IN_PROGRESS", st.CREATE_INITIATED)
+    with engine.db.transaction() as session:
+        past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
+        session.execute(
+            update(StackRow).where(StackRow.stack_id == stack_id).values(lease_owner="dead-worker", lease_expires_at=past)
+        )
+
+    engine.worker.run_until_idle()
+
+    assert engine.status(stack_id) == "ROLLBACK_COMPLETE"
+    events = engine.events(stack_id)
+    assert ("A", "CREATE_FAILED", st.INTERRUPTED) in events
+    assert ("crash", "ROLLBACK_IN_PROGRESS", "The following resource(s) failed to create: [A]. Rollback requested by user.") in events
+    assert engine.cloud.existing() == {}  # the resource the dead worker created was not forgotten
+
+
+def test_a_live_lease_is_not_taken_over(engine):
+    body = json.dumps({"Resources": {"A": sleeper()}})
+    stack_id = engine.call("create_stack", StackName="busy", TemplateBody=body)["StackId"]
+    with engine.db.transaction() as session:
+        future = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)
+        session.execute(
+            update(StackRow).where(StackRow.stack_id == stack_id).values(lease_owner="other", lease_expires_at=future)
+        )
+    assert engine.worker.claim(10) == []
+    assert engine.status(stack_id) == "CREATE_IN_PROGRESS"
+
+
+def test_background_worker_picks_up_new_stacks(engine):
+    import time
+
+    engine.worker.start()
+    try:
+        body = json.dumps({"Resources": {"A": sleeper(), "B": sleeper(Inputs={"Ref": "A"})}})
+        stack_id = engine.call("create_stack", StackName="bg", TemplateBody=body)["StackId"]
+        engine.worker.wake()
+        for _ in range(500):  # a bounded wait for a terminal status, not a timing assertion
+            if engine.status(stack_id) not in st.IN_PROGRESS:
+                break
+            time.sleep(0.01)
+        assert engine.status(stack_id) == "CREATE_COMPLETE"
+    finally:
+        engine.worker.stop()

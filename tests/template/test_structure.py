@@ -1,0 +1,178 @@
+"""Sections, resource attributes, dependencies, limits, capabilities and outputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cfnapi.template import (
+    TemplateError, check_resource_types, dependency_graph, dependency_order_check, evaluate_conditions,
+    parse_template, required_capabilities, resolve_outputs, resolve_parameters,
+)
+from tests.template.helpers import IDENTITY, FakeEnv
+
+GRAPH = """\
+Parameters:
+  Name: {Type: String, Default: n}
+Resources:
+  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.0.0.0/16}}
+  Subnet:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref Vpc, CidrBlock: !Select [0, !Cidr [!GetAtt Vpc.CidrBlock, 1, 8]]}
+  Group:
+    Type: AWS::EC2::SecurityGroup
+    DependsOn: [Subnet]
+    Properties: {GroupDescription: !Sub '${Name} in ${Vpc} ${AWS::Region}'}
+  Server:
+    Type: AWS::EC2::Instance
+    DependsOn: Group
+    Metadata: {Note: !GetAtt Subnet.AvailabilityZone}
+    DeletionPolicy: Snapshot
+    UpdateReplacePolicy: Retain
+    CreationPolicy: {ResourceSignal: {Count: 1, Timeout: PT5M}}
+    UpdatePolicy: {AutoScalingReplacingUpdate: {WillReplace: true}}
+    Properties: {SecurityGroupIds: [!GetAtt Group.GroupId]}
+Outputs:
+  ServerId:
+    Description: !Sub 'the server of ${AWS::StackName}'
+    Value: !Ref Server
+    Export: {Name: !Sub '${AWS::StackName}-server'}
+  Zones: {Value: !GetAZs ''}
+  Never: {Value: x, Condition: NeverTrue}
+Conditions:
+  NeverTrue: !Equals [a, b]
+"""
+
+
+def test_dependencies_from_ref_getatt_sub_dependson_and_metadata() -> None:
+    template = parse_template(GRAPH)
+    assert dependency_graph(template) == {
+        "Vpc": frozenset(),
+        "Subnet": {"Vpc"},
+        "Group": {"Subnet", "Vpc"},
+        "Server": {"Group", "Subnet"},
+    }
+    dependency_order_check(template)
+    server = template.resources["Server"]
+    assert server.depends_on == ("Group",)
+    assert (server.deletion_policy, server.update_replace_policy) == ("Snapshot", "Retain")
+    assert server.creation_policy == {"ResourceSignal": {"Count": 1, "Timeout": "PT5M"}}
+    assert server.update_policy == {"AutoScalingReplacingUpdate": {"WillReplace": True}}
+
+
+def test_outputs_resolve_with_conditions_and_exports() -> None:
+    template = parse_template(GRAPH)
+    params = resolve_parameters(template, {})
+    conditions = evaluate_conditions(template, params, IDENTITY)
+    outputs = resolve_outputs(template, FakeEnv(), params, conditions, IDENTITY)
+    assert [(o.key, o.value, o.description, o.export_name) for o in outputs] == [
+        ("ServerId", "Server-phys", "the server of demo", "demo-server"),
+        ("Zones", "eu-west-1a,eu-west-1b,eu-west-1c", None, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("resources", "message"),
+    [
+        ("A: {Type: AWS::SNS::Topic, DependsOn: B}\n  B: {Type: AWS::SNS::Topic, DependsOn: A}",
+         "Circular dependency between resources: [A, B]"),
+        ("A: {Type: AWS::SNS::Topic, Properties: {X: !GetAtt C.Arn}}\n  B: {Type: AWS::SNS::Topic, Properties: {X: !Ref A}}\n"
+         "  C: {Type: AWS::SNS::Topic, Properties: {X: !Sub '${B}'}}\n  D: {Type: AWS::SNS::Topic, DependsOn: A}",
+         "Circular dependency between resources: [A, B, C]"),
+        ("A: {Type: AWS::SNS::Topic, Properties: {X: !Ref A}}", "Circular dependency between resources: [A]"),
+    ],
+)
+def test_cycles_are_named(resources: str, message: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        dependency_order_check(parse_template(f"Resources:\n  {resources}\n"))
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("Resources:\n  A: {Type: AWS::SNS::Topic, DependsOn: [Nope]}\n",
+         "Template format error: Unresolved resource dependencies [Nope] in the Resources block of the template"),
+        ("Resources:\n  A: {Type: AWS::SNS::Topic}\nOutputs:\n  O: {Value: !Ref Nope}\n",
+         "Template format error: Unresolved resource dependencies [Nope] in the Outputs block of the template"),
+        ("Resources:\n  A: {Type: AWS::SNS::Topic}\nOutputs:\n  O: {Value: !GetAtt Nope.Arn}\n",
+         "Template error: instance of Fn::GetAtt references undefined resource Nope"),
+        ("Resources:\n  A: {Properties: {}}\n", "Template format error: Every Resources object must contain a Type member."),
+        ("Resources:\n  A: {Type: AWS::SNS::Topic, Propertiess: {}}\n",
+         "Template format error: Invalid template resource property 'Propertiess'"),
+        ("Resources:\n  A-1: {Type: AWS::SNS::Topic}\n", "Template format error: Resource name A-1 is non alphanumeric."),
+        ("Resources:\n  A: {Type: AWS::SNS::Topic, DeletionPolicy: Keep}\n",
+         "Template format error: Unrecognized DeletionPolicy Keep for resource A"),
+        ("Resources:\n  A: {Type: AWS::SNS::Topic}\nOutputs:\n  O: {Description: x}\n",
+         "Template format error: Every Outputs member must contain a Value object"),
+        ("Resources:\n  A: {Type: AWS::SNS::Topic}\nOutputs:\n  O: {Value: x, Condition: Nope}\n",
+         "Template format error: Unresolved condition dependency Nope in the Outputs block of the template"),
+        ("Resourcs:\n  A: {Type: AWS::SNS::Topic}\nResources:\n  A: {Type: AWS::SNS::Topic}\n",
+         "Template format error: Invalid template property or properties [Resourcs]"),
+        ("AWSTemplateFormatVersion: '2011-01-01'\nResources:\n  A: {Type: AWS::SNS::Topic}\n",
+         "Template format error: Unsupported AWSTemplateFormatVersion 2011-01-01: the only valid version is 2010-09-09"),
+        ("Parameters:\n  A: {Type: String}\nResources:\n  A: {Type: AWS::SNS::Topic}\n",
+         "Template format error: Duplicate names [A] in Parameters and Resources blocks"),
+        ("Mappings:\n  M: {a: b}\nResources:\n  A: {Type: AWS::SNS::Topic}\n",
+         "Template format error: Mappings attribute M.a must be a mapping"),
+    ],
+)
+def test_template_format_errors(body: str, message: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        parse_template(body)
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("section", "count", "message"),
+    [
+        ("Resources", 501, "Template format error: Number of resources, 501, is greater than maximum allowed, 500"),
+        ("Parameters", 201, "Template format error: Number of parameters, 201, is greater than maximum allowed, 200"),
+        ("Outputs", 201, "Template format error: Number of outputs, 201, is greater than maximum allowed, 200"),
+        ("Mappings", 201, "Template format error: Number of mappings, 201, is greater than maximum allowed, 200"),
+    ],
+)
+def test_section_limits(section: str, count: int, message: str) -> None:
+    entries = {
+        "Resources": lambda i: {"Type": "AWS::SNS::Topic"},
+        "Parameters": lambda i: {"Type": "String"},
+        "Outputs": lambda i: {"Value": "x"},
+        "Mappings": lambda i: {"k": {"v": "x"}},
+    }[section]
+    data = {"Resources": {"R": {"Type": "AWS::SNS::Topic"}}}
+    data[section] = {f"X{i}": entries(i) for i in range(count)}
+    with pytest.raises(TemplateError) as caught:
+        parse_template(json.dumps(data), max_bytes=1_048_576)
+    assert caught.value.message == message
+    data[section] = {f"X{i}": entries(i) for i in range(count - 1)}
+    parse_template(json.dumps(data), max_bytes=1_048_576)
+
+
+def test_unrecognized_resource_types_listed_together() -> None:
+    template = parse_template(
+        "Resources:\n  A: {Type: AWS::Foo::Bar}\n  B: {Type: AWS::SNS::Topic}\n  C: {Type: AWS::Baz::Qux}\n"
+        "  D: {Type: AWS::Foo::Bar}\n  E: {Type: Custom::Thing}\n"
+    )
+    with pytest.raises(TemplateError) as caught:
+        check_resource_types(template, {"AWS::SNS::Topic"})
+    assert caught.value.message == "Template format error: Unrecognized resource types: [AWS::Foo::Bar, AWS::Baz::Qux]"
+    check_resource_types(template, {"AWS::SNS::Topic", "AWS::Foo::Bar", "AWS::Baz::Qux"})
+
+
+@pytest.mark.parametrize(
+    ("resources", "expected"),
+    [
+        ("A: {Type: AWS::SNS::Topic}", ([], "")),
+        ("A: {Type: AWS::IAM::Role, Properties: {AssumeRolePolicyDocument: {}}}",
+         (["CAPABILITY_IAM"], "The following resource(s) require capabilities: [AWS::IAM::Role]")),
+        ("A: {Type: AWS::IAM::Role, Properties: {RoleName: r}}\n  B: {Type: AWS::IAM::Policy}\n  C: {Type: AWS::IAM::Role}",
+         (["CAPABILITY_NAMED_IAM"], "The following resource(s) require capabilities: [AWS::IAM::Role, AWS::IAM::Policy]")),
+        ("A: {Type: AWS::IAM::User, Properties: {UserName: !Sub '${AWS::StackName}-u'}}",
+         (["CAPABILITY_NAMED_IAM"], "The following resource(s) require capabilities: [AWS::IAM::User]")),
+        ("A: {Type: AWS::IAM::InstanceProfile, Properties: {Roles: []}}",
+         (["CAPABILITY_IAM"], "The following resource(s) require capabilities: [AWS::IAM::InstanceProfile]")),
+    ],
+)
+def test_required_capabilities(resources: str, expected: tuple) -> None:
+    assert required_capabilities(parse_template(f"Resources:\n  {resources}\n")) == expected
