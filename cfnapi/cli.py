@@ -138,10 +138,12 @@ def _credentials(args: argparse.Namespace) -> int:
 
 
 def _sim(args: argparse.Namespace) -> int:
+    from cfnapi.cloud.sim import load_config, seed
     from cfnapi.cloud.sim.show import main as show_main
     from cfnapi.server import open_database
 
     db = open_database(_settings(args, run_api=False, run_worker=False))
+    seed(db, load_config(args.cloud_config))  # the seed is part of the inventory, even before a first serve
     return show_main(["--json"] if args.json else [], db=db)
 
 
