@@ -3,7 +3,6 @@ import json
 import uuid
 
 import pytest
-import sqlalchemy
 
 from cfnapi.cloud.provider import FixedIp, ServerRequest
 from cfnapi.cloud.sim import SimCloud, differences_from_seed, inventory, seed, seed_inventory
@@ -83,27 +82,12 @@ def test_show_prints_json_and_tables(cloud, db, config):
     assert seed_inventory(config)["images"][0]["project_id"] is None
 
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
 @pytest.fixture
-def postgres_db():
-    schema = f"sim_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = sqlalchemy.create_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach it means "not available here"
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is not reachable: {exc.__class__.__name__}")
-    database = Database(POSTGRES_URL)
-    sqlalchemy.event.listen(database.engine, "connect",
-                            lambda conn, _rec: conn.cursor().execute(f'SET search_path TO "{schema}"'))
+def postgres_db(postgres_url):
+    database = Database(postgres_url)
     Base.metadata.create_all(database.engine)
     yield database
     database.dispose()
-    with admin.begin() as conn:
-        conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def test_sim_store_on_postgresql(postgres_db, config, clock):

@@ -1,12 +1,10 @@
 """The store and the evaluator's claiming on PostgreSQL, in a private schema dropped afterwards."""
 
 import threading
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, text
 
 from cfnapi.cloudwatch import models  # noqa: F401
 from cfnapi.cloudwatch.actions import ActionCallbackRegistry
@@ -17,32 +15,13 @@ from cfnapi.db import Base, Database
 from cfnapi.handlers.base import RequestContext
 from cfnapi.handlers.cloudwatch import CloudWatchHandlers
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 KEY = MetricKey("App", "Latency", (("Host", "a"),))
 
 
-def _reachable() -> bool:
-    try:
-        engine = create_engine(PG_URL, connect_args={"connect_timeout": 2})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _reachable(), reason=f"PostgreSQL not reachable at {PG_URL}")
-
-
 @pytest.fixture
-def pg():
-    schema = f"cw_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    database = Database(f"{PG_URL}?options=-csearch_path%3D{schema}")
+def pg(postgres_url):
+    database = Database(postgres_url)
     Base.metadata.create_all(database.engine, tables=[m.__table__ for m in (
         models.Metric, models.MetricAggregate, models.Alarm, models.AlarmHistory, models.Dashboard,
         models.ResourceTag)])
@@ -50,9 +29,6 @@ def pg():
         yield database
     finally:
         database.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_concurrent_ingest_on_postgres_loses_nothing(pg):

@@ -6,7 +6,6 @@ from alembic.migration import MigrationContext
 
 from cfnapi.db import Database
 from cfnapi.db.schema import load_models, migrate
-from cfnapi.testing.postgres import scratch_schema_url
 
 
 def assert_schema_matches_models(db: Database) -> None:
@@ -27,15 +26,9 @@ def test_sqlite_migrations_match_models(tmp_path):
 
 
 @pytest.mark.postgres
-def test_postgres_migrations_match_models():
-    try:
-        context = scratch_schema_url()
-        url = context.__enter__()
-    except RuntimeError as exc:
-        pytest.skip(str(exc))
-    db = Database(url)
+def test_postgres_migrations_match_models(postgres_url):
+    db = Database(postgres_url)
     try:
         assert_schema_matches_models(db)
     finally:
         db.dispose()
-        context.__exit__(None, None, None)
