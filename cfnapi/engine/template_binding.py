@@ -25,6 +25,7 @@ from cfnapi.template import (
     dependency_order_check,
     evaluate_conditions,
     parse_template,
+    processed_template_body,
     required_capabilities,
     resolve,
     resolve_outputs,
@@ -132,9 +133,10 @@ class TemplateCompiler:
         self.parameter_store_for = parameter_store_for
         self.include_fetcher = include_fetcher
 
-    def parse(self, body: str) -> Template:
-        """Parse and check types and dependencies (no parameter values needed)."""
-        template = parse_template(body, include_fetcher=self.include_fetcher)
+    def parse(self, body: str, parameter_values: Mapping[str, str] | None = None) -> Template:
+        """Parse and check types and dependencies. ``parameter_values`` (raw strings)
+        matter only to Fn::ForEach loops over a parameter; without them the Defaults serve."""
+        template = parse_template(body, include_fetcher=self.include_fetcher, parameter_values=parameter_values)
         check_resource_types(template, self.supported_types)
         dependency_order_check(template)
         return template
@@ -147,7 +149,9 @@ class TemplateCompiler:
         *,
         use_previous: Mapping[str, str] | None = None,
     ) -> TemplateDefinition:
-        template = self.parse(body)
+        # The stack's values (supplied, then previous) drive the transforms;
+        # resolve_parameters below fills Defaults and checks every value.
+        template = self.parse(body, parameters)
         params = resolve_parameters(
             template,
             parameters,
@@ -156,6 +160,10 @@ class TemplateCompiler:
             ssm=self.parameter_store_for(identity) if self.parameter_store_for else None,
         )
         return TemplateDefinition(template, params, stack_identity(identity))
+
+    def processed_body(self, body: str, parameters: Mapping[str, str]) -> str:
+        """GetTemplate's Processed stage for a stack or change set with these values."""
+        return processed_template_body(self.parse(body, parameters))
 
 
 __all__ = ["TemplateCompiler", "TemplateDefinition", "TemplateError", "stack_identity"]

@@ -63,8 +63,8 @@ class CloudFormationHandlers(ServiceHandlers):
 
     def get_template_summary(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("StackName") is not None and self.engine_api is not None:
-            body = self.engine_api.template_body(self.runtime, ctx, params["StackName"])
-            template = parse_template(body)
+            body, values = self.engine_api.stack_template(self.runtime, ctx, params["StackName"])
+            template = parse_template(body, parameter_values=values)
         else:
             template = self._parse(params)
         return template_summary(template, supported_types=self.supported_types)

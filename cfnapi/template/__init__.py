@@ -19,7 +19,9 @@ from cfnapi.template.parser import parse_template
 from cfnapi.template.pseudo import NO_VALUE, PSEUDO_PARAMETERS, StackIdentity
 from cfnapi.template.registry import FUNCTIONS
 from cfnapi.template.resolution import ResolvedOutput, resolve, resolve_outputs
-from cfnapi.template.summary import check_resource_types, template_summary, validate_template_result
+from cfnapi.template.summary import (
+    check_resource_types, processed_template_body, template_summary, validate_template_result,
+)
 
 __all__ = [
     "FUNCTIONS", "NO_VALUE", "PSEUDO_PARAMETERS", "TEMPLATE_BODY_MAX_BYTES", "TEMPLATE_URL_MAX_BYTES",
@@ -27,6 +29,6 @@ __all__ = [
     "ResolutionEnv", "ResolvedOutput", "ResolvedParameters", "ResourceDefinition", "RuleDefinition",
     "StackIdentity", "Template", "TemplateError",
     "active_resources", "check_resource_types", "dependency_graph", "dependency_order_check",
-    "evaluate_conditions", "parse_template", "required_capabilities", "resolve", "resolve_outputs",
+    "evaluate_conditions", "parse_template", "processed_template_body", "required_capabilities", "resolve", "resolve_outputs",
     "resolve_parameters", "template_summary", "to_data", "validate_template_result",
 ]
