@@ -21,8 +21,7 @@ from cfnapi.template import (
     Template,
     TemplateError,
     active_resources,
-    check_resource_types,
-    dependency_order_check,
+    check_against_types,
     evaluate_conditions,
     parse_template,
     processed_template_body,
@@ -125,6 +124,7 @@ class TemplateCompiler:
         lookup_for: Callable[[Identity], CloudLookup] | None = None,
         parameter_store_for: Callable[[Identity], ParameterStore] | None = None,
         include_fetcher: Callable[[str], str] | None = None,
+        attributes_for: Callable[[str], Collection[str]] | None = None,
     ):
         # Lookups and the SSM store are per account and region, so they are
         # made for each stack's identity rather than once per process.
@@ -132,13 +132,13 @@ class TemplateCompiler:
         self.lookup_for = lookup_for
         self.parameter_store_for = parameter_store_for
         self.include_fetcher = include_fetcher
+        self.attributes_for = attributes_for  # the registry's own GetAtt attributes, beside AWS's
 
     def parse(self, body: str, parameter_values: Mapping[str, str] | None = None) -> Template:
         """Parse and check types and dependencies. ``parameter_values`` (raw strings)
         matter only to Fn::ForEach loops over a parameter; without them the Defaults serve."""
         template = parse_template(body, include_fetcher=self.include_fetcher, parameter_values=parameter_values)
-        check_resource_types(template, self.supported_types)
-        dependency_order_check(template)
+        check_against_types(template, self.supported_types, self.attributes_for)
         return template
 
     def compile(

@@ -5,6 +5,7 @@ Pure: no database, no cloud, no HTTP. ``parse_template`` turns text into a
 engine resolves its pieces against a running stack through ``resolve``.
 """
 
+from cfnapi.template.attributes import check_against_types, check_get_att_attributes
 from cfnapi.template.capabilities import required_capabilities
 from cfnapi.template.conditions import active_resources, evaluate_conditions
 from cfnapi.template.dependencies import dependency_graph, dependency_order_check
@@ -28,7 +29,7 @@ __all__ = [
     "CloudLookup", "Expr", "Intrinsic", "OutputDefinition", "ParameterDefinition", "ParameterStore",
     "ResolutionEnv", "ResolvedOutput", "ResolvedParameters", "ResourceDefinition", "RuleDefinition",
     "StackIdentity", "Template", "TemplateError",
-    "active_resources", "check_resource_types", "dependency_graph", "dependency_order_check",
+    "active_resources", "check_against_types", "check_get_att_attributes", "check_resource_types", "dependency_graph", "dependency_order_check",
     "evaluate_conditions", "parse_template", "processed_template_body", "required_capabilities", "resolve", "resolve_outputs",
     "resolve_parameters", "template_summary", "to_data", "validate_template_result",
 ]

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from cfnapi.template.errors import TemplateError, format_error
+from cfnapi.template.errors import format_error
 from cfnapi.template.expr import Expr, Scope, iter_intrinsics, references_in, validate_expr
 from cfnapi.template.loader import TEMPLATE_BODY_MAX_BYTES, load_template_data, parse_document
 from cfnapi.template.model import (
@@ -283,8 +283,6 @@ def _resource(logical_id: str, raw: Any, names: dict) -> ResourceDefinition:
         policy = raw.get(key)
         if policy is not None and policy not in DELETION_POLICIES - ({"RetainExceptOnCreate"} if key == "UpdateReplacePolicy" else set()):
             raise format_error(f"Unrecognized {key} {policy} for resource {logical_id}")
-    if logical_id in referenced:
-        raise TemplateError(f"Circular dependency between resources: [{logical_id}]")
     return ResourceDefinition(
         logical_id=logical_id,
         type=raw["Type"],
