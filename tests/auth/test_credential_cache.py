@@ -88,3 +88,13 @@ def test_zero_ttl_disables_the_cache(database, other_process):
     assert uncached.get(credential.access_key_id) == credential
     other_process.delete(credential.access_key_id)
     assert uncached.get(credential.access_key_id) is None
+
+
+def test_server_setting_defaults_to_the_stores_ttl_and_reads_the_environment(monkeypatch):
+    from cfnapi.config import CREDENTIAL_CACHE_SECONDS, Settings
+
+    assert CREDENTIAL_CACHE_SECONDS == CREDENTIAL_CACHE_TTL_SECONDS
+    monkeypatch.delenv("CFNAPI_CREDENTIAL_CACHE_SECONDS", raising=False)
+    assert Settings().credential_cache_seconds == CREDENTIAL_CACHE_TTL_SECONDS
+    monkeypatch.setenv("CFNAPI_CREDENTIAL_CACHE_SECONDS", "0")
+    assert Settings().credential_cache_seconds == 0
