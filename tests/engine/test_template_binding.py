@@ -200,3 +200,12 @@ def test_for_each_over_a_parameter_follows_create_and_update_values(cfn):
 def test_processed_stage_of_a_template_without_transforms_is_the_original(cfn):
     create(cfn, "plain", CHAIN, Parameters=params(Secret="x"))
     assert cfn.call("get_template", StackName="plain", TemplateStage="Processed")["TemplateBody"] == CHAIN
+
+
+def test_change_set_processed_stage_and_changes_follow_its_own_values(cfn):
+    cfn.call("create_change_set", StackName="cs", ChangeSetName="first", TemplateBody=LOOP, ChangeSetType="CREATE",
+             Parameters=params(Names="x,y"), Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    processed = cfn.call("get_template", StackName="cs", ChangeSetName="first", TemplateStage="Processed")
+    assert list(json.loads(processed["TemplateBody"])["Resources"]) == ["Sleeperx", "Sleepery"]
+    changes = cfn.call("describe_change_set", StackName="cs", ChangeSetName="first")["Changes"]
+    assert sorted(c["ResourceChange"]["LogicalResourceId"] for c in changes) == ["Sleeperx", "Sleepery"]
