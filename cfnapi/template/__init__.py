@@ -29,7 +29,7 @@ __all__ = [
     "CloudLookup", "Expr", "Intrinsic", "OutputDefinition", "ParameterDefinition", "ParameterStore",
     "ResolutionEnv", "ResolvedOutput", "ResolvedParameters", "ResourceDefinition", "RuleDefinition",
     "StackIdentity", "Template", "TemplateError",
-    "active_resources", "check_against_types", "check_get_att_attributes", "check_resource_types", "dependency_graph", "dependency_order_check",
-    "evaluate_conditions", "parse_template", "processed_template_body", "required_capabilities", "resolve", "resolve_outputs",
-    "resolve_parameters", "template_summary", "to_data", "validate_template_result",
+    "active_resources", "check_against_types", "check_get_att_attributes", "check_resource_types",
+    "dependency_graph", "dependency_order_check", "evaluate_conditions", "parse_template",
+    "processed_template_body", "required_capabilities", "resolve", "resolve_outputs", "resolve_parameters", "template_summary", "to_data", "validate_template_result",
 ]

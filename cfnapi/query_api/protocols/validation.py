@@ -108,7 +108,8 @@ class CoralValidationStyle(ValidationStyle):
         if not violations:
             return None
         problems = [
-            f"Value {_constraint_value(v.value)} at '{self.render(v.path)}' failed to satisfy constraint: {v.constraint}"
+            f"Value {_constraint_value(v.value)} at '{self.render(v.path)}' "
+            f"failed to satisfy constraint: {v.constraint}"
             for v in violations
         ]
         return ServiceError("ValidationError", self._summary(problems), 400)
