@@ -6,6 +6,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The credential store's default (cfnapi.auth.store.CREDENTIAL_CACHE_TTL_SECONDS;
+# a test keeps the two equal without importing the database layer here).
+CREDENTIAL_CACHE_SECONDS = 30.0
+
 
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
@@ -28,6 +32,13 @@ class Settings:
     alarm_interval: float = field(default_factory=lambda: _env_float("CFNAPI_ALARM_INTERVAL", 60.0))
     public_endpoint: str | None = None  # base URL agents reach us at (signal URLs); default http://host:port
     max_request_bytes: int = 2 * 1024 * 1024  # whole HTTP body, before any decoding
+    # How long a process trusts a credential it has read. Writes in the same
+    # process are seen at once; a key deleted or deactivated by another process
+    # (`cfnapi credentials delete`, a separate `cfnapi worker`) still works here
+    # for up to this long. 0 reads the database on every request.
+    credential_cache_seconds: float = field(
+        default_factory=lambda: _env_float("CFNAPI_CREDENTIAL_CACHE_SECONDS", CREDENTIAL_CACHE_SECONDS)
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -59,7 +59,7 @@ def build_runtime(settings: Settings) -> Runtime:
     from cfnapi.wiring import build_services  # the one table of services and workers
 
     db = open_database(settings)
-    store = CredentialStore(db)
+    store = CredentialStore(db, cache_ttl_seconds=settings.credential_cache_seconds)
     ensure_admin_credential(settings, store)
     services, background, pre_auth_routes = build_services(settings, db, store)
     app = ApiApp(

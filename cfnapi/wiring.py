@@ -84,6 +84,7 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
         registry.supported(),
         lookup_for=lambda identity: ProviderCloudLookup(cloud.provider(identity.account_id)),
         parameter_store_for=lambda identity: cloud.parameters.scoped(identity.account_id, identity.region),
+        attributes_for=registry.attribute_names,
     )
     runtime = EngineRuntime(
         db=db,

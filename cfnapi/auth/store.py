@@ -1,10 +1,19 @@
 """The credential store: accounts and access keys in the shared database.
 
 ``CredentialStore.get`` is the ``CredentialLookup`` the request verifier uses.
+It runs for every request, so found keys are cached for a short time
+(``CREDENTIAL_CACHE_TTL_SECONDS``). Every write through the store empties the
+cache of its own process at once. With several processes on one database
+(``cfnapi api`` beside ``cfnapi worker``, or ``cfnapi credentials delete``
+while a server runs), another process's cache still accepts a deleted or
+deactivated key — or an old admin secret — for up to the TTL.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import NamedTuple
 
@@ -19,6 +28,8 @@ from cfnapi.db import Database
 
 ADMIN_ACCOUNT_NAME = "admin"
 _CREATE_ATTEMPTS = 5  # random ids collide only by astronomical bad luck, or a concurrent first start
+CREDENTIAL_CACHE_TTL_SECONDS = 30.0
+_CREDENTIAL_CACHE_MAX_ENTRIES = 10_000  # one per active key in use; bounds memory whatever callers send
 
 
 class CredentialStoreError(Exception):
@@ -67,16 +78,62 @@ def _to_credential(row: CredentialRow) -> Credential:
     )
 
 
+class _CredentialCache:
+    """Found credentials for ``ttl`` seconds. Unknown keys are not cached: a key
+    created by another process (``cfnapi credentials create``) works at once."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float]):
+        self.ttl = ttl
+        self.clock = clock
+        self._entries: dict[str, tuple[float, Credential]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, access_key_id: str) -> Credential | None:
+        with self._lock:
+            entry = self._entries.get(access_key_id)
+            if entry is None:
+                return None
+            if self.clock() >= entry[0]:
+                del self._entries[access_key_id]
+                return None
+            return entry[1]
+
+    def put(self, credential: Credential) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= _CREDENTIAL_CACHE_MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[credential.access_key_id] = (self.clock() + self.ttl, credential)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 class CredentialStore:
-    def __init__(self, db: Database):
+    def __init__(
+        self,
+        db: Database,
+        *,
+        cache_ttl_seconds: float = CREDENTIAL_CACHE_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.db = db
+        self._cache = _CredentialCache(cache_ttl_seconds, clock)
 
     # --- reads ---------------------------------------------------------------
 
     def get(self, access_key_id: str) -> Credential | None:
+        cached = self._cache.get(access_key_id)
+        if cached is not None:
+            return cached
         with self.db.transaction() as session:
             row = session.get(CredentialRow, access_key_id)
-            return _to_credential(row) if row else None
+            credential = _to_credential(row) if row else None
+        if credential is not None:
+            self._cache.put(credential)
+        return credential
 
     def list(self, account_id: str | None = None) -> list[Credential]:
         query = select(CredentialRow).order_by(CredentialRow.created_at, CredentialRow.access_key_id)
@@ -123,23 +180,32 @@ class CredentialStore:
 
     def delete(self, access_key_id: str) -> bool:
         """Delete a key; False when there was none (deleting twice is not an error)."""
-        with self.db.transaction() as session:
-            result = session.execute(delete(CredentialRow).where(CredentialRow.access_key_id == access_key_id))
-            return result.rowcount > 0
+        try:
+            with self.db.transaction() as session:
+                result = session.execute(delete(CredentialRow).where(CredentialRow.access_key_id == access_key_id))
+                return result.rowcount > 0
+        finally:
+            self._cache.clear()  # after the commit, so no reader re-caches the old row
 
     def delete_owned_by(self, owner_stack_id: str) -> int:
         """Delete every key an AWS::IAM::AccessKey of this stack created."""
-        with self.db.transaction() as session:
-            result = session.execute(delete(CredentialRow).where(CredentialRow.owner_stack_id == owner_stack_id))
-            return result.rowcount
+        try:
+            with self.db.transaction() as session:
+                result = session.execute(delete(CredentialRow).where(CredentialRow.owner_stack_id == owner_stack_id))
+                return result.rowcount
+        finally:
+            self._cache.clear()  # after the commit, so no reader re-caches the old row
 
     def set_active(self, access_key_id: str, active: bool) -> bool:
         """IAM's Active/Inactive status; False when the key does not exist."""
-        with self.db.transaction() as session:
-            result = session.execute(
-                update(CredentialRow).where(CredentialRow.access_key_id == access_key_id).values(active=active)
-            )
-            return result.rowcount > 0
+        try:
+            with self.db.transaction() as session:
+                result = session.execute(
+                    update(CredentialRow).where(CredentialRow.access_key_id == access_key_id).values(active=active)
+                )
+                return result.rowcount > 0
+        finally:
+            self._cache.clear()  # after the commit, so no reader re-caches the old row
 
     def ensure_admin(self, access_key_id: str | None = None, secret: str | None = None) -> AdminCredential:
         """The administrator's key, creating the admin account and key on first start.
@@ -156,6 +222,12 @@ class CredentialStore:
             raise ValueError(f"Access key id {access_key_id!r} must be 1-128 letters, digits or underscores.")
         if secret is not None and not 0 < len(secret) <= 128:
             raise ValueError("An admin secret must be 1-128 characters.")
+        try:
+            return self._ensure_admin(access_key_id, secret)
+        finally:
+            self._cache.clear()  # a configured secret may replace a cached one
+
+    def _ensure_admin(self, access_key_id: str | None, secret: str | None) -> AdminCredential:
         for attempt in range(_CREATE_ATTEMPTS):
             try:
                 with self.db.transaction() as session:

@@ -28,6 +28,7 @@ from cfnapi.engine.queries import (
     get_template,
     list_stack_resources,
     list_stacks,
+    stack_template,
     template_body,
 )
 from cfnapi.engine.stack_ops import (
@@ -50,4 +51,4 @@ OPERATIONS = (
     "update_stack update_termination_protection"
 ).split()
 
-__all__ = ["Caller", "OPERATIONS", "describe_stack", "find_stack", "template_body", *OPERATIONS]
+__all__ = ["Caller", "OPERATIONS", "describe_stack", "find_stack", "stack_template", "template_body", *OPERATIONS]

@@ -237,16 +237,34 @@ def template_body(runtime: EngineRuntime, caller: Caller, stack_name: str) -> st
     return find_stack(runtime, caller, stack_name, include_deleted=True).template_body
 
 
+def stack_template(runtime: EngineRuntime, caller: Caller, stack_name: str) -> tuple[str, dict[str, str]]:
+    """The stack's current template and the raw parameter values it was processed with."""
+    stack = find_stack(runtime, caller, stack_name, include_deleted=True)
+    return stack.template_body, dict(stack.parameters or {})
+
+
 def get_template(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("ChangeSetName"):
         from cfnapi.engine.change_sets import find_change_set
 
         change_set = find_change_set(runtime, caller, params["ChangeSetName"], params.get("StackName"))
-        return {"TemplateBody": change_set.template_body, "StagesAvailable": ["Original", "Processed"]}
-    if not params.get("StackName"):
+        body, values = change_set.template_body, change_set.parameters
+    elif not params.get("StackName"):
         raise validation_error("Either StackName or ChangeSetName must be specified.")
-    stack = find_stack(runtime, caller, params["StackName"], include_deleted=True)
-    return {"TemplateBody": stack.template_body, "StagesAvailable": ["Original", "Processed"]}
+    else:
+        stack = find_stack(runtime, caller, params["StackName"], include_deleted=True)
+        body, values = stack.template_body, stack.parameters
+    if params.get("TemplateStage") == "Processed":
+        body = _processed_body(runtime, body, dict(values or {}))
+    return {"TemplateBody": body, "StagesAvailable": ["Original", "Processed"]}
+
+
+def _processed_body(runtime: EngineRuntime, body: str, values: dict[str, str]) -> str:
+    # Recomputed from the stored body and raw values rather than stored: the
+    # transforms are deterministic given both. A compiler without transforms
+    # (tests' small ones) has nothing to process.
+    processed_body = getattr(runtime.compiler, "processed_body", None)
+    return body if processed_body is None else processed_body(body, values)
 
 
 # The limits AWS reports by default (DescribeAccountLimits).

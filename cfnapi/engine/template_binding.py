@@ -21,10 +21,10 @@ from cfnapi.template import (
     Template,
     TemplateError,
     active_resources,
-    check_resource_types,
-    dependency_order_check,
+    check_against_types,
     evaluate_conditions,
     parse_template,
+    processed_template_body,
     required_capabilities,
     resolve,
     resolve_outputs,
@@ -124,6 +124,7 @@ class TemplateCompiler:
         lookup_for: Callable[[Identity], CloudLookup] | None = None,
         parameter_store_for: Callable[[Identity], ParameterStore] | None = None,
         include_fetcher: Callable[[str], str] | None = None,
+        attributes_for: Callable[[str], Collection[str]] | None = None,
     ):
         # Lookups and the SSM store are per account and region, so they are
         # made for each stack's identity rather than once per process.
@@ -131,12 +132,13 @@ class TemplateCompiler:
         self.lookup_for = lookup_for
         self.parameter_store_for = parameter_store_for
         self.include_fetcher = include_fetcher
+        self.attributes_for = attributes_for  # the registry's own GetAtt attributes, beside AWS's
 
-    def parse(self, body: str) -> Template:
-        """Parse and check types and dependencies (no parameter values needed)."""
-        template = parse_template(body, include_fetcher=self.include_fetcher)
-        check_resource_types(template, self.supported_types)
-        dependency_order_check(template)
+    def parse(self, body: str, parameter_values: Mapping[str, str] | None = None) -> Template:
+        """Parse and check types and dependencies. ``parameter_values`` (raw strings)
+        matter only to Fn::ForEach loops over a parameter; without them the Defaults serve."""
+        template = parse_template(body, include_fetcher=self.include_fetcher, parameter_values=parameter_values)
+        check_against_types(template, self.supported_types, self.attributes_for)
         return template
 
     def compile(
@@ -147,7 +149,9 @@ class TemplateCompiler:
         *,
         use_previous: Mapping[str, str] | None = None,
     ) -> TemplateDefinition:
-        template = self.parse(body)
+        # The stack's values (supplied, then previous) drive the transforms;
+        # resolve_parameters below fills Defaults and checks every value.
+        template = self.parse(body, parameters)
         params = resolve_parameters(
             template,
             parameters,
@@ -156,6 +160,10 @@ class TemplateCompiler:
             ssm=self.parameter_store_for(identity) if self.parameter_store_for else None,
         )
         return TemplateDefinition(template, params, stack_identity(identity))
+
+    def processed_body(self, body: str, parameters: Mapping[str, str]) -> str:
+        """GetTemplate's Processed stage for a stack or change set with these values."""
+        return processed_template_body(self.parse(body, parameters))
 
 
 __all__ = ["TemplateCompiler", "TemplateDefinition", "TemplateError", "stack_identity"]

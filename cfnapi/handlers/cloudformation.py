@@ -14,7 +14,7 @@ from botocore import xform_name
 
 from cfnapi.errors import validation_error
 from cfnapi.handlers.base import Handler, RequestContext, ServiceHandlers
-from cfnapi.template import Template, check_resource_types, parse_template, template_summary, validate_template_result
+from cfnapi.template import Template, check_against_types, parse_template, template_summary, validate_template_result
 from cfnapi.template_url import TemplateUrlPolicy, fetch_template
 
 
@@ -55,16 +55,20 @@ class CloudFormationHandlers(ServiceHandlers):
 
     def _parse(self, params: dict[str, Any]) -> Template:
         template = parse_template(template_text(params, self.url_policy))
-        check_resource_types(template, self.supported_types)
+        check_against_types(template, self.supported_types, self._attributes_for())
         return template
+
+    def _attributes_for(self):
+        registry = getattr(self.runtime, "registry", None)
+        return None if registry is None else registry.attribute_names
 
     def validate_template(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         return validate_template_result(self._parse(params))
 
     def get_template_summary(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("StackName") is not None and self.engine_api is not None:
-            body = self.engine_api.template_body(self.runtime, ctx, params["StackName"])
-            template = parse_template(body)
+            body, values = self.engine_api.stack_template(self.runtime, ctx, params["StackName"])
+            template = parse_template(body, parameter_values=values)
         else:
             template = self._parse(params)
         return template_summary(template, supported_types=self.supported_types)

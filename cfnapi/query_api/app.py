@@ -21,7 +21,9 @@ from werkzeug.wrappers import Request, Response
 from cfnapi.auth import CredentialLookup, SignedRequest, verify_request
 from cfnapi.errors import ServiceError, internal_failure
 from cfnapi.handlers.base import RequestContext
-from cfnapi.query_api.protocols import WireRequest, WireResponse, detect_protocol, protocol_for, wants_json
+from cfnapi.query_api.protocols import (
+    WireRequest, WireResponse, check_constraints, detect_protocol, protocol_for, wants_json,
+)
 from cfnapi.query_api.services import Service, choose_service
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ class ApiApp:
                 raise _too_large(CLOUDWATCH_MAX_BODY)
             operation_model = service.operation_model(operation_name)
             params = protocol.parse(operation_model, wire)
+            check_constraints(operation_model, params)
             context = RequestContext(
                 account_id=caller.account_id,
                 access_key_id=caller.access_key_id,

@@ -5,6 +5,7 @@ Pure: no database, no cloud, no HTTP. ``parse_template`` turns text into a
 engine resolves its pieces against a running stack through ``resolve``.
 """
 
+from cfnapi.template.attributes import check_against_types, check_get_att_attributes
 from cfnapi.template.capabilities import required_capabilities
 from cfnapi.template.conditions import active_resources, evaluate_conditions
 from cfnapi.template.dependencies import dependency_graph, dependency_order_check
@@ -19,14 +20,16 @@ from cfnapi.template.parser import parse_template
 from cfnapi.template.pseudo import NO_VALUE, PSEUDO_PARAMETERS, StackIdentity
 from cfnapi.template.registry import FUNCTIONS
 from cfnapi.template.resolution import ResolvedOutput, resolve, resolve_outputs
-from cfnapi.template.summary import check_resource_types, template_summary, validate_template_result
+from cfnapi.template.summary import (
+    check_resource_types, processed_template_body, template_summary, validate_template_result,
+)
 
 __all__ = [
     "FUNCTIONS", "NO_VALUE", "PSEUDO_PARAMETERS", "TEMPLATE_BODY_MAX_BYTES", "TEMPLATE_URL_MAX_BYTES",
     "CloudLookup", "Expr", "Intrinsic", "OutputDefinition", "ParameterDefinition", "ParameterStore",
     "ResolutionEnv", "ResolvedOutput", "ResolvedParameters", "ResourceDefinition", "RuleDefinition",
     "StackIdentity", "Template", "TemplateError",
-    "active_resources", "check_resource_types", "dependency_graph", "dependency_order_check",
-    "evaluate_conditions", "parse_template", "required_capabilities", "resolve", "resolve_outputs",
-    "resolve_parameters", "template_summary", "to_data", "validate_template_result",
+    "active_resources", "check_against_types", "check_get_att_attributes", "check_resource_types",
+    "dependency_graph", "dependency_order_check", "evaluate_conditions", "parse_template",
+    "processed_template_body", "required_capabilities", "resolve", "resolve_outputs", "resolve_parameters", "template_summary", "to_data", "validate_template_result",
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from graphlib import CycleError, TopologicalSorter
-
 from cfnapi.template.errors import TemplateError, format_error
 from cfnapi.template.model import Template
 
@@ -20,8 +18,27 @@ def dependency_order_check(template: Template) -> None:
         raise format_error(
             f"Unresolved resource dependencies [{', '.join(unresolved)}] in the Resources block of the template"
         )
-    try:
-        TopologicalSorter(graph).prepare()
-    except CycleError as exc:
-        cycle = exc.args[1][:-1]  # graphlib repeats the first node at the end
-        raise TemplateError(f"Circular dependency between resources: [{', '.join(sorted(cycle))}]") from None
+    stuck = unorderable(graph)
+    if stuck:
+        raise TemplateError(f"Circular dependency between resources: [{', '.join(stuck)}]")
+
+
+def unorderable(graph: dict[str, frozenset[str]]) -> list[str]:
+    """The resources no order can create: those on a cycle and everything that
+    depends on one. AWS names all of them (an alarm on a function caught in a
+    cycle is listed too), in template order here."""
+    ordered: set[str] = set()
+    remaining = {name: set(targets) for name, targets in graph.items()}
+    ready = [name for name, targets in remaining.items() if not targets]
+    dependents: dict[str, list[str]] = {}
+    for name, targets in graph.items():
+        for target in targets:
+            dependents.setdefault(target, []).append(name)
+    while ready:
+        name = ready.pop()
+        ordered.add(name)
+        for dependent in dependents.get(name, ()):
+            remaining[dependent].discard(name)
+            if not remaining[dependent] and dependent not in ordered:
+                ready.append(dependent)
+    return [name for name in graph if name not in ordered]

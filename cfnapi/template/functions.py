@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cfnapi.template.cidr import cidr_blocks
-from cfnapi.template.errors import format_error, template_error
+from cfnapi.template.errors import TemplateError, format_error, template_error
 from cfnapi.template.expr import (
     Expr, Intrinsic, Parse, ResolveContext, Scope, as_string, resolve_expr, static_string, to_data,
 )
@@ -87,6 +87,11 @@ class GetAtt(Intrinsic):
 
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+# What AWS accepts between ${ and }: AWS::Region, Param, Resource.Attr.Nested.
+_SUB_VARIABLE_NAME = re.compile(r"[A-Za-z0-9_:.]+")
+_SUB_VARIABLE_NAME_ERROR = (
+    "variable names in Fn::Sub syntax must contain only alphanumeric characters, underscores, periods, and colons"
+)
 
 
 @dataclass(frozen=True)
@@ -114,8 +119,8 @@ def parse_sub_string(text: str) -> tuple[str | SubVariable, ...]:
             literal.append("${" + body[1:] + "}")
             continue
         name = body.strip()
-        if not name:
-            raise template_error(f"Fn::Sub expression '{text}' contains an empty variable")
+        if not _SUB_VARIABLE_NAME.fullmatch(name):
+            raise template_error(_SUB_VARIABLE_NAME_ERROR)
         if literal:
             parts.append("".join(literal))
             literal = []
@@ -267,6 +272,16 @@ class Select(Intrinsic):
     def arguments(self) -> tuple[Expr, ...]:
         return (self.index, self.values)
 
+    def validate(self, scope: Scope) -> None:
+        # A literal index into a literal list is checked before anything runs, as AWS does.
+        if isinstance(self.values, list) and isinstance(self.index, (int, str)):
+            try:
+                index = int(self.index)
+            except ValueError:
+                return
+            if not 0 <= index < len(self.values):
+                raise template_error(f"Fn::Select cannot select nonexistent value at index {index}")
+
     def resolve(self, ctx: ResolveContext) -> Any:
         raw_index = resolve_expr(self.index, ctx)
         try:
@@ -315,6 +330,10 @@ _FIND_IN_MAP_SHAPE = (
 )
 
 
+def _no_such_mapping(name: str) -> TemplateError:
+    return template_error(f"Mapping named '{name}' is not present in the 'Mappings' section of template.")
+
+
 @dataclass(frozen=True)
 class FindInMap(Intrinsic):
     function_name = "Fn::FindInMap"
@@ -343,11 +362,13 @@ class FindInMap(Intrinsic):
 
     def validate(self, scope: Scope) -> None:
         if isinstance(self.map_name, str) and self.map_name not in scope.mappings and self.default is NO_VALUE:
-            raise template_error(f"Unable to get mapping for {self.map_name}")
+            raise _no_such_mapping(self.map_name)
 
     def resolve(self, ctx: ResolveContext) -> Any:
         names = [as_string(resolve_expr(key, ctx), "Fn::FindInMap key") for key in
                  (self.map_name, self.top_key, self.second_key)]
+        if names[0] not in ctx.mappings and self.default is NO_VALUE:
+            raise _no_such_mapping(names[0])
         level: Any = ctx.mappings
         for name in names:
             if not isinstance(level, dict) or name not in level:

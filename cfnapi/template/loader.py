@@ -114,7 +114,13 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 class TemplateYamlLoader(yaml.SafeLoader):
-    """SafeLoader with CloudFormation's tags, string dates and no duplicate keys."""
+    """SafeLoader with CloudFormation's tags and string dates.
+
+    Everything else is YAML 1.1, as CloudFormation's own parser reads it:
+    yes/no/on/off are booleans, 0755 is octal (493), 0x1F hex, 1:30
+    sexagesimal (90), y/n stay strings. A duplicate key is not an error:
+    CloudFormation keeps the last value (for JSON too), so the same does here.
+    """
 
     # Copy the resolvers so removing the timestamp one does not touch SafeLoader:
     # "2010-09-09" and "2012-10-17" must stay strings, as they do on AWS.
@@ -136,17 +142,6 @@ class TemplateYamlLoader(yaml.SafeLoader):
                     problem=f"more than {MAX_YAML_ALIASES} aliases", problem_mark=event.start_mark
                 )
         return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, (list, dict)):
-                raise yaml.MarkedYAMLError(problem="unhashable key", problem_mark=key_node.start_mark)
-            if key in seen:
-                raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
 
 
 def _construct_any(loader: TemplateYamlLoader, node: yaml.Node) -> Any:

@@ -88,3 +88,4 @@ class Template:
     transforms: tuple[str, ...]
     resources: dict[str, ResourceDefinition]
     outputs: dict[str, OutputDefinition]
+    transformed: bool = False  # whether ``processed`` differs from the body (a transform or include ran)

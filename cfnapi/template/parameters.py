@@ -159,8 +159,10 @@ def check_constraints(definition: ParameterDefinition, text: str) -> None:
         failure = _constraint_failure(definition, item)
         if failure is not None:
             if definition.constraint_description:
+                # AWS quotes the name in its own wordings only ("Parameter InstanceType
+                # failed to satisfy constraint: must be a valid EC2 instance type.").
                 raise TemplateError(
-                    f"Parameter '{definition.name}' failed to satisfy constraint: {definition.constraint_description}"
+                    f"Parameter {definition.name} failed to satisfy constraint: {definition.constraint_description}"
                 )
             raise TemplateError(f"Parameter '{definition.name}' {failure}")
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from cfnapi.template.errors import TemplateError, format_error
+from cfnapi.template.errors import format_error
 from cfnapi.template.expr import Expr, Scope, iter_intrinsics, references_in, validate_expr
 from cfnapi.template.loader import TEMPLATE_BODY_MAX_BYTES, load_template_data, parse_document
 from cfnapi.template.model import (
@@ -44,13 +44,17 @@ def parse_template(
     *,
     max_bytes: int = TEMPLATE_BODY_MAX_BYTES,
     include_fetcher: Callable[[str], str] | None = None,
+    parameter_values: Mapping[str, str] | None = None,
 ) -> Template:
+    """``parameter_values`` (a stack's raw values) feed Fn::ForEach collections
+    that Ref a parameter; without them, parameters' Defaults do."""
     text, data = load_template_data(body, max_bytes=max_bytes)
     if not isinstance(data, dict):
         raise format_error("Template must be a JSON or YAML object")
     transforms = declared_transforms(data)
-    processed = apply_transforms(data, include_fetcher, parse_document) if transforms or _has_include(data) else data
-    return _build(text, processed, transforms)
+    transformed = bool(transforms) or _has_include(data)
+    processed = apply_transforms(data, include_fetcher, parse_document, parameter_values) if transformed else data
+    return _build(text, processed, transforms, transformed)
 
 
 def _has_include(data: Any) -> bool:
@@ -61,7 +65,7 @@ def _has_include(data: Any) -> bool:
     return False
 
 
-def _build(text: str, data: dict, transforms: tuple[str, ...]) -> Template:
+def _build(text: str, data: dict, transforms: tuple[str, ...], transformed: bool) -> Template:
     unknown = [key for key in data if key not in TOP_LEVEL_KEYS]
     if unknown:
         raise format_error(f"Invalid template property or properties [{', '.join(map(str, unknown))}]")
@@ -119,6 +123,7 @@ def _build(text: str, data: dict, transforms: tuple[str, ...]) -> Template:
         transforms=transforms,
         resources=resources,
         outputs=outputs,
+        transformed=transformed,
     )
 
 
@@ -278,8 +283,6 @@ def _resource(logical_id: str, raw: Any, names: dict) -> ResourceDefinition:
         policy = raw.get(key)
         if policy is not None and policy not in DELETION_POLICIES - ({"RetainExceptOnCreate"} if key == "UpdateReplacePolicy" else set()):
             raise format_error(f"Unrecognized {key} {policy} for resource {logical_id}")
-    if logical_id in referenced:
-        raise TemplateError(f"Circular dependency between resources: [{logical_id}]")
     return ResourceDefinition(
         logical_id=logical_id,
         type=raw["Type"],

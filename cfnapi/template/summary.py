@@ -13,6 +13,14 @@ from cfnapi.template.model import ParameterDefinition, Template
 from cfnapi.template.parameters import NO_ECHO_MASK
 
 
+def processed_template_body(template: Template) -> str:
+    """GetTemplate's Processed stage: the original text when nothing transformed
+    it, else the processed template (loops expanded, includes inserted) as JSON."""
+    if not template.transformed:
+        return template.body
+    return json.dumps(template.processed, indent=2, default=str)
+
+
 def validate_template_result(template: Template) -> dict:
     result: dict = {"Parameters": []}
     for definition in template.parameters.values():

@@ -2,7 +2,10 @@
 
 * ``AWS::Include`` — replaces ``Fn::Transform`` (and a top-level
   ``Transform`` mapping) with a snippet fetched from its Location.
-* ``AWS::LanguageExtensions`` — expands ``Fn::ForEach::<Loop>`` keys.
+* ``AWS::LanguageExtensions`` — expands ``Fn::ForEach::<Loop>`` keys. A
+  collection that is a Ref to a list parameter takes the value the stack was
+  given (CreateStack / UpdateStack / change set), else the Default: that is
+  why the engine processes a template again for each set of parameter values.
   Its other functions (Fn::Length, Fn::ToJsonString, Fn::FindInMap with
   DefaultValue) are ordinary intrinsic classes resolved at run time.
 """
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cfnapi.template.errors import TemplateError, format_error, template_error
@@ -43,8 +46,16 @@ def declared_transforms(data: dict) -> tuple[str, ...]:
     return tuple(names)
 
 
-def apply_transforms(data: dict, fetch: IncludeFetcher | None, parse_snippet: Callable[[str], Any]) -> dict:
-    """The processed template: includes inserted, ForEach loops expanded, Transform removed."""
+def apply_transforms(
+    data: dict,
+    fetch: IncludeFetcher | None,
+    parse_snippet: Callable[[str], Any],
+    parameter_values: Mapping[str, str] | None = None,
+) -> dict:
+    """The processed template: includes inserted, ForEach loops expanded, Transform removed.
+
+    ``parameter_values`` are the stack's raw parameter strings; None when there
+    is no stack (ValidateTemplate, GetTemplateSummary), where Defaults serve."""
     names = declared_transforms(data)
     processed = {key: value for key, value in data.items() if key != "Transform"}
     top_level_includes = [item for item in _as_list(data.get("Transform")) if isinstance(item, dict)]
@@ -52,7 +63,8 @@ def apply_transforms(data: dict, fetch: IncludeFetcher | None, parse_snippet: Ca
         processed.update(_fetch_include(include, fetch, parse_snippet))
     processed = _expand_includes(processed, fetch, parse_snippet)
     if LANGUAGE_EXTENSIONS in names:
-        processed = expand_for_each(processed, processed.get("Parameters") or {})
+        collections = _ParameterCollections(processed.get("Parameters") or {}, parameter_values)
+        processed = expand_for_each(processed, collections)
     return processed
 
 
@@ -89,7 +101,35 @@ def _expand_includes(node: Any, fetch: IncludeFetcher | None, parse_snippet: Cal
     return {key: _expand_includes(value, fetch, parse_snippet) for key, value in node.items()}
 
 
-def expand_for_each(node: Any, parameters: dict) -> Any:
+class _ParameterCollections:
+    """What a ``{"Ref": Parameter}`` collection of a loop iterates over."""
+
+    def __init__(self, declared: Any, values: Mapping[str, str] | None):
+        self.declared = declared if isinstance(declared, dict) else {}
+        self.values = values
+
+    def items(self, key: str, name: Any) -> list[str]:
+        declared = self.declared.get(name) if isinstance(name, str) else None
+        if not isinstance(declared, dict):
+            raise template_error(f"{key} collection must be a list of strings or a Ref to a list parameter")
+        if self.values is not None and name in self.values:
+            return _split_list(str(self.values[name]))
+        default = declared.get("Default")
+        if isinstance(default, list):
+            return [str(item) for item in default]
+        if default is not None:
+            return _split_list(str(default))
+        if self.values is not None:
+            raise TemplateError(f"Parameters: [{name}] must have values")
+        # No stack, no value: ValidateTemplate cannot know what the loop makes.
+        raise template_error(f"{key} collection parameter {name} must have a Default value to be validated")
+
+
+def _split_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",")] if text.strip() else []
+
+
+def expand_for_each(node: Any, parameters: _ParameterCollections) -> Any:
     """Replace every ``Fn::ForEach::<Loop>`` key by the entries it generates."""
     if isinstance(node, list):
         return [expand_for_each(item, parameters) for item in node]
@@ -107,7 +147,7 @@ def expand_for_each(node: Any, parameters: dict) -> Any:
     return expanded
 
 
-def _run_loop(key: str, value: Any, parameters: dict) -> dict:
+def _run_loop(key: str, value: Any, parameters: _ParameterCollections) -> dict:
     if (
         not isinstance(value, list) or len(value) != 3 or not isinstance(value[0], str)
         or not isinstance(value[2], dict)
@@ -127,19 +167,11 @@ def _run_loop(key: str, value: Any, parameters: dict) -> dict:
     return generated
 
 
-def _collection(key: str, collection: Any, parameters: dict) -> list[str]:
+def _collection(key: str, collection: Any, parameters: _ParameterCollections) -> list[str]:
     if isinstance(collection, list) and all(isinstance(item, (str, int, float)) for item in collection):
         return [str(item) for item in collection]
     if isinstance(collection, dict) and set(collection) == {"Ref"}:
-        parameter = parameters.get(collection["Ref"])
-        default = parameter.get("Default") if isinstance(parameter, dict) else None
-        if isinstance(default, str):
-            return [item.strip() for item in default.split(",")]
-        if isinstance(default, list):
-            return [str(item) for item in default]
-        # Collections from supplied parameter values would need the values at
-        # processing time; cfnapi processes templates once, before parameters.
-        raise template_error(f"{key} collection parameter {collection['Ref']} must have a Default value")
+        return parameters.items(key, collection["Ref"])
     raise template_error(f"{key} collection must be a list of strings or a Ref to a list parameter")
 
 

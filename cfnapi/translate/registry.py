@@ -87,6 +87,11 @@ class TypeRegistry:
                 f"Template format error: Unrecognized resource types: [{type_name}]"
             ) from None
 
+    def attribute_names(self, type_name: str) -> tuple[str, ...]:
+        """The Fn::GetAtt attributes this server's implementation of the type offers."""
+        cls = self._classes.get(type_name)
+        return cls.attribute_names if cls is not None else ()
+
     def handler(self, type_name: str) -> ResourceType:
         instance = self._instances.get(type_name)
         if instance is None:

@@ -16,7 +16,10 @@ pytestmark = pytest.mark.e2e
 
 
 def test_generated_admin_credentials_file_and_cli(tmp_path):
-    server = start_server(tmp_path / "data", admin_from_env=False)
+    # The CLI is another process: the server would trust a key it has cached for
+    # up to CFNAPI_CREDENTIAL_CACHE_SECONDS (30 s by default, as documented);
+    # with 0 a deletion must take effect on the very next request.
+    server = start_server(tmp_path / "data", admin_from_env=False, env={"CFNAPI_CREDENTIAL_CACHE_SECONDS": "0"})
     try:
         path = server.data_dir / "credentials"
         assert stat.S_IMODE(path.stat().st_mode) == 0o600

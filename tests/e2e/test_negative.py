@@ -114,3 +114,24 @@ def test_server_keeps_serving_after_bad_requests(server):
         send(server, b"", {}, method="GET", path="/?Action=")
     cfn = client("cloudformation", server.endpoint)
     assert cfn.validate_template(TemplateBody='{"Resources": {"H": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}')
+
+
+
+def test_model_constraints_are_checked_by_the_server(server):
+    """A client that does not validate (boto3 with validation off) gets AWS's ValidationError."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    cfn = boto3.client(
+        "cloudformation", endpoint_url=server.endpoint, region_name="us-east-1",
+        aws_access_key_id=TEST_ACCESS_KEY, aws_secret_access_key=TEST_SECRET_KEY,
+        config=Config(parameter_validation=False, retries={"max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as caught:
+        cfn.create_change_set(StackName="s", ChangeSetName="1st", TemplateBody="x")
+    assert caught.value.response["Error"]["Code"] == "ValidationError"
+    assert caught.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value '1st' at 'changeSetName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*"
+    )

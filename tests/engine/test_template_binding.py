@@ -4,7 +4,10 @@ import json
 
 import pytest
 
+from cfnapi.engine import api
 from cfnapi.errors import ServiceError
+from cfnapi.handlers.cloudformation import CloudFormationHandlers
+from cfnapi.template_url import TemplateUrlPolicy
 
 CHAIN = """
 AWSTemplateFormatVersion: "2010-09-09"
@@ -157,3 +160,52 @@ def test_capabilities_are_required_for_iam(cfn):
     with pytest.raises(ServiceError, match=r"Requires capabilities : \[CAPABILITY_IAM\]") as info:
         cfn.call("create_stack", StackName="iam", TemplateBody=body)
     assert info.value.code == "InsufficientCapabilitiesException"
+
+
+LOOP = """
+Transform: AWS::LanguageExtensions
+Parameters:
+  Names: {Type: CommaDelimitedList}
+Resources:
+  Fn::ForEach::Sleepers:
+    - Name
+    - !Ref Names
+    - Sleeper${Name}: {Type: Test::Engine::Sleeper, Properties: {Value: !Ref Name}}
+"""
+
+
+def test_for_each_over_a_parameter_follows_create_and_update_values(cfn):
+    create(cfn, "loop", LOOP, Parameters=params(Names="a,b"), Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    assert cfn.status("loop") == "CREATE_COMPLETE"
+    assert sorted(cfn.cloud.existing()) == ["Sleepera", "Sleeperb"]
+    processed = json.loads(cfn.call("get_template", StackName="loop", TemplateStage="Processed")["TemplateBody"])
+    assert list(processed["Resources"]) == ["Sleepera", "Sleeperb"] and "Transform" not in processed
+    assert cfn.call("get_template", StackName="loop")["TemplateBody"] == LOOP
+    # GetTemplateSummary of the stack processes the loop with the stack's values
+    # (Names has no Default: without them it could not be processed at all).
+    handlers = CloudFormationHandlers(cfn.runtime.registry.supported(), TemplateUrlPolicy(), api, cfn.runtime)
+    summary = handlers.get_template_summary(cfn.caller, {"StackName": "loop"})
+    assert summary["ResourceTypes"] == ["Test::Engine::Sleeper"]
+    assert summary["Parameters"][0]["ParameterKey"] == "Names"
+
+    cfn.call("update_stack", StackName="loop", UsePreviousTemplate=True, Parameters=params(Names="b,c"),
+             Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    cfn.worker.run_until_idle()
+    assert cfn.status("loop") == "UPDATE_COMPLETE"
+    assert sorted(cfn.cloud.existing()) == ["Sleeperb", "Sleeperc"]
+    processed = json.loads(cfn.call("get_template", StackName="loop", TemplateStage="Processed")["TemplateBody"])
+    assert list(processed["Resources"]) == ["Sleeperb", "Sleeperc"]
+
+
+def test_processed_stage_of_a_template_without_transforms_is_the_original(cfn):
+    create(cfn, "plain", CHAIN, Parameters=params(Secret="x"))
+    assert cfn.call("get_template", StackName="plain", TemplateStage="Processed")["TemplateBody"] == CHAIN
+
+
+def test_change_set_processed_stage_and_changes_follow_its_own_values(cfn):
+    cfn.call("create_change_set", StackName="cs", ChangeSetName="first", TemplateBody=LOOP, ChangeSetType="CREATE",
+             Parameters=params(Names="x,y"), Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    processed = cfn.call("get_template", StackName="cs", ChangeSetName="first", TemplateStage="Processed")
+    assert list(json.loads(processed["TemplateBody"])["Resources"]) == ["Sleeperx", "Sleepery"]
+    changes = cfn.call("describe_change_set", StackName="cs", ChangeSetName="first")["Changes"]
+    assert sorted(c["ResourceChange"]["LogicalResourceId"] for c in changes) == ["Sleeperx", "Sleepery"]

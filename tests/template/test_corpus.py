@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from cfnapi.template import (
-    dependency_order_check, parse_template, required_capabilities, template_summary, validate_template_result,
+    check_against_types, dependency_order_check, parse_template, required_capabilities, template_summary,
+    validate_template_result,
 )
+from cfnapi.template.summary import resource_types
 
 CORPUS = Path("/work/shared/corpus/aws-samples")
 TEMPLATES = sorted(CORPUS.glob("*.yaml"))
@@ -96,6 +98,95 @@ EXPECTED = {
          "AWS::EC2::EIP", "AWS::EC2::NatGateway"],
     ),
 }
+
+
+# CapabilitiesReason of the templates that need capabilities (AWS's wording).
+EXPECTED_REASONS = {
+    "CloudFormation_fn-foreach-s3-outputs.yaml":
+        "The following resource(s) require capabilities: [AWS::LanguageExtensions]",
+    "S3_compliant-bucket.yaml": "The following resource(s) require capabilities: [AWS::IAM::RolePolicy, AWS::IAM::Role]",
+}
+
+
+def _independent_reading(path: Path) -> dict:
+    """The template as cfn-lint's own decoder reads it: an oracle that shares no code with ours."""
+    from cfnlint.decode import decode_str
+
+    data, problems = decode_str(path.read_text())
+    assert not problems, problems
+    return json.loads(json.dumps(data))
+
+
+def _as_reported(value: object) -> str:
+    """A parameter attribute as CloudFormation reports it: always a string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(_as_reported(item) for item in value)
+    return str(value)
+
+
+def _primary_identifier(resource_type: str) -> list[str]:
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
+    return [pointer.rsplit("/", 1)[-1] for pointer in schema.get("primaryIdentifier", [])]
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda path: path.name)
+def test_corpus_template_every_field_against_an_independent_reading(path: Path) -> None:
+    raw = _independent_reading(path)
+    template = parse_template(path.read_text())
+    check_against_types(template, resource_types(template))  # types, cycles, GetAtt attributes
+    validated, summary = validate_template_result(template), template_summary(template)
+
+    raw_parameters = raw.get("Parameters") or {}
+    for result in (validated, summary):
+        assert [p["ParameterKey"] for p in result["Parameters"]] == list(raw_parameters)
+        for entry in result["Parameters"]:
+            declared = raw_parameters[entry["ParameterKey"]]
+            no_echo = _as_reported(declared.get("NoEcho", False)).lower() == "true"
+            assert entry["NoEcho"] is no_echo
+            if "Default" in declared:
+                assert entry["DefaultValue"] == ("****" if no_echo else _as_reported(declared["Default"]))
+            else:
+                assert "DefaultValue" not in entry
+            assert entry.get("Description") == declared.get("Description")
+    for entry in summary["Parameters"]:
+        declared = raw_parameters[entry["ParameterKey"]]
+        assert entry["ParameterType"] == declared["Type"]
+        allowed = [_as_reported(value) for value in declared.get("AllowedValues", [])]
+        assert entry["ParameterConstraints"] == ({"AllowedValues": allowed} if allowed else {})
+
+    transform = raw.get("Transform")
+    declared_transforms = [] if transform is None else (transform if isinstance(transform, list) else [transform])
+    assert validated["DeclaredTransforms"] == summary["DeclaredTransforms"] == declared_transforms
+    assert validated.get("Description") == summary.get("Description") == raw.get("Description")
+    assert summary["Version"] == str(raw.get("AWSTemplateFormatVersion", "2010-09-09"))
+    if raw.get("Metadata"):
+        assert json.loads(summary["Metadata"]) == raw["Metadata"]
+    else:
+        assert "Metadata" not in summary
+
+    reason = EXPECTED_REASONS.get(path.name)
+    for result in (validated, summary):
+        assert result.get("CapabilitiesReason") == reason
+        assert ("Capabilities" in result) is (reason is not None)
+
+    # Every logical id once, under its type, with the identifiers AWS's schema declares.
+    summaries = summary.get("ResourceIdentifierSummaries", [])
+    listed = [logical_id for entry in summaries for logical_id in entry["LogicalResourceIds"]]
+    assert len(listed) == len(set(listed))
+    for entry in summaries:
+        assert entry["ResourceIdentifiers"] == _primary_identifier(entry["ResourceType"]) != []
+        assert all(template.resources[lid].type == entry["ResourceType"] for lid in entry["LogicalResourceIds"])
+    with_identifiers = {entry["ResourceType"] for entry in summaries}
+    assert sorted(listed) == sorted(lid for lid, r in template.resources.items() if r.type in with_identifiers)
+    assert [entry["ResourceType"] for entry in summaries] == [
+        kind for kind in summary["ResourceTypes"] if _primary_identifier(kind)
+    ]
+    if not declared_transforms:
+        assert list(template.resources) == list(raw["Resources"])
 
 
 def test_every_corpus_template_has_expectations() -> None:

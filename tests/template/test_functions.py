@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from cfnapi.template import TemplateError
+from cfnapi.template import TemplateError, parse_template
 from tests.template.helpers import resolve_property
 
 PREAMBLE = """\
@@ -123,6 +123,10 @@ def test_function_resolves(expression: str, expected: object) -> None:
         assert resolve_property(body(expression)) == expected
 
 
+_SUB_NAMES = (
+    "Template error: variable names in Fn::Sub syntax must contain only alphanumeric characters, "
+    "underscores, periods, and colons"
+)
 ERROR_CASES = [
     # parse-time shape and reference errors
     ("!Ref Nope", "Template format error: Unresolved resource dependencies [Nope] in the Resources block of the template"),
@@ -138,7 +142,14 @@ ERROR_CASES = [
     ("!Select [0]", "Template error: Fn::Select requires a list argument with two elements"),
     ("!Split [',']", "Template error: every Fn::Split object requires two parameters"),
     ("!FindInMap [RegionMap, eu-west-1]", "Template error: every Fn::FindInMap object requires three parameters"),
-    ("!FindInMap [NoMap, a, b]", "Template error: Unable to get mapping for NoMap"),
+    ("!FindInMap [NoMap, a, b]", "Template error: Mapping named 'NoMap' is not present in the 'Mappings' section of template."),
+    ("!FindInMap [!Ref Env, a, b]", "Template error: Mapping named 'prod' is not present in the 'Mappings' section of template."),
+    ("!Sub '${a-b}'", _SUB_NAMES),
+    ("!Sub '${Param Name}'", _SUB_NAMES),
+    ("!Sub '${ }'", _SUB_NAMES),
+    ("!Sub ['${a/b}', {'a/b': x}]", _SUB_NAMES),
+    ("!Select [5, [a, b]]", "Template error: Fn::Select cannot select nonexistent value at index 5"),
+    ("!Select ['-1', [a, b]]", "Template error: Fn::Select cannot select nonexistent value at index -1"),
     ("!Base64 [a]", "Template error: every Fn::Base64 object must contain a String"),
     ("!If [Unknown, a, b]", "Template error: unresolved condition dependency Unknown in Fn::If"),
     ("!If [IsProd, a]", "Template error: every Fn::If object requires three parameters"),
@@ -146,7 +157,7 @@ ERROR_CASES = [
     ("{'Fn::Bogus': x}", "Template error: Encountered unsupported function: Fn::Bogus"),
     ("!ImportValue {'Fn::GetAtt': [Other, Arn]}", "Template error: the attribute in Fn::ImportValue must not depend on any resources"),
     # resolve-time errors
-    ("!Select [5, [a, b]]", "Template error: Fn::Select cannot select nonexistent value at index 5"),
+    ("!Select [2, !Ref Ports]", "Template error: Fn::Select cannot select nonexistent value at index 2"),
     ("!Select [x, [a, b]]", "Template error: Fn::Select requires a list argument with two elements"),
     ("!FindInMap [RegionMap, ap-south-1, Ami]", "Template error: Unable to get mapping for RegionMap::ap-south-1::Ami"),
     ("!Sub '${Ports}'", "Template error: variable Ports in Fn::Sub expression does not resolve to a string"),
@@ -163,6 +174,16 @@ def test_function_error(expression: str, message: str) -> None:
         resolve_property(body(expression))
     assert caught.value.message.startswith(message)
     assert caught.value.code == "ValidationError" and caught.value.status == 400
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["!Select [5, [a, b]]", "!Sub '${a-b}'", "!FindInMap [NoMap, a, b]"],
+)
+def test_literal_mistakes_are_found_before_any_value_is_known(expression: str) -> None:
+    # ValidateTemplate sees these: parsing alone (no parameters, no stack) raises.
+    with pytest.raises(TemplateError):
+        parse_template(body(expression))
 
 
 def test_sub_in_outputs_and_conditions_cannot_reach_resources_in_conditions() -> None:

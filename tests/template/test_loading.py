@@ -1,4 +1,4 @@
-"""Loading JSON and YAML: short-form tags, strings for dates, duplicate keys, aliases, errors, limits."""
+"""Loading JSON and YAML: short-form tags, YAML 1.1 scalars, strings for dates, duplicate keys, aliases, errors, limits."""
 
 from __future__ import annotations
 
@@ -54,13 +54,63 @@ def test_yaml_and_json_give_the_same_definition() -> None:
     assert to_data(from_yaml.resources["Q"].properties) == {"QueueName": {"Fn::Sub": "${AWS::StackName}-q"}}
 
 
+# YAML 1.1 scalars as CloudFormation's (YAML 1.1) parser reads them; dates are
+# the exception CloudFormation makes: they stay the strings that were written.
+YAML_1_1_SCALARS = [
+    ("yes", True), ("No", False), ("ON", True), ("off", False), ("True", True), ("false", False),
+    ("y", "y"), ("n", "n"), ('"yes"', "yes"),
+    ("0755", 493), ("-0755", -493), ("0o755", "0o755"), ("08", "08"), ("0x1F", 31), ("1_000", 1000),
+    ("1:30", 90), ("1.5", 1.5), ("~", None), ("null", None),
+    ("2010-09-09", "2010-09-09"), ("2001-12-14t21:59:43.10-05:00", "2001-12-14t21:59:43.10-05:00"),
+    ("2002-12-14", "2002-12-14"),
+]
+
+
+@pytest.mark.parametrize(("yaml_text", "expected"), YAML_1_1_SCALARS, ids=[case[0] for case in YAML_1_1_SCALARS])
+def test_yaml_1_1_scalars(yaml_text: str, expected: object) -> None:
+    value = load_yaml(f"V: {yaml_text}\n")["V"]
+    assert value == expected and type(value) is type(expected)
+
+
+def test_yaml_1_1_scalars_reach_parameters_as_cloudformation_reports_them() -> None:
+    template = parse_template(
+        "Parameters:\n"
+        "  Flag: {Type: String, Default: yes, AllowedValues: [yes, no]}\n"
+        "  Mode: {Type: String, Default: 0755}\n"
+        "  Day: {Type: String, Default: 2024-01-31}\n"
+        "Resources:\n  R: {Type: AWS::SNS::Topic}\n"
+    )
+    assert template.parameters["Flag"].default == "true"
+    assert template.parameters["Flag"].allowed_values == ("true", "false")
+    assert template.parameters["Mode"].default == "493"
+    assert template.parameters["Day"].default == "2024-01-31"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Resources:\n  A: {Type: X}\n  A: {Type: AWS::SNS::Topic, Properties: {TopicName: t, TopicName: last}}\n",
+        '{"Resources": {"A": {"Type": "X"}, "A": {"Type": "AWS::SNS::Topic",'
+        ' "Properties": {"TopicName": "t", "TopicName": "last"}}}}',
+    ],
+    ids=["yaml", "json"],
+)
+def test_duplicate_keys_keep_the_last_value_as_cloudformation_does(body: str) -> None:
+    # CloudFormation accepts duplicate keys in YAML and JSON (validate-template
+    # and create alike) and uses the last occurrence; rejecting them would
+    # refuse templates that run on AWS.
+    template = parse_template(body)
+    assert list(template.resources) == ["A"] and template.resources["A"].type == "AWS::SNS::Topic"
+    assert to_data(template.resources["A"].properties) == {"TopicName": "last"}
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
         ('{"Resources": {', "Template format error: JSON not well-formed. (line 1, column 16)"),
         ('{\n  "Resources": {\n    "A": }\n}', "Template format error: JSON not well-formed. (line 3, column 10)"),
         ("Resources:\n  A: [\n", "Template format error: YAML not well-formed. (line 3, column 1)"),
-        ("Resources:\n  A: {Type: X}\n  A: {Type: Y}\n", "Template format error: YAML not well-formed. (line 3, column 3)"),
+        ("Resources:\n  ? [a]\n  : 1\n", "Template format error: YAML not well-formed. (line 2, column 5)"),
         ("Resources:\n\tA: 1\n", "Template format error: YAML not well-formed. (line 2, column 1)"),
         ("", "Template format error: At least one Resources member must be defined."),
         ("Description: x\n", "Template format error: At least one Resources member must be defined."),

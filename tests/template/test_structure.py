@@ -6,10 +6,12 @@ import json
 
 import pytest
 
+from cfnapi.handlers.cloudformation import CloudFormationHandlers
 from cfnapi.template import (
-    TemplateError, check_resource_types, dependency_graph, dependency_order_check, evaluate_conditions,
+    TemplateError, check_against_types, check_resource_types, dependency_graph, dependency_order_check, evaluate_conditions,
     parse_template, required_capabilities, resolve_outputs, resolve_parameters,
 )
+from cfnapi.template_url import TemplateUrlPolicy
 from tests.template.helpers import IDENTITY, FakeEnv
 
 GRAPH = """\
@@ -79,8 +81,11 @@ def test_outputs_resolve_with_conditions_and_exports() -> None:
          "Circular dependency between resources: [A, B]"),
         ("A: {Type: AWS::SNS::Topic, Properties: {X: !GetAtt C.Arn}}\n  B: {Type: AWS::SNS::Topic, Properties: {X: !Ref A}}\n"
          "  C: {Type: AWS::SNS::Topic, Properties: {X: !Sub '${B}'}}\n  D: {Type: AWS::SNS::Topic, DependsOn: A}",
-         "Circular dependency between resources: [A, B, C]"),
+         "Circular dependency between resources: [A, B, C, D]"),  # D depends on the cycle: AWS lists it too
         ("A: {Type: AWS::SNS::Topic, Properties: {X: !Ref A}}", "Circular dependency between resources: [A]"),
+        ("Z: {Type: AWS::SNS::Topic}\n  A: {Type: AWS::SNS::Topic, Properties: {X: !Ref A}}\n"
+         "  B: {Type: AWS::SNS::Topic, DependsOn: [Z, A]}\n  C: {Type: AWS::SNS::Topic, DependsOn: Z}",
+         "Circular dependency between resources: [A, B]"),
     ],
 )
 def test_cycles_are_named(resources: str, message: str) -> None:
@@ -176,3 +181,70 @@ def test_unrecognized_resource_types_listed_together() -> None:
 )
 def test_required_capabilities(resources: str, expected: tuple) -> None:
     assert required_capabilities(parse_template(f"Resources:\n  {resources}\n")) == expected
+
+
+ATTRIBUTES = """\
+Resources:
+  Topic: {Type: AWS::SNS::Topic}
+  Nested: {Type: AWS::CloudFormation::Stack, Properties: {TemplateURL: https://example.com/t}}
+  Mine: {Type: Custom::Thing, Properties: {ServiceToken: x}}
+  Server: {Type: AWS::EC2::Instance, Properties: {ImageId: ami-1}}
+  User:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: {expr}
+"""
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "!GetAtt Topic.TopicArn", "!GetAtt Topic.TopicName", "!Sub '${Topic.TopicArn}-x'",
+        "!GetAtt Nested.Outputs.Url", "!GetAtt Mine.Anything", "!GetAtt Server.AvailabilityZone",
+        "!GetAtt Server.PrivateIp", "!Sub ['${Topic.Nope}', {Topic.Nope: local}]",
+        "!GetAtt [Topic, !Ref AWS::Region]",  # not known before it runs: not judged
+    ],
+)
+def test_get_att_of_an_attribute_the_type_has(expression: str) -> None:
+    check_against_types(parse_template(ATTRIBUTES.replace("{expr}", expression)), _ALL_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("expression", "resource", "attribute"),
+    [
+        ("!GetAtt Topic.Nope", "Topic", "Nope"),
+        ("!Sub 'x-${Server.Colour}'", "Server", "Colour"),
+        ("!GetAtt Nested.Url", "Nested", "Url"),
+    ],
+)
+def test_get_att_of_an_attribute_the_type_lacks(expression: str, resource: str, attribute: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        check_against_types(parse_template(ATTRIBUTES.replace("{expr}", expression)), _ALL_TYPES)
+    assert caught.value.message == (
+        f"Template error: resource {resource} does not support attribute type {attribute} in Fn::GetAtt"
+    )
+
+
+def test_get_att_checks_outputs_and_accepts_the_servers_own_attributes() -> None:
+    body = ATTRIBUTES.replace("{expr}", "t") + "Outputs:\n  O: {Value: !GetAtt Server.ConsoleUrl}\n"
+    with pytest.raises(TemplateError, match="resource Server does not support attribute type ConsoleUrl"):
+        check_against_types(parse_template(body), _ALL_TYPES)
+    own = {"AWS::EC2::Instance": ("ConsoleUrl",)}
+    check_against_types(parse_template(body), _ALL_TYPES, lambda kind: own.get(kind, ()))
+
+
+def test_types_aws_does_not_publish_are_not_judged() -> None:
+    body = "Resources:\n  S: {Type: Test::Engine::Sleeper}\n  T: {Type: AWS::SNS::Topic, Properties: {X: !GetAtt S.Whatever}}\n"
+    check_against_types(parse_template(body), {"Test::Engine::Sleeper", "AWS::SNS::Topic"})
+
+
+def test_validate_template_reports_cycles_and_attributes() -> None:
+    handlers = CloudFormationHandlers(frozenset(_ALL_TYPES), TemplateUrlPolicy())
+    cycle = "Resources:\n  A: {Type: AWS::SNS::Topic, DependsOn: B}\n  B: {Type: AWS::SNS::Topic, DependsOn: A}\n"
+    with pytest.raises(TemplateError, match=r"^Circular dependency between resources: \[A, B\]$"):
+        handlers.validate_template(None, {"TemplateBody": cycle})
+    with pytest.raises(TemplateError, match="does not support attribute type Nope"):
+        handlers.get_template_summary(None, {"TemplateBody": ATTRIBUTES.replace("{expr}", "!GetAtt Topic.Nope")})
+
+
+_ALL_TYPES = {"AWS::SNS::Topic", "AWS::CloudFormation::Stack", "Custom::Thing", "AWS::EC2::Instance"}

@@ -58,7 +58,8 @@ def test_for_each_expands_resources_nested_loops_and_outputs() -> None:
     [
         ("[Id, [a]]", "Template error: Fn::ForEach::L requires a list of three parameters"),
         ("[Id, [a, a], {'R${Id}': {Type: AWS::SNS::Topic}}]", "Template format error: Fn::ForEach loop Fn::ForEach::L generates the duplicate key Ra"),
-        ("[Id, !Ref NoDefault, {'R${Id}': {Type: AWS::SNS::Topic}}]", "Template error: Fn::ForEach::L collection parameter NoDefault must have a Default value"),
+        ("[Id, !Ref NoDefault, {'R${Id}': {Type: AWS::SNS::Topic}}]", "Template error: Fn::ForEach::L collection parameter NoDefault must have a Default value to be validated"),
+        ("[Id, !Ref Missing, {'R${Id}': {Type: AWS::SNS::Topic}}]", "Template error: Fn::ForEach::L collection must be a list of strings or a Ref to a list parameter"),
     ],
 )
 def test_for_each_errors(loop: str, message: str) -> None:
@@ -69,6 +70,43 @@ def test_for_each_errors(loop: str, message: str) -> None:
     with pytest.raises(TemplateError) as caught:
         parse_template(body)
     assert caught.value.message.startswith(message)
+
+
+LOOP_OVER_PARAMETER = """\
+Transform: AWS::LanguageExtensions
+Parameters:
+  Names: {Type: CommaDelimitedList, Default: "a,b"}
+  Sizes: {Type: List<Number>}
+Resources:
+  Fn::ForEach::Topics:
+    - Name
+    - !Ref Names
+    - Topic${Name}: {Type: AWS::SNS::Topic}
+  Fn::ForEach::Volumes:
+    - Size
+    - !Ref Sizes
+    - Volume${Size}: {Type: AWS::EC2::Volume, Properties: {Size: !Ref Size, AvailabilityZone: az}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("values", "resources"),
+    [
+        ({"Sizes": "1"}, ["Topica", "Topicb", "Volume1"]),  # Names from its Default
+        ({"Names": "x, y ,z", "Sizes": "1,20"}, ["Topicx", "Topicy", "Topicz", "Volume1", "Volume20"]),
+        ({"Names": "", "Sizes": "5"}, ["Volume5"]),  # an empty list value loops zero times
+    ],
+)
+def test_for_each_over_a_parameter_uses_the_stacks_value(values: dict, resources: list) -> None:
+    template = parse_template(LOOP_OVER_PARAMETER, parameter_values=values)
+    assert list(template.resources) == resources
+    assert list(template.processed["Resources"]) == resources
+
+
+def test_for_each_over_a_parameter_without_value_or_default_must_have_values() -> None:
+    with pytest.raises(TemplateError) as caught:
+        parse_template(LOOP_OVER_PARAMETER, parameter_values={"Names": "a"})
+    assert caught.value.message == "Parameters: [Sizes] must have values"
 
 
 def test_for_each_without_the_transform_is_not_a_function() -> None:

@@ -5,6 +5,7 @@ parses the params, and serializes the handler's result or a ServiceError:
 
     protocol = protocol_for(detect_protocol(req))
     params = protocol.parse(operation_model, req)
+    check_constraints(operation_model, params)  # the model's min/max, enum, pattern
     response = protocol.serialize(operation_model, result, request_id, json_body=wants_json(req))
 
 One generic reader and writer per protocol; nothing here knows an operation.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from .base import Protocol
 from .cbor_rpc import CborProtocol
+from .constraints import check_constraints
 from .json_rpc import JsonProtocol
 from .query import QueryProtocol, wants_json
 from .wire import WireRequest, WireResponse
@@ -25,6 +27,7 @@ __all__ = [
     "QueryProtocol",
     "WireRequest",
     "WireResponse",
+    "check_constraints",
     "detect_protocol",
     "protocol_for",
     "wants_json",

@@ -9,6 +9,10 @@ CloudWatch keeps its query-era codes, which its model declares as error
 shapes: ``MissingParameter`` ("The parameter Namespace is required.") and
 ``InvalidParameterValue``, with parameter paths written as the query protocol
 spells them (``MetricData.member.1.MetricName``) whatever protocol was used.
+Its model's length/range/pattern constraints are left to its handlers, which
+word each one as CloudWatch does ("The collection MetricData must not have a
+size greater than 1000."); CloudFormation's are checked here
+(``constraints.py``) with Coral's wording.
 
 A JSON or CBOR value of the wrong *type* (a string where a number belongs) is
 not a validation problem but an unreadable document; AWS's JSON front ends
@@ -60,6 +64,11 @@ class ValidationStyle:
     def bad_value(self, path: Path, value: object, expected: str) -> ServiceError:
         raise NotImplementedError
 
+    def constraint_error(self, violations: Sequence["Violation"]) -> ServiceError | None:  # noqa: F821
+        """The error for model constraints (length, range, enum, pattern) the
+        request breaks; None where the service's front end does not check them."""
+        return None
+
 
 class CoralValidationStyle(ValidationStyle):
     """``ValidationError`` with AWS's "N validation errors detected" wording."""
@@ -94,6 +103,25 @@ class CoralValidationStyle(ValidationStyle):
             f"Member must be {expected}"
         )
         return ServiceError("ValidationError", self._summary([problem]), 400)
+
+    def constraint_error(self, violations) -> ServiceError | None:
+        if not violations:
+            return None
+        problems = [
+            f"Value {_constraint_value(v.value)} at '{self.render(v.path)}' "
+            f"failed to satisfy constraint: {v.constraint}"
+            for v in violations
+        ]
+        return ServiceError("ValidationError", self._summary(problems), 400)
+
+
+def _constraint_value(value: object) -> str:
+    """A value as AWS's (Java) front end prints it: 'text', '5', '[a, b]'."""
+    if isinstance(value, list):
+        return "'[" + ", ".join(_quote(item) if isinstance(item, str) else str(item) for item in value) + "]'"
+    if isinstance(value, bool):
+        return "'true'" if value else "'false'"
+    return f"'{_quote(value) if isinstance(value, str) else value}'"
 
 
 class QueryEraValidationStyle(ValidationStyle):
