@@ -73,7 +73,8 @@ class GroupReconciler:
             return  # deleted since the alarm fired
         definition, now = policy.definition, self.clock()
         if (definition.get("PolicyType") or "SimpleScaling") == "SimpleScaling" and group.last_scaling_at:
-            cooldown = int(definition.get("Cooldown") or group.default_cooldown)
+            own = definition.get("Cooldown")
+            cooldown = int(own) if own not in (None, "") else group.default_cooldown
             if now < group.last_scaling_at + dt.timedelta(seconds=cooldown):
                 log.info("group %s: policy %s ignored during cooldown", group.name, policy.name)
                 return

@@ -201,3 +201,173 @@ def test_group_launches_members_with_tags_and_delete_leaves_nothing(harness):
         assert session.scalar(select(func.count()).select_from(Alarm)) == 0
         assert session.scalar(select(func.count()).select_from(ScalingGroupRow)) == 0
         assert session.scalar(select(func.count()).select_from(ScalingPolicyRow)) == 0
+
+
+def _outputs(stack) -> dict:
+    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+
+
+def _policy_arns(harness) -> dict[str, str]:
+    resources = api.describe_stack_resources(harness.runtime, harness.caller, {"StackName": "web"})
+    return {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources["StackResources"]}
+
+
+def test_alarm_actions_resize_the_group_within_bounds_and_cooldown(harness):
+    harness.create(params=[{"ParameterKey": "Size", "ParameterValue": "1"}])
+    arns = _policy_arns(harness)
+    harness.fire(arns["ScaleOut"])
+    harness.settle(lambda: len(harness.in_service()) == 2)
+    assert harness.group().desired == 2
+    reasons = [e.get("ResourceStatusReason") or "" for e in harness.events() if e["LogicalResourceId"] == "Group"]
+    assert any(re.fullmatch(r"At \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ a monitor alarm CpuHigh in state ALARM triggered "
+                            rf"policy web-ScaleOut-\w+ changing the desired capacity from 1 to 2\.", r)
+               for r in reasons), reasons
+
+    harness.fire(arns["ScaleOut"])  # within the group's 600 s cooldown: a simple policy is ignored
+    harness.settle(lambda: not harness.world.autoscaling.requests(harness.group().id))
+    assert harness.group().desired == 2
+
+    harness.fire(arns["ScaleIn"], state="OK", value=10.0)  # the OK action; ScaleIn has Cooldown 0
+    harness.settle(lambda: len(harness.members()) == 1)
+    assert harness.group().desired == 1 and len(harness.servers()) == 1
+    harness.fire(arns["ScaleIn"], state="OK", value=10.0)  # MinSize 1 holds
+    harness.settle(lambda: not harness.world.autoscaling.requests(harness.group().id))
+    assert harness.group().desired == 1 and len(harness.servers()) == 1
+    resource = api.describe_stack_resource(harness.runtime, harness.caller,
+                                           {"StackName": "web", "LogicalResourceId": "Group"})
+    assert resource["StackResourceDetail"]["ResourceStatusReason"].startswith("Terminating EC2 instance: ")
+
+
+def test_a_member_in_error_is_replaced_before_it_is_deleted(harness):
+    harness.create(params=[{"ParameterKey": "Size", "ParameterValue": "1"}])
+    (old,) = harness.in_service()
+    harness.world.services.provider(ACCOUNT).force_server_status(old, "ERROR", "hypervisor lost")
+    harness.reconciler.tick(harness.group().id)
+    # The replacement is launched while the old member still exists: capacity never drops first.
+    assert {s.id for s in harness.servers()} >= {old} and len(harness.servers()) == 2
+    harness.settle(lambda: harness.in_service() and old not in harness.in_service()
+                   and len(harness.servers()) == 1)
+    (new,) = harness.in_service()
+    assert new != old and [s.id for s in harness.servers()] == [new]
+    reasons = [e.get("ResourceStatusReason") or "" for e in harness.events() if e["LogicalResourceId"] == "Group"]
+    assert f"EC2 instance {old} failed the EC2 health check (impaired)." in reasons
+    assert any(r.startswith(f"Launching a new EC2 instance: {new}. Cause: ") and old in r for r in reasons)
+    assert any(r.startswith(f"Terminating EC2 instance: {old}.") for r in reasons)
+
+
+def test_a_heartbeat_alarm_action_marks_the_member_unhealthy_and_it_is_replaced(harness):
+    harness.create(params=[{"ParameterKey": "Size", "ParameterValue": "2"}])
+    group = harness.group()
+    first, second = harness.in_service()
+    # the per-instance heartbeat alarm an instance creates for itself (docs/autoscaling.md)
+    health_arn = health_action_arn(REGION, ACCOUNT, group.name)
+    with harness.world.db.transaction() as session:
+        harness.world.alarms.put(session, ACCOUNT, REGION, "MetricAlarm", {
+            "AlarmName": f"heartbeat-{first}", "Namespace": "system/linux", "MetricName": "Heartbeat",
+            "Dimensions": [{"Name": "InstanceId", "Value": first}], "Statistic": "SampleCount", "Period": 60,
+            "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "LessThanThreshold",
+            "TreatMissingData": "breaching", "AlarmActions": [health_arn]}, [], dt.datetime.now(dt.timezone.utc))
+    harness.fire(health_arn, dimensions=[{"Name": "InstanceId", "Value": first}])
+    harness.settle(lambda: first not in {m.instance_id for m in harness.members()}
+                   and len(harness.in_service()) == 2)
+    assert second in harness.in_service() and len(harness.servers()) == 2
+    with harness.world.db.transaction() as session:  # the gone member's heartbeat alarm went with it
+        assert session.scalar(select(Alarm).where(Alarm.name == f"heartbeat-{first}")) is None
+
+
+def test_queued_alarm_work_survives_a_restart(harness):
+    harness.create(params=[{"ParameterKey": "Size", "ParameterValue": "1"}])
+    harness.fire(_policy_arns(harness)["ScaleOut"])  # queued; this worker never runs it
+    restarted = GroupReconciler(type(harness.world.autoscaling)(harness.world.db), harness.world.services)
+    restarted.tick(harness.group().id)
+    assert harness.group().desired == 2 and len(harness.members()) == 2
+
+
+def test_rolling_update_replaces_members_with_the_new_launch_configuration(harness):
+    template = GROUP_TEMPLATE.replace("""  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+""", """  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    UpdatePolicy:
+      AutoScalingRollingUpdate: {MaxBatchSize: 1, MinInstancesInService: 1}
+""")
+    harness.create(template)
+    before = set(harness.in_service())
+    flavors = {s.flavor_id for s in harness.servers()}
+    api.update_stack(harness.runtime, harness.caller, {
+        "StackName": "web", "TemplateBody": template,
+        "Parameters": [{"ParameterKey": "Size", "UsePreviousValue": True},
+                       {"ParameterKey": "Flavor", "ParameterValue": "m1.medium"}]})
+    harness.run_stacks()
+    assert harness.stack()["StackStatus"] == "UPDATE_COMPLETE", _failures(harness.events())
+    after = set(harness.in_service())
+    assert len(after) == 2 and not after & before
+    assert {s.flavor_id for s in harness.servers()} == {"3"} != flavors
+
+
+def test_creation_policy_members_count_once_they_signal(harness):
+    template = GROUP_TEMPLATE.replace("""  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+""", """  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    CreationPolicy:
+      ResourceSignal: {Count: 1, Timeout: PT5M}
+""")
+    api.create_stack(harness.runtime, harness.caller, {
+        "StackName": "web", "TemplateBody": template, "Parameters": [{"ParameterKey": "Size", "ParameterValue": "1"}]})
+    stack_thread = threading.Thread(target=harness.run_stacks)
+    stack_thread.start()
+    try:
+        for _ in range(1000):
+            members = harness.members() if harness.group() else []
+            if members and harness.world.services.provider(ACCOUNT).get_server(members[0].instance_id).status \
+                    == "ACTIVE":
+                break
+            threading.Event().wait(0.01)
+        for _ in range(5):  # ACTIVE, but without its signal it stays Pending
+            harness.reconciler.tick(harness.group().id)
+        assert [m.lifecycle for m in harness.members()] == ["Pending"]
+        api.signal_resource(harness.runtime, harness.caller, {
+            "StackName": "web", "LogicalResourceId": "Group", "UniqueId": members[0].instance_id,
+            "Status": "SUCCESS"})
+    finally:
+        stack_thread.join(timeout=60)
+    assert harness.stack()["StackStatus"] == "CREATE_COMPLETE", _failures(harness.events())
+    assert harness.in_service() == [members[0].instance_id]
+
+
+def test_launch_template_and_scheduled_action(harness):
+    template = """
+Resources:
+  Template:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData: {ImageId: ubuntu-22.04, InstanceType: m1.small}
+  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    Properties:
+      LaunchTemplate: {LaunchTemplateId: !Ref Template, Version: !GetAtt Template.LatestVersionNumber}
+      MinSize: 0
+      MaxSize: 5
+  Grow:
+    Type: AWS::AutoScaling::ScheduledAction
+    Properties: {AutoScalingGroupName: !Ref Group, DesiredCapacity: 2, StartTime: "2020-01-01T00:00:00Z"}
+"""
+    assert harness.create(template)["StackStatus"] == "CREATE_COMPLETE", _failures(harness.events())
+    harness.settle(lambda: len(harness.in_service()) == 2)
+    assert {s.image_id for s in harness.servers()} == {"0e7c4a9d-2b5f-4c3a-8e61-7f8a9b0c1d02"}
+    reasons = [e.get("ResourceStatusReason") or "" for e in harness.events() if e["LogicalResourceId"] == "Group"]
+    assert any("a scheduled action update of AutoScalingGroup constraints to web-Grow-" in r for r in reasons)
+
+
+@pytest.mark.parametrize("props, message", [
+    ({"MinSize": 3, "MaxSize": 1}, "Max bound, 1, must be greater than or equal to min bound, 3"),
+    ({"MinSize": 1, "MaxSize": 2, "DesiredCapacity": 5},
+     "Desired capacity:5 must be between the specified min size:1 and max size:2"),
+])
+def test_bad_group_sizes_fail_with_aws_messages(harness, props, message):
+    template = "Resources:\n  Group:\n    Type: AWS::AutoScaling::AutoScalingGroup\n    Properties: " + json.dumps(
+        {"LaunchConfigurationName": "none", **props})
+    harness.create(template)
+    assert (harness.stack()["StackStatus"], _failures(harness.events())[0]) == (
+        "ROLLBACK_COMPLETE", ("Group", message))
