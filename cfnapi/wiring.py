@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from cfnapi.auth import CredentialStore
 from cfnapi.autoscaling.alarm_actions import ARN_PREFIX as AUTOSCALING_ARN_PREFIX
@@ -110,7 +110,11 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
                             interval=settings.scaling_interval)
     dispatcher.registry.register(AUTOSCALING_ARN_PREFIX, AutoScalingActions(cloud.autoscaling, scaling.wake))
     cloudwatch = CloudWatchHandlers(db, settings, dispatcher=dispatcher)
-    evaluator = EvaluatorThread(AlarmEvaluator(db, _utcnow, dispatcher), settings.alarm_interval)
+    # Each alarm is due again one evaluation interval after it was claimed (60 s unless
+    # CFNAPI_ALARM_INTERVAL shortens it), so the loop and the alarms keep the same pace.
+    evaluator = EvaluatorThread(AlarmEvaluator(db, _utcnow, dispatcher,
+                                               interval=timedelta(seconds=settings.alarm_interval)),
+                                settings.alarm_interval)
 
     def record_signal(target: SignalTarget, signal: dict) -> None:
         caller = RequestContext(account_id=target.account_id, access_key_id="", region=settings.region,
