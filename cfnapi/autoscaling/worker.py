@@ -152,7 +152,8 @@ class GroupReconciler:
         return False
 
     def _launch_failed(self, group, ctx, member, reason: str) -> None:
-        self.store.update_group(group.id, last_failure=reason)
+        if _min_successful_percent(group) >= 100:  # otherwise tolerated: the member is launched again
+            self.store.update_group(group.id, last_failure=reason)
         self.store.record_activity(group, act.launch_failed(reason, f"instance {member.instance_id} did not "
                                                                     f"come into service"))
         self._terminate(group, ctx, member, None, quiet=True)
@@ -248,10 +249,18 @@ class GroupReconciler:
             log.warning("group %s: terminating %s: %s (retried)", group.name, member.instance_id, error)
 
 
-def capacity_reached(members: list[ScalingMemberRow], desired: int, min_percent: float = 100.0) -> bool:
+def _min_successful_percent(group: ScalingGroupRow) -> float:
+    """AutoScalingCreationPolicy.MinSuccessfulInstancesPercent (kept with the signal policy)."""
+    return float((group.signal_policy or {}).get("MinSuccessfulInstancesPercent", 100))
+
+
+def capacity_reached(group: ScalingGroupRow, members: list[ScalingMemberRow]) -> bool:
+    """Create / update may complete: every wanted member InService, or with
+    MinSuccessfulInstancesPercent below 100, that share of them (others may still be retried)."""
+    percent = _min_successful_percent(group)
     in_service = sum(1 for m in members if m.lifecycle == IN_SERVICE and m.replaces is None)
     pending = any(m.lifecycle == PENDING for m in members)
-    return not pending and in_service >= math.ceil(desired * min_percent / 100.0)
+    return (percent < 100 or not pending) and in_service >= math.ceil(group.desired * percent / 100.0)
 
 
 class ScalingWorker:

@@ -130,14 +130,17 @@ class AutoScalingGroup(ResourceType):
     def _policies(ctx: ResourceContext, desired: int) -> dict[str, Any]:
         creation, update = ctx.creation_policy or {}, ctx.update_policy or {}
         rolling = update.get("AutoScalingRollingUpdate")
-        signal_policy = creation.get("ResourceSignal")
+        signal_policy = dict(creation.get("ResourceSignal") or {})
         if rolling and truthy(rolling.get("WaitOnResourceSignals")):
             signal_policy = {"Timeout": rolling.get("PauseTime") or "PT5M"}
+        percent = (creation.get("AutoScalingCreationPolicy") or {}).get("MinSuccessfulInstancesPercent")
+        if signal_policy and percent not in (None, ""):
+            signal_policy["MinSuccessfulInstancesPercent"] = float(percent)
         if truthy((update.get("AutoScalingReplacingUpdate") or {}).get("WillReplace")):
             batch = max(desired, 1)  # a whole new set of members before the old set goes
         else:
             batch = _int((rolling or {}).get("MaxBatchSize"), 1)
-        return {"signal_policy": dict(signal_policy) if signal_policy else None, "max_batch_size": batch}
+        return {"signal_policy": signal_policy or None, "max_batch_size": batch}
 
     # -- lifecycle -----------------------------------------------------------
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
@@ -168,11 +171,9 @@ class AutoScalingGroup(ResourceType):
         if group.last_failure:
             raise ResourceFailure(group.last_failure)
         members = store.members(group.id)
-        percent = float(((ctx.creation_policy or {}).get("AutoScalingCreationPolicy") or {})
-                        .get("MinSuccessfulInstancesPercent", 100))
         if all_current and any(m.spec_version < group.spec_version for m in members):
             return False
-        return capacity_reached(members, group.desired, percent)
+        return capacity_reached(group, members)
 
     def check_create_complete(self, ctx: ResourceContext, resource: ResourceState) -> bool:
         return self._complete(ctx, resource, all_current=False)
