@@ -76,7 +76,7 @@ class AutoScalingGroup(ResourceType):
         PropertySpec("LoadBalancerNames", "List"),
         PropertySpec("TargetGroupARNs", "List"),
     )
-    name_properties = ("AutoScalingGroupName",)
+    # No name_properties: only a new AutoScalingGroupName replaces the group, so names never collide.
     not_honoured = (BALANCERS_RECORDED + " MixedInstancesPolicy, InstanceId, LifecycleHookSpecificationList, "
                     "NotificationConfigurations, MetricsCollection, TerminationPolicies (cfnapi removes unhealthy, "
                     "then outdated, then newest members), CapacityRebalance, PlacementGroup.")

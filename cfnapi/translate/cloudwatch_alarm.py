@@ -95,7 +95,8 @@ class Alarm(ResourceType):
         PropertySpec("Tags", "List"),
     )
     attribute_names = ("Arn",)
-    name_properties = ("AlarmName",)
+    # No name_properties: AlarmName is the only property that replaces, so a
+    # replacement always has a new name and cannot collide with the old alarm.
     not_honoured = "ThresholdMetricId (anomaly detection). Ref is the alarm name; Arn is cfnapi's alarm ARN."
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:

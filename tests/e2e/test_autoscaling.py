@@ -137,6 +137,7 @@ def test_metrics_alarms_scaling_and_healing_end_to_end(scaling_server):
     assert any(r.startswith("Launching a new EC2 instance: ") for r in reasons)
     resource = cfn.describe_stack_resource(StackName="scaling", LogicalResourceId="Group")["StackResourceDetail"]
     assert resource["PhysicalResourceId"] == group and resource["ResourceStatus"] == "CREATE_COMPLETE"
+    assert resource["ResourceStatusReason"] in group_reasons(cfn)  # the newest activity
 
     put_cpu(cw, group, 10.0, seconds_ago=0)
     put_cpu(cw, group, 10.0, seconds_ago=10)

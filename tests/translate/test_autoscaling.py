@@ -371,3 +371,72 @@ def test_bad_group_sizes_fail_with_aws_messages(harness, props, message):
     harness.create(template)
     assert (harness.stack()["StackStatus"], _failures(harness.events())[0]) == (
         "ROLLBACK_COMPLETE", ("Group", message))
+
+
+def test_step_scaling_picks_the_step_for_the_breach_and_clamps_to_max(harness):
+    template = GROUP_TEMPLATE.replace(
+        "Properties: {AutoScalingGroupName: !Ref Group, AdjustmentType: ChangeInCapacity, ScalingAdjustment: 1}",
+        """Properties:
+      AutoScalingGroupName: !Ref Group
+      PolicyType: StepScaling
+      AdjustmentType: ChangeInCapacity
+      StepAdjustments:
+        - {MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 10, ScalingAdjustment: 1}
+        - {MetricIntervalLowerBound: 10, ScalingAdjustment: 3}""")
+    harness.create(template, params=[{"ParameterKey": "Size", "ParameterValue": "1"}])
+    arns = _policy_arns(harness)
+    harness.fire(arns["ScaleOut"], value=75.0)  # 5 above the threshold: +1
+    harness.settle(lambda: len(harness.in_service()) == 2)
+    harness.fire(arns["ScaleOut"], value=95.0)  # 25 above: +3, clamped to MaxSize 3 (no cooldown for steps)
+    harness.settle(lambda: len(harness.in_service()) == 3)
+    assert harness.group().desired == 3
+
+
+def test_replacing_update_brings_up_a_whole_new_set_first(harness):
+    template = GROUP_TEMPLATE.replace("""  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+""", """  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    UpdatePolicy:
+      AutoScalingReplacingUpdate: {WillReplace: true}
+""")
+    harness.create(template)
+    before = set(harness.in_service())
+    api.update_stack(harness.runtime, harness.caller, {
+        "StackName": "web", "TemplateBody": template,
+        "Parameters": [{"ParameterKey": "Size", "UsePreviousValue": True},
+                       {"ParameterKey": "Flavor", "ParameterValue": "m1.small"}]})
+    harness.run_stacks()
+    assert harness.stack()["StackStatus"] == "UPDATE_COMPLETE", _failures(harness.events())
+    assert harness.group().max_batch_size == 2
+    assert not set(harness.in_service()) & before and len(harness.servers()) == 2
+
+
+def test_min_successful_percent_tolerates_a_member_that_fails_to_build(harness):
+    template = GROUP_TEMPLATE.replace("""  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+""", """  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    CreationPolicy:
+      AutoScalingCreationPolicy: {MinSuccessfulInstancesPercent: 50}
+      ResourceSignal: {Count: 1, Timeout: PT5M}
+""")
+    api.create_stack(harness.runtime, harness.caller, {"StackName": "web", "TemplateBody": template})
+    stack_thread = threading.Thread(target=harness.run_stacks)
+    stack_thread.start()
+    try:
+        for _ in range(1000):
+            group = harness.group()
+            if group and len(harness.members()) == 2:
+                break
+            threading.Event().wait(0.01)
+        good, bad = harness.members()
+        harness.world.services.provider(ACCOUNT).force_server_status(bad.instance_id, "ERROR", "no valid host")
+        api.signal_resource(harness.runtime, harness.caller, {
+            "StackName": "web", "LogicalResourceId": "Group", "UniqueId": good.instance_id, "Status": "SUCCESS"})
+    finally:
+        stack_thread.join(timeout=60)
+    assert harness.stack()["StackStatus"] == "CREATE_COMPLETE", _failures(harness.events())
+    reasons = [e.get("ResourceStatusReason") or "" for e in harness.events() if e["LogicalResourceId"] == "Group"]
+    assert any(r.startswith("Launching a new EC2 instance failed. Status Reason: no valid host") for r in reasons)
+    assert good.instance_id in harness.in_service()
