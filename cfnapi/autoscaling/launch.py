@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cfnapi.cloud.provider import SERVER_ACTIVE, SERVER_ERROR, SERVER_SHUTOFF
-from cfnapi.translate.base import ResourceContext, ResourceFailure, ResourceState
+from cfnapi.cloud.provider import SERVER_ERROR, SERVER_SHUTOFF
+from cfnapi.translate.base import ResourceContext, ResourceState
 from cfnapi.translate.cloud_calls import as_list, exists, provider
 from cfnapi.translate.ec2_instance import Instance
 
@@ -82,13 +82,8 @@ def ec2_health_problem(ctx: ResourceContext, instance_id: str) -> str | None:
     server = exists(provider(ctx).get_server, instance_id)
     if server is None:
         return "terminated"
-    if server.status in (SERVER_ERROR, SERVER_SHUTOFF):
-        return "stopped" if server.status == SERVER_SHUTOFF else "impaired"
-    if server.status != SERVER_ACTIVE:
-        return None  # still building or rebooting: not unhealthy yet
-    return None
-
-
-__all__ = ["ResourceFailure", "launch", "launch_complete", "terminate", "terminated", "ec2_health_problem",
-           "member_properties", "instance_properties_from_launch_configuration",
-           "instance_properties_from_launch_template"]
+    if server.status == SERVER_SHUTOFF:
+        return "stopped"
+    if server.status == SERVER_ERROR:
+        return "impaired"
+    return None  # ACTIVE, or still building / rebooting: not unhealthy

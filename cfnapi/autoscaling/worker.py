@@ -23,7 +23,7 @@ from cfnapi.autoscaling.models import ScalingGroupRow, ScalingMemberRow
 from cfnapi.autoscaling.schedule import next_run
 from cfnapi.autoscaling.store import AutoScalingStore
 from cfnapi.engine.models import utcnow
-from cfnapi.engine.resource_actions import _iso8601_seconds as iso8601_seconds
+from cfnapi.engine.resource_actions import iso8601_seconds
 from cfnapi.translate.base import ResourceContext, ResourceFailure, TransientError
 
 log = logging.getLogger(__name__)
@@ -233,8 +233,9 @@ class GroupReconciler:
             log.info("group %s: launch will be retried: %s", group.name, error)
             return
         except ResourceFailure as failure:
+            if str(failure) != group.last_failure:  # the same failure on every retry is one event, not many
+                self.store.record_activity(group, act.launch_failed(str(failure), cause))
             self.store.update_group(group.id, last_failure=str(failure))
-            self.store.record_activity(group, act.launch_failed(str(failure), cause))
             return
         self.store.add_member(group.id, instance_id, group.spec_version, replaces)
         self.store.record_activity(group, act.launching(instance_id, cause))
