@@ -38,12 +38,19 @@ def instance_properties_from_launch_template(data: Mapping[str, Any]) -> dict[st
     placement = data.get("Placement") or {}
     if placement.get("AvailabilityZone"):
         out["AvailabilityZone"] = placement["AvailabilityZone"]
+    tags = [tag for spec in as_list(data.get("TagSpecifications")) if spec.get("ResourceType") == "instance"
+            for tag in as_list(spec.get("Tags"))]
+    if tags:
+        out["Tags"] = tags
     return out
 
 
 def member_properties(spec: Mapping[str, Any], index: int) -> dict[str, Any]:
     """Instance properties for the group's ``index``-th launch: subnets (VPCZoneIdentifier)
-    or zones (AvailabilityZones) taken in turn, PropagateAtLaunch tags as server metadata."""
+    or zones (AvailabilityZones) taken in turn; as server metadata the launch template's
+    instance tags, the group's PropagateAtLaunch tags and ``aws:autoscaling:groupName``, the
+    tag AWS puts on every member. (heat-cfntools' cfn-push-stats sends every metadata key,
+    plus InstanceId, as metric dimensions — keep propagated tags few.)"""
     props = dict(spec.get("Instance") or {})
     subnets, zones = as_list(spec.get("Subnets")), as_list(spec.get("Zones"))
     if subnets:
@@ -51,7 +58,11 @@ def member_properties(spec: Mapping[str, Any], index: int) -> dict[str, Any]:
         props.pop("AvailabilityZone", None)  # the subnet decides
     elif zones and not props.get("AvailabilityZone"):
         props["AvailabilityZone"] = zones[index % len(zones)]
-    props["Tags"] = [{"Key": k, "Value": v} for k, v in (spec.get("Tags") or {}).items()]
+    tags = {str(t["Key"]): str(t.get("Value", "")) for t in as_list(props.get("Tags")) if t.get("Key")}
+    tags.update(spec.get("Tags") or {})
+    if spec.get("GroupName"):
+        tags["aws:autoscaling:groupName"] = spec["GroupName"]
+    props["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
     return props
 
 

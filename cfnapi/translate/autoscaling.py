@@ -82,7 +82,7 @@ class AutoScalingGroup(ResourceType):
                     "then outdated, then newest members), CapacityRebalance, PlacementGroup.")
 
     # -- what a member is built from -----------------------------------------
-    def _launch_spec(self, ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, Any]:
+    def _launch_spec(self, ctx: ResourceContext, props: Mapping[str, Any], group_name: str) -> dict[str, Any]:
         store = _store(ctx)
         if props.get("LaunchConfigurationName"):
             name = str(props["LaunchConfigurationName"])
@@ -110,6 +110,7 @@ class AutoScalingGroup(ResourceType):
             "Subnets": [str(s) for s in as_list(props.get("VPCZoneIdentifier"))],
             "Zones": [str(z) for z in as_list(props.get("AvailabilityZones"))],
             "Tags": tags,
+            "GroupName": group_name,
         }
 
     @staticmethod
@@ -152,7 +153,7 @@ class AutoScalingGroup(ResourceType):
         low, high, desired = self._sizes(props)
         store.create_group(
             account_id=ctx.account_id, region=ctx.region, name=name, stack_id=ctx.stack_id,
-            stack_name=ctx.stack_name, logical_id=ctx.logical_id, launch_spec=self._launch_spec(ctx, props),
+            stack_name=ctx.stack_name, logical_id=ctx.logical_id, launch_spec=self._launch_spec(ctx, props, name),
             min_size=low, max_size=high, desired=desired, default_cooldown=_int(props.get("Cooldown"), 300),
             health_check_type=str(props.get("HealthCheckType") or "EC2"),
             health_check_grace_seconds=_int(props.get("HealthCheckGracePeriod"), 0),
@@ -186,7 +187,7 @@ class AutoScalingGroup(ResourceType):
         low, high, desired = self._sizes(new_props, group.desired)
         if new_props.get("DesiredCapacity") == old_props.get("DesiredCapacity"):
             desired = max(low, min(high, group.desired))  # keep what policies chose
-        spec = self._launch_spec(ctx, new_props)
+        spec = self._launch_spec(ctx, new_props, group.name)
         values: dict[str, Any] = dict(
             min_size=low, max_size=high, desired=desired, launch_spec=spec, last_failure=None,
             default_cooldown=_int(new_props.get("Cooldown"), 300),

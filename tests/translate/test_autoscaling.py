@@ -177,6 +177,8 @@ def test_group_launches_members_with_tags_and_delete_leaves_nothing(harness):
     servers = harness.servers()
     assert len(servers) == 2 and all(s.status == "ACTIVE" for s in servers)
     assert all(s.metadata.get("role") == "web" and "private" not in s.metadata for s in servers)
+    group = harness.group().name
+    assert all(s.metadata["aws:autoscaling:groupName"] == group for s in servers)
     assert sorted(s.id for s in servers) == sorted(harness.in_service())
     reasons = [e.get("ResourceStatusReason") or "" for e in harness.events() if e["LogicalResourceId"] == "Group"]
     for server in servers:
@@ -342,7 +344,10 @@ Resources:
   Template:
     Type: AWS::EC2::LaunchTemplate
     Properties:
-      LaunchTemplateData: {ImageId: ubuntu-22.04, InstanceType: m1.small}
+      LaunchTemplateData:
+        ImageId: ubuntu-22.04
+        InstanceType: m1.small
+        TagSpecifications: [{ResourceType: instance, Tags: [{Key: Name, Value: member}]}]
   Group:
     Type: AWS::AutoScaling::AutoScalingGroup
     Properties:
@@ -356,6 +361,7 @@ Resources:
     assert harness.create(template)["StackStatus"] == "CREATE_COMPLETE", _failures(harness.events())
     harness.settle(lambda: len(harness.in_service()) == 2)
     assert {s.image_id for s in harness.servers()} == {"0e7c4a9d-2b5f-4c3a-8e61-7f8a9b0c1d02"}
+    assert {s.metadata.get("Name") for s in harness.servers()} == {"member"}
     reasons = [e.get("ResourceStatusReason") or "" for e in harness.events() if e["LogicalResourceId"] == "Group"]
     assert any("a scheduled action update of AutoScalingGroup constraints to web-Grow-" in r for r in reasons)
 
