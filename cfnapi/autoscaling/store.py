@@ -140,9 +140,21 @@ class AutoScalingStore:
             return list(session.scalars(select(ScalingRequestRow).where(ScalingRequestRow.group_id == group_id)
                                         .order_by(ScalingRequestRow.id)))
 
-    def done(self, request_id: int) -> None:
+    def done(self, request_id: int, *, group: Mapping[str, Any] | None = None,
+             member: tuple[int, Mapping[str, Any]] | None = None) -> None:
+        """Remove a request together with the change it made (one transaction: a
+        crash never applies a policy twice, nor loses it)."""
         with self.db.transaction() as session:
-            session.execute(delete(ScalingRequestRow).where(ScalingRequestRow.id == request_id))
+            request = session.get(ScalingRequestRow, request_id)
+            if request is None:
+                return
+            if group:
+                session.execute(update(ScalingGroupRow).where(ScalingGroupRow.id == request.group_id)
+                                .values(**group))
+            if member:
+                session.execute(update(ScalingMemberRow).where(ScalingMemberRow.id == member[0])
+                                .values(**member[1]))
+            session.delete(request)
 
     # -- leases (several worker processes on one PostgreSQL) -----------------
     def claim(self, group_id: int, owner: str, seconds: float) -> bool:

@@ -60,14 +60,15 @@ class GroupReconciler:
         for request in self.store.requests(group.id):
             try:
                 if request.kind == "policy":
-                    self._run_policy(group, request.payload)
+                    self._run_policy(group, request.id, request.payload)
                 elif request.kind == "health":
-                    self._mark_from_alarm(group, request.payload)
-            finally:
-                self.store.done(request.id)
+                    self._mark_from_alarm(group, request.id, request.payload)
+            except Exception:  # a request that cannot be done must not block the group forever
+                log.exception("group %s: request %s dropped", group.name, request.id)
+            self.store.done(request.id)  # a no-op when the change already removed it
             group = self.store.group_by_id(group.id)
 
-    def _run_policy(self, group: ScalingGroupRow, payload: dict) -> None:
+    def _run_policy(self, group: ScalingGroupRow, request_id: int, payload: dict) -> None:
         policy = self.store.policy(payload["policy_arn"])
         if policy is None:
             return  # deleted since the alarm fired
@@ -86,16 +87,16 @@ class GroupReconciler:
         after = clamp(wanted, group.min_size, group.max_size)
         if after == group.desired:
             return
-        self.store.update_group(group.id, desired=after, last_scaling_at=now)
+        self.store.done(request_id, group={"desired": after, "last_scaling_at": now})
         self.store.record_activity(group, act.policy_cause(now, trigger.alarm_name, trigger.state, policy.name,
                                                            group.desired, after))
 
-    def _mark_from_alarm(self, group: ScalingGroupRow, payload: dict) -> None:
+    def _mark_from_alarm(self, group: ScalingGroupRow, request_id: int, payload: dict) -> None:
         now = self.clock()
         for member in self.store.members(group.id):
             if member.instance_id == payload.get("instance_id") and member.lifecycle == IN_SERVICE \
                     and member.health == HEALTHY and not self._in_grace(group, member, now):
-                self.store.update_member(member.id, health=UNHEALTHY, health_reason="alarm")
+                self.store.done(request_id, member=(member.id, {"health": UNHEALTHY, "health_reason": "alarm"}))
                 self.store.record_activity(group, f"EC2 instance {member.instance_id} marked Unhealthy by alarm "
                                                   f"{payload.get('alarm', '')}.")
 

@@ -281,8 +281,10 @@ def test_queued_alarm_work_survives_a_restart(harness):
     harness.create(params=[{"ParameterKey": "Size", "ParameterValue": "1"}])
     harness.fire(_policy_arns(harness)["ScaleOut"])  # queued; this worker never runs it
     restarted = GroupReconciler(type(harness.world.autoscaling)(harness.world.db), harness.world.services)
+    assert len(harness.world.autoscaling.requests(harness.group().id)) == 1
     restarted.tick(harness.group().id)
     assert harness.group().desired == 2 and len(harness.members()) == 2
+    assert harness.world.autoscaling.requests(harness.group().id) == []  # done with the change, once
 
 
 def test_rolling_update_replaces_members_with_the_new_launch_configuration(harness):
