@@ -448,3 +448,60 @@ def test_min_successful_percent_tolerates_a_member_that_fails_to_build(harness):
     reasons = [e.get("ResourceStatusReason") or "" for e in harness.events() if e["LogicalResourceId"] == "Group"]
     assert any(r.startswith("Launching a new EC2 instance failed. Status Reason: no valid host") for r in reasons)
     assert good.instance_id in harness.in_service()
+
+
+def test_update_changes_sizes_but_keeps_what_policies_chose(harness):
+    harness.create(params=[{"ParameterKey": "Size", "ParameterValue": "1"}])
+    harness.fire(_policy_arns(harness)["ScaleOut"])
+    harness.settle(lambda: len(harness.in_service()) == 2)
+    # Same DesiredCapacity in the template: the policy's 2 stays (AWS does not reset it).
+    api.update_stack(harness.runtime, harness.caller, {
+        "StackName": "web", "TemplateBody": GROUP_TEMPLATE.replace("MaxSize: 3", "MaxSize: 4"),
+        "Parameters": [{"ParameterKey": "Size", "UsePreviousValue": True}]})
+    harness.run_stacks()
+    assert harness.stack()["StackStatus"] == "UPDATE_COMPLETE", _failures(harness.events())
+    assert (harness.group().max_size, harness.group().desired) == (4, 2)
+    # A new DesiredCapacity is applied.
+    api.update_stack(harness.runtime, harness.caller, {
+        "StackName": "web", "TemplateBody": GROUP_TEMPLATE.replace("MaxSize: 3", "MaxSize: 4"),
+        "Parameters": [{"ParameterKey": "Size", "ParameterValue": "4"}]})
+    harness.run_stacks()
+    assert harness.stack()["StackStatus"] == "UPDATE_COMPLETE", _failures(harness.events())
+    assert len(harness.in_service()) == 4 and len(harness.servers()) == 4
+
+
+def test_a_group_whose_members_cannot_launch_fails_and_rolls_back_without_leftovers(harness):
+    template = """
+Resources:
+  Template:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData: {ImageId: ubuntu-22.04, InstanceType: m1.small, SecurityGroupIds: [no-such-group]}
+  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    Properties:
+      LaunchTemplate: {LaunchTemplateId: !Ref Template, Version: "1"}
+      MinSize: 2
+      MaxSize: 2
+"""
+    harness.create(template)
+    assert harness.stack()["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert ("Group", "The security group 'no-such-group' does not exist") in _failures(harness.events())
+    assert differences_from_seed(harness.world.db, harness.world.config) == {}
+    with harness.world.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(ScalingGroupRow)) == 0
+
+
+def test_a_recurring_scheduled_action_runs_and_is_rescheduled(harness):
+    harness.create(params=[{"ParameterKey": "Size", "ParameterValue": "1"}])
+    from cfnapi.autoscaling.models import ScheduledActionRow
+
+    store = harness.world.autoscaling
+    group = harness.group()
+    due = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
+    store.put_scheduled_action(ScheduledActionRow(account_id=ACCOUNT, region=REGION, group_name=group.name,
+                                                  name="nightly", next_run_at=due,
+                                                  definition={"Recurrence": "0 3 * * *", "DesiredCapacity": 3}))
+    harness.settle(lambda: len(harness.in_service()) == 3)
+    nxt = store.scheduled_action(ACCOUNT, REGION, "nightly").next_run_at
+    assert (nxt.hour, nxt.minute) == (3, 0) and nxt > dt.datetime.now(dt.timezone.utc)
