@@ -505,3 +505,21 @@ def test_a_recurring_scheduled_action_runs_and_is_rescheduled(harness):
     harness.settle(lambda: len(harness.in_service()) == 3)
     nxt = store.scheduled_action(ACCOUNT, REGION, "nightly").next_run_at
     assert (nxt.hour, nxt.minute) == (3, 0) and nxt > dt.datetime.now(dt.timezone.utc)
+
+
+def test_target_tracking_scales_in_proportion_to_the_metric(harness):
+    template = GROUP_TEMPLATE.replace(
+        "Properties: {AutoScalingGroupName: !Ref Group, AdjustmentType: ChangeInCapacity, ScalingAdjustment: 1}",
+        """Properties:
+      AutoScalingGroupName: !Ref Group
+      PolicyType: TargetTrackingScaling
+      TargetTrackingConfiguration:
+        TargetValue: 40
+        PredefinedMetricSpecification: {PredefinedMetricType: ASGAverageCPUUtilization}""")
+    harness.create(template, params=[{"ParameterKey": "Size", "ParameterValue": "1"}])
+    arn = _policy_arns(harness)["ScaleOut"]
+    harness.fire(arn, value=100.0)  # 1 member at 100 % for a 40 % target: ceil(2.5) = 3
+    harness.settle(lambda: len(harness.in_service()) == 3)
+    harness.fire(arn, state="ALARM", value=20.0)  # the low alarm: 3 at 20 % -> ceil(1.5) = 2
+    harness.settle(lambda: len(harness.members()) == 2)
+    assert harness.group().desired == 2
