@@ -18,6 +18,7 @@ def builtin_resource_types() -> dict[str, type[ResourceType]]:
     from cfnapi.engine.wait_conditions import WaitCondition, WaitConditionHandle
     from cfnapi.translate import (
         autoscaling,
+        autoscaling_policies,
         cloudwatch_alarm,
         ec2_address,
         ec2_instance,
@@ -68,8 +69,8 @@ def builtin_resource_types() -> dict[str, type[ResourceType]]:
         "AWS::CloudWatch::Alarm": cloudwatch_alarm.Alarm,
         "AWS::AutoScaling::LaunchConfiguration": autoscaling.LaunchConfiguration,
         "AWS::AutoScaling::AutoScalingGroup": autoscaling.AutoScalingGroup,
-        "AWS::AutoScaling::ScalingPolicy": autoscaling.ScalingPolicy,
-        "AWS::AutoScaling::ScheduledAction": autoscaling.ScheduledAction,
+        "AWS::AutoScaling::ScalingPolicy": autoscaling_policies.ScalingPolicy,
+        "AWS::AutoScaling::ScheduledAction": autoscaling_policies.ScheduledAction,
     }
 
 

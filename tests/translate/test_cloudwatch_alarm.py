@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cfnapi.translate.autoscaling import ScalingPolicy
+from cfnapi.translate.autoscaling_policies import ScalingPolicy
 from cfnapi.translate.base import ResourceFailure
 from cfnapi.translate.cloudwatch_alarm import Alarm
 
