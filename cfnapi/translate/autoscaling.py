@@ -15,7 +15,6 @@ from typing import Any
 from cfnapi.autoscaling import launch as members_api
 from cfnapi.autoscaling.store import AutoScalingStore
 from cfnapi.autoscaling.worker import TERMINATING, capacity_reached
-from cfnapi.engine.models import utcnow
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import as_list, physical_name, truthy
 from cfnapi.translate.ec2_instance import resolve_image
@@ -204,29 +203,33 @@ class AutoScalingGroup(ResourceType):
         return self._complete(ctx, resource, all_current=True)
 
     def delete(self, ctx, resource) -> None:
+        """Stop the scaling worker from touching the group; members go in check_delete_complete."""
         store = _store(ctx)
         group = store.group(ctx.account_id, ctx.region, resource.physical_id or "")
-        if group is None:
-            return
-        store.update_group(group.id, deleting=True)
-        for member in store.members(group.id):
-            store.update_member(member.id, lifecycle=TERMINATING)
-            members_api.terminate(ctx, member.instance_id)
+        if group is not None:
+            store.update_group(group.id, deleting=True)
 
     def check_delete_complete(self, ctx, resource) -> bool:
         store = _store(ctx)
         group = store.group(ctx.account_id, ctx.region, resource.physical_id or "")
         if group is None:
             return True
+        # Hold the group's lease while deleting: a worker mid-tick (perhaps mid-launch)
+        # finishes first, and no worker terminates the same servers concurrently.
+        owner = f"delete:{ctx.stack_id}"
+        if not store.claim(group.id, owner, 60):
+            return False
         remaining = False
-        for member in store.members(group.id):  # re-read: a launch may have raced the delete
+        for member in store.members(group.id):
             if members_api.terminated(ctx, member.instance_id):
                 store.remove_member(member.id)
                 store.forget_member_alarms(group, member.instance_id)
             else:
+                if member.lifecycle != TERMINATING:
+                    store.update_member(member.id, lifecycle=TERMINATING)
                 members_api.terminate(ctx, member.instance_id)
                 remaining = True
-        if remaining or (group.lease_owner is not None and group.lease_expires_at > utcnow()):
-            return False  # a worker still holds the group: it may be mid-launch
+        if remaining:
+            return False
         store.forget_group(group.id)
         return True
