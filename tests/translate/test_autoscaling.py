@@ -523,3 +523,41 @@ def test_target_tracking_scales_in_proportion_to_the_metric(harness):
     harness.fire(arn, state="ALARM", value=20.0)  # the low alarm: 3 at 20 % -> ceil(1.5) = 2
     harness.settle(lambda: len(harness.members()) == 2)
     assert harness.group().desired == 2
+
+
+def test_a_replacement_waits_for_its_creation_policy_signal_before_the_old_member_goes(harness):
+    template = GROUP_TEMPLATE.replace("""  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+""", """  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    CreationPolicy:
+      ResourceSignal: {Count: 1, Timeout: PT5M}
+""")
+    api.create_stack(harness.runtime, harness.caller, {
+        "StackName": "web", "TemplateBody": template, "Parameters": [{"ParameterKey": "Size", "ParameterValue": "1"}]})
+    stack_thread = threading.Thread(target=harness.run_stacks)
+    stack_thread.start()
+    try:
+        for _ in range(1000):
+            if harness.group() and harness.members():
+                break
+            threading.Event().wait(0.01)
+        (old,) = harness.members()
+        api.signal_resource(harness.runtime, harness.caller, {
+            "StackName": "web", "LogicalResourceId": "Group", "UniqueId": old.instance_id, "Status": "SUCCESS"})
+    finally:
+        stack_thread.join(timeout=60)
+    assert harness.stack()["StackStatus"] == "CREATE_COMPLETE", _failures(harness.events())
+
+    cloud = harness.world.services.provider(ACCOUNT)
+    cloud.force_server_status(old.instance_id, "ERROR", "disk failure")
+    harness.settle(lambda: len(harness.members()) == 2
+                   and cloud.get_server(harness.members()[1].instance_id).status == "ACTIVE")
+    for _ in range(5):  # ACTIVE but unsignalled: the replacement is not in service, the old one stays
+        harness.reconciler.tick(harness.group().id)
+    old_row, new_row = harness.members()
+    assert (old_row.instance_id, new_row.lifecycle, new_row.replaces) == (old.instance_id, "Pending", old.instance_id)
+    api.signal_resource(harness.runtime, harness.caller, {
+        "StackName": "web", "LogicalResourceId": "Group", "UniqueId": new_row.instance_id, "Status": "SUCCESS"})
+    harness.settle(lambda: [m.instance_id for m in harness.members()] == [new_row.instance_id])
+    assert harness.in_service() == [new_row.instance_id] and [s.id for s in harness.servers()] == [new_row.instance_id]
