@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     show = sim_commands.add_parser("show", help="print the sim cloud's inventory")
     show.add_argument("--json", action="store_true")
     _add_common(show)
+    force = sim_commands.add_parser("set-server-status",
+                                    help="force a server into ERROR, SHUTOFF, ACTIVE or BUILD (a failure drill)")
+    force.add_argument("server_id")
+    force.add_argument("status", choices=("ERROR", "SHUTOFF", "ACTIVE", "BUILD"))
+    force.add_argument("--fault", help="Nova's fault message for ERROR")
+    _add_common(force)
     return parser
 
 
@@ -143,7 +149,19 @@ def _sim(args: argparse.Namespace) -> int:
     from cfnapi.server import open_database
 
     db = open_database(_settings(args, run_api=False, run_worker=False))
-    seed(db, load_config(args.cloud_config))  # the seed is part of the inventory, even before a first serve
+    config = load_config(args.cloud_config)
+    seed(db, config)  # the seed is part of the inventory, even before a first serve
+    if args.action == "set-server-status":
+        from cfnapi.cloud.errors import CloudError
+        from cfnapi.cloud.sim.operator import set_server_status
+
+        try:
+            server = set_server_status(db, config, args.server_id, args.status, args.fault)
+        except CloudError as error:
+            print(error.message, file=sys.stderr)
+            return 1
+        print(json.dumps({"id": server.id, "name": server.name, "status": server.status}))
+        return 0
     return show_main(["--json"] if args.json else [], db=db)
 
 

@@ -30,6 +30,8 @@ class Settings:
     run_api: bool = True
     run_worker: bool = True  # stack engine worker and alarm evaluator
     alarm_interval: float = field(default_factory=lambda: _env_float("CFNAPI_ALARM_INTERVAL", 60.0))
+    # How often the scaling worker checks every group (members' health, launches, terminations).
+    scaling_interval: float = field(default_factory=lambda: _env_float("CFNAPI_SCALING_INTERVAL", 5.0))
     public_endpoint: str | None = None  # base URL agents reach us at (signal URLs); default http://host:port
     max_request_bytes: int = 2 * 1024 * 1024  # whole HTTP body, before any decoding
     # How long a process trusts a credential it has read. Writes in the same

@@ -9,12 +9,17 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from cfnapi.auth import CredentialStore
+from cfnapi.autoscaling.alarm_actions import ARN_PREFIX as AUTOSCALING_ARN_PREFIX
+from cfnapi.autoscaling.alarm_actions import AutoScalingActions
+from cfnapi.autoscaling.store import AutoScalingStore
+from cfnapi.autoscaling.worker import GroupReconciler, ScalingWorker
 from cfnapi.cloud.naming import ProviderCloudLookup
 from cfnapi.cloud.services import CloudServices
 from cfnapi.cloudwatch.actions import DefaultActionDispatcher
+from cfnapi.cloudwatch.alarms import AlarmStore
 from cfnapi.cloudwatch.evaluator import AlarmEvaluator
 from cfnapi.config import Settings
 from cfnapi.db import Database
@@ -56,18 +61,19 @@ class EvaluatorThread:
 
 
 def build_cloud(settings: Settings, db: Database, credentials: CredentialStore) -> CloudServices:
-    parameters = ParameterStore(db)
+    stores = dict(credentials=credentials, parameters=ParameterStore(db), alarms=AlarmStore(db),
+                  autoscaling=AutoScalingStore(db))
     if settings.cloud == "openstack":
         from cfnapi.cloud.openstack import OpenStackCloud, connect
 
         provider = OpenStackCloud(connect(settings.cloud_name))
-        return CloudServices(provider_for=lambda _project: provider, credentials=credentials, parameters=parameters)
+        return CloudServices(provider_for=lambda _project: provider, **stores)
     from cfnapi.cloud.services import sim_services
     from cfnapi.cloud.sim import load_config, seed
 
     config = load_config(settings.cloud_config)
     seed(db, config)
-    return sim_services(db, config, credentials=credentials, parameters=parameters)
+    return sim_services(db, config, **stores)
 
 
 def public_endpoint(settings: Settings) -> str:
@@ -100,8 +106,16 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
     cloudformation = CloudFormationHandlers(registry.supported(), url_policy, engine_api=engine_api,
                                             runtime=runtime)
     dispatcher = DefaultActionDispatcher()
+    # Auto Scaling: alarm actions queue work durably; the scaling worker does it.
+    scaling = ScalingWorker(GroupReconciler(cloud.autoscaling, cloud), runtime.worker_id,
+                            interval=settings.scaling_interval)
+    dispatcher.registry.register(AUTOSCALING_ARN_PREFIX, AutoScalingActions(cloud.autoscaling, scaling.wake))
     cloudwatch = CloudWatchHandlers(db, settings, dispatcher=dispatcher)
-    evaluator = EvaluatorThread(AlarmEvaluator(db, _utcnow, dispatcher), settings.alarm_interval)
+    # Each alarm is due again one evaluation interval after it was claimed (60 s unless
+    # CFNAPI_ALARM_INTERVAL shortens it), so the loop and the alarms keep the same pace.
+    evaluator = EvaluatorThread(AlarmEvaluator(db, _utcnow, dispatcher,
+                                               interval=timedelta(seconds=settings.alarm_interval)),
+                                settings.alarm_interval)
 
     def record_signal(target: SignalTarget, signal: dict) -> None:
         caller = RequestContext(account_id=target.account_id, access_key_id="", region=settings.region,
@@ -114,7 +128,7 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
         worker.wake()
 
     services = {"cloudformation": cloudformation, "cloudwatch": cloudwatch}
-    return services, [worker, evaluator], [signal_route(signal_urls, record_signal)]
+    return services, [worker, scaling, evaluator], [signal_route(signal_urls, record_signal)]
 
 
 def _account_of(stack_id: str) -> str:

@@ -23,6 +23,8 @@ class CloudServices:
     naming_config: NamingConfig = field(default_factory=lambda: NamingConfig.from_mapping({}))
     credentials: Any = None  # cfnapi.auth.CredentialStore
     parameters: Any = None  # cfnapi's SSM parameter store
+    alarms: Any = None  # cfnapi's CloudWatch alarms (AWS::CloudWatch::Alarm): cfnapi.cloudwatch.AlarmStore
+    autoscaling: Any = None  # Auto Scaling groups and policies: cfnapi.autoscaling.store.AutoScalingStore
 
     def provider(self, project_id: str) -> CloudProvider:
         return self.provider_for(project_id)

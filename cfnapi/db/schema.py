@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "cfnapi.cloud.sim.models",
     "cfnapi.cloudwatch.models",
     "cfnapi.ssm.models",
+    "cfnapi.autoscaling.models",
 )
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

@@ -34,6 +34,7 @@ class ResourceDecl:
     deletion_policy: str | None = None  # Delete | Retain | Snapshot
     update_replace_policy: str | None = None
     creation_policy: Mapping[str, Any] | None = None  # resolved, e.g. {"ResourceSignal": {"Count": 1, "Timeout": "PT5M"}}
+    update_policy: Mapping[str, Any] | None = None  # resolved, e.g. {"AutoScalingRollingUpdate": {...}}
 
 
 class ResolutionEnv(Protocol):

@@ -141,7 +141,7 @@ def _wait_for_creation_signals(run: OperationRun, record: ResourceRecord, decl) 
     if not policy:
         return
     expected = int(policy.get("Count", 1))
-    timeout = _iso8601_seconds(str(policy.get("Timeout", "PT5M")))
+    timeout = iso8601_seconds(str(policy.get("Timeout", "PT5M")))
     started = time.monotonic()
 
     def enough() -> bool:
@@ -158,7 +158,7 @@ def _wait_for_creation_signals(run: OperationRun, record: ResourceRecord, decl) 
     wait_until_complete(run, enough, run.stop)
 
 
-def _iso8601_seconds(text: str) -> float:
+def iso8601_seconds(text: str) -> float:
     """PT1H30M5S -> seconds (the subset CreationPolicy timeouts use)."""
     import re
 

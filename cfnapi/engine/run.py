@@ -52,6 +52,7 @@ class OperationRun:
         self.stop_reason = None
 
     def context_for(self, logical_id: str) -> ResourceContext:
+        decl = self.definition.resources.get(logical_id) if self.definition is not None else None
         return ResourceContext(
             account_id=self.stack.account_id,
             region=self.stack.region,
@@ -62,6 +63,8 @@ class OperationRun:
             presign_signal_url=self.runtime.presign_signal_url,
             signals_for=self.signals_for,
             logical_id_for_physical=self.logical_id_for_physical,
+            creation_policy=decl.creation_policy if decl is not None else None,
+            update_policy=decl.update_policy if decl is not None else None,
         )
 
     @staticmethod

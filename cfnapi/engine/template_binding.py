@@ -71,6 +71,7 @@ class TemplateDefinition:
         # resolution time; it cannot order anything, so it is not a dependency.
         dependencies = frozenset(resource.dependencies()) & frozenset(self._active)
         creation_policy = None if resource.creation_policy is None else self._static(resource.creation_policy)
+        update_policy = None if resource.update_policy is None else self._static(resource.update_policy)
         return ResourceDecl(
             logical_id,
             resource.type,
@@ -78,6 +79,7 @@ class TemplateDefinition:
             resource.deletion_policy,
             resource.update_replace_policy,
             creation_policy,
+            update_policy,
         )
 
     def _imported_export_names(self) -> frozenset[str]:

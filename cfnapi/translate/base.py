@@ -63,6 +63,9 @@ class ResourceContext:
     signals_for: Callable[[str], list[dict]] | None = None
     # physical id (e.g. a handle URL) -> logical id of the resource of this stack that owns it
     logical_id_for_physical: Callable[[str], str | None] | None = None
+    # The resource's CreationPolicy and UpdatePolicy attributes, resolved (Auto Scaling groups use them).
+    creation_policy: Mapping[str, Any] | None = None
+    update_policy: Mapping[str, Any] | None = None
 
 
 class ResourceFailure(Exception):

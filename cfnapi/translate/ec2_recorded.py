@@ -84,7 +84,7 @@ class SubnetNetworkAclAssociation(ResourceType):
 
 class LaunchTemplate(ResourceType):
     type_name = "AWS::EC2::LaunchTemplate"
-    openstack_mapping = "recorded (for later use by Instance / Auto Scaling)"
+    openstack_mapping = "recorded; Auto Scaling groups build their members from it"
     properties = (
         PropertySpec("LaunchTemplateData", "Json", required=True),
         PropertySpec("LaunchTemplateName", update="replace"),
@@ -92,7 +92,9 @@ class LaunchTemplate(ResourceType):
     )
     attribute_names = ("LaunchTemplateId", "DefaultVersionNumber", "LatestVersionNumber")
     name_properties = ("LaunchTemplateName",)
-    not_honoured = "Instances do not read launch templates yet; versions are not kept (always 1)."
+    not_honoured = ("AWS::EC2::Instance does not read launch templates yet; groups use ImageId, InstanceType, "
+                    "KeyName, SecurityGroupIds/SecurityGroups, UserData, BlockDeviceMappings and "
+                    "Placement.AvailabilityZone of LaunchTemplateData; versions are not kept (always 1).")
 
     def create(self, ctx, props) -> str:
         if not isinstance(props.get("LaunchTemplateData"), dict):

@@ -17,6 +17,9 @@ def builtin_resource_types() -> dict[str, type[ResourceType]]:
     the table does not load every provider module twice over on import cycles."""
     from cfnapi.engine.wait_conditions import WaitCondition, WaitConditionHandle
     from cfnapi.translate import (
+        autoscaling,
+        autoscaling_policies,
+        cloudwatch_alarm,
         ec2_address,
         ec2_instance,
         ec2_interface,
@@ -63,6 +66,11 @@ def builtin_resource_types() -> dict[str, type[ResourceType]]:
         "AWS::IAM::RolePolicy": iam.RolePolicy,
         "AWS::IAM::ManagedPolicy": iam.ManagedPolicy,
         "AWS::IAM::InstanceProfile": iam.InstanceProfile,
+        "AWS::CloudWatch::Alarm": cloudwatch_alarm.Alarm,
+        "AWS::AutoScaling::LaunchConfiguration": autoscaling.LaunchConfiguration,
+        "AWS::AutoScaling::AutoScalingGroup": autoscaling.AutoScalingGroup,
+        "AWS::AutoScaling::ScalingPolicy": autoscaling_policies.ScalingPolicy,
+        "AWS::AutoScaling::ScheduledAction": autoscaling_policies.ScheduledAction,
     }
 
 

@@ -6,6 +6,8 @@ import pytest
 
 import cfnapi.ssm.models  # noqa: F401  (not in cfnapi.db.schema.MODEL_MODULES yet)
 from cfnapi.auth.store import CredentialStore
+from cfnapi.autoscaling.store import AutoScalingStore
+from cfnapi.cloudwatch.alarms import AlarmStore
 from cfnapi.cloud.services import CloudServices
 from cfnapi.cloud.sim import SimCloud, load_config, seed
 from cfnapi.db import Base, Database
@@ -36,9 +38,12 @@ class World:
         self.db, self.config, self.clock = db, config, clock
         self.credentials = CredentialStore(db)
         self.parameters = ParameterStore(db)
+        self.alarms = AlarmStore(db)
+        self.autoscaling = AutoScalingStore(db)
         self.services = CloudServices(
             provider_for=lambda project: SimCloud(db, project, config, clock=clock),
-            credentials=self.credentials, parameters=self.parameters,
+            credentials=self.credentials, parameters=self.parameters, alarms=self.alarms,
+            autoscaling=self.autoscaling,
         )
         self.cloud = SimCloud(db, ACCOUNT, config, clock=clock)
 
