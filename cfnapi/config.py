@@ -16,6 +16,9 @@ def _env_float(name: str, default: float) -> float:
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
+    # Extra ports on the same host, serving the same API: heat-cfntools' agents
+    # hard-code 8000 (CloudFormation) and 8003 (CloudWatch) with path /v1.
+    agent_ports: tuple[int, ...] = ()
     data_dir: Path = Path("./data")
     region: str = "us-east-1"
     database_url: str | None = None  # None: SQLite (WAL) in data_dir
@@ -28,6 +31,11 @@ class Settings:
     alarm_interval: float = field(default_factory=lambda: _env_float("CFNAPI_ALARM_INTERVAL", 60.0))
     public_endpoint: str | None = None  # base URL agents reach us at (signal URLs); default http://host:port
     max_request_bytes: int = 2 * 1024 * 1024  # whole HTTP body, before any decoding
+
+    @property
+    def listen_ports(self) -> tuple[int, ...]:
+        """The main port first, then each agent port once."""
+        return tuple(dict.fromkeys((self.port, *self.agent_ports)))
 
     @property
     def resolved_database_url(self) -> str:
