@@ -152,6 +152,29 @@ def test_push_stats_heartbeat_is_a_count(agent_server, agent_stack, instance):
     assert {p["Unit"] for p in points} == {"Count"}
 
 
+def test_heartbeat_pattern_keeps_a_per_instance_alarm_ok(agent_server, agent_stack, instance):
+    """docs/agents.md's healing pattern: a per-instance Heartbeat alarm on InstanceId alone, breaching
+    when data is missing, fed by ``cfn-push-stats --heartbeat --watch heartbeat-<uuid>``."""
+    credentials, credential_file = agent_stack
+    cw = stack_client("cloudwatch", agent_server, credentials)
+    alarm = f"heartbeat-{INSTANCE_ID}"
+    cw.put_metric_alarm(AlarmName=alarm, Namespace="system/linux", MetricName="Heartbeat",
+                        Dimensions=[{"Name": "InstanceId", "Value": INSTANCE_ID}], Statistic="SampleCount",
+                        Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="LessThanThreshold",
+                        TreatMissingData="breaching")
+
+    def state():
+        return cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"]
+
+    wait_until(lambda: state() == "ALARM", 30, what="the silent instance's heartbeat alarm to breach")
+
+    def beat_and_ok():
+        push_stats(instance, credential_file, "--heartbeat", "--watch", alarm)
+        return state() == "OK"
+
+    wait_until(beat_and_ok, 150, interval=5, what=f"{alarm} to see the heartbeats")
+
+
 def test_push_stats_with_a_wrong_secret_is_refused(agent_server, agent_stack, instance):
     credentials, _ = agent_stack
     wrong = instance.write_credentials(Credentials(credentials.access_key_id, "not-the-secret"), "wrong-creds")
