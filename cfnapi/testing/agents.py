@@ -45,7 +45,8 @@ CONFIG_DIR = Path("/etc/cfn")  # cfn-hup.conf
 NOVA_META = STATE_DIR / "nova_meta.json"
 BOTO_CONFIG = STATE_DIR / "cfn-boto-cfg"
 HUP_CONFIG = CONFIG_DIR / "cfn-hup.conf"
-LOG_FILES = tuple(Path("/var/log") / f"cfn-{name}.log" for name in ("push-stats", "signal", "hup", "get-metadata"))
+LOG_FILES = tuple(Path("/var/log") / f"cfn-{name}.log"
+                  for name in ("push-stats", "signal", "hup", "get-metadata", "init"))
 
 _PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "ftp_proxy", "no_proxy"}
 
@@ -91,7 +92,8 @@ class AgentHost:
     # -- entering and leaving ------------------------------------------------
     def __enter__(self) -> AgentHost:
         if os.geteuid() != 0:
-            raise AgentHostUnavailable("the heat-cfntools agents write under /var/lib, /var/cache and /etc: run as root")
+            raise AgentHostUnavailable("the heat-cfntools agents write under /var/lib, /var/cache and /etc: "
+                                       "run as root")
         self._lock()
         try:
             busy = [port for port in AGENT_PORTS if not port_is_free(port)]

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from cfnapi.db import Database
 from cfnapi.signals import SignalTarget, SignalUrls, server_secret
-from cfnapi.testing.agents import CACHE_DIR, Credentials
+from cfnapi.testing.agents import CACHE_DIR, CONFIG_DIR, Credentials
 from cfnapi.testing.clients import client
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +33,7 @@ AGENTS_TEMPLATE = json.dumps({
         "Config": {
             "Type": "AWS::CloudFormation::WaitConditionHandle",
             "Metadata": {
-                "AWS::CloudFormation::Init": {"config": {"files": {"/etc/app.conf": {"content": "colour=blue\n"}}}},
+                "AWS::CloudFormation::Init": {"config": {"files": {"/etc/cfn/app.conf": {"content": "colour=blue\n"}}}},
                 "Version": {"Ref": "Version"},
             },
         },
@@ -257,12 +257,21 @@ def test_cfn_get_metadata_prints_the_resource_metadata(agent_stack, instance):
     result = instance.run("cfn-get-metadata", "--credential-file", str(credential_file), "-s", "agents", "-r", "Config")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "AWS::CloudFormation::Init": {"config": {"files": {"/etc/app.conf": {"content": "colour=blue\n"}}}},
+        "AWS::CloudFormation::Init": {"config": {"files": {"/etc/cfn/app.conf": {"content": "colour=blue\n"}}}},
         "Version": "1",
     }
     one_key = instance.run("cfn-get-metadata", "--credential-file", str(credential_file), "-s", "agents",
                            "-r", "Config", "-k", "AWS::CloudFormation::Init.config.files")
-    assert json.loads(one_key.stdout) == {"/etc/app.conf": {"content": "colour=blue\n"}}
+    assert json.loads(one_key.stdout) == {"/etc/cfn/app.conf": {"content": "colour=blue\n"}}
+
+
+def test_cfn_init_applies_the_metadata(agent_stack, instance):
+    credentials, _ = agent_stack
+    # cfn-init takes the key on its command line; the file it writes is under the sandboxed /etc/cfn.
+    result = instance.run("cfn-init", "-s", "agents", "-r", "Config", "--access-key", credentials.access_key_id,
+                          "--secret-key", credentials.secret_access_key)
+    assert result.returncode == 0, (result.stderr, instance.log("cfn-init"))
+    assert (CONFIG_DIR / "app.conf").read_text() == "colour=blue\n"
 
 
 def test_cfn_hup_runs_its_hook_after_update_stack_changes_metadata(admin_cfn, agent_stack, instance):
