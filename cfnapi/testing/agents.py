@@ -62,7 +62,9 @@ class Credentials:
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen there; like waitress, ignore connections left in TIME_WAIT."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -159,8 +161,13 @@ class AgentHost:
     # -- the instance's identity and configuration ---------------------------
     def set_identity(self, instance_id: str, tags: dict[str, str] | None = None) -> None:
         """What Nova's meta_data.json would say: the server's uuid and its metadata tags."""
-        NOVA_META.write_text(json.dumps({"uuid": instance_id, "meta": dict(tags or {}),
-                                         "name": f"instance-{instance_id[:8]}"}))
+        self.set_nova_meta({"uuid": instance_id, "meta": dict(tags or {}), "name": f"instance-{instance_id[:8]}"})
+
+    def set_nova_meta(self, nova_meta: dict) -> None:
+        """Become a given server (e.g. ``SimInstanceView.nova_meta()``): the cache the agents read first."""
+        if not nova_meta.get("uuid"):
+            raise ValueError("nova_meta.json needs the server's uuid")
+        NOVA_META.write_text(json.dumps(nova_meta))
 
     def write_boto_config(self, host: str = "127.0.0.1") -> None:
         """The agents' boto 2 config: endpoints on ``host``, no retries, short timeouts."""
