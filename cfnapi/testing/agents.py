@@ -88,7 +88,8 @@ class AgentHost:
         self.lock_timeout = lock_timeout
         self.home = workdir / "home"
         self._lock_file = None
-        self._moved: dict[Path, Path] = {}
+        self._moved: dict[Path, Path] = {}  # fixed directory -> where its original waits
+        self._taken: list[Path] = []  # fixed directories we made fresh: only these are ever removed
         self._logs: dict[Path, bytes | None] = {}
 
     # -- entering and leaving ------------------------------------------------
@@ -140,14 +141,16 @@ class AgentHost:
                 directory.rename(aside)
                 self._moved[directory] = aside
             directory.mkdir(parents=True, mode=0o700)
+            self._taken.append(directory)
         for log in LOG_FILES:
             self._logs[log] = log.read_bytes() if log.exists() else None
         self.home.mkdir(parents=True, exist_ok=True)
 
     def _give_back_paths(self) -> None:
-        for directory in (STATE_DIR, CACHE_DIR, CONFIG_DIR):
-            if directory in self._moved or directory.exists():
-                shutil.rmtree(directory, ignore_errors=True)
+        # Only what _take_over_paths did is undone: a host that never got the lock touches nothing.
+        while self._taken:
+            directory = self._taken.pop()
+            shutil.rmtree(directory, ignore_errors=True)
             aside = self._moved.pop(directory, None)
             if aside is not None:
                 aside.rename(directory)
