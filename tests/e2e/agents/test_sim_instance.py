@@ -30,7 +30,8 @@ MEMBER_TEMPLATE = json.dumps({
                 "ImageId": "cirros-0.6.2-x86_64-disk", "InstanceType": "m1.tiny",
                 "Tags": [{"Key": "role", "Value": "web"}],
                 # The instance's credential file, written by its user data (docs/agents.md).
-                "UserData": {"Fn::Base64": {"Fn::Sub": "AWSAccessKeyId=${AgentKey}\nAWSSecretKey=${AgentKey.SecretAccessKey}\n"}},
+                "UserData": {"Fn::Base64": {"Fn::Sub":
+                                            "AWSAccessKeyId=${AgentKey}\nAWSSecretKey=${AgentKey.SecretAccessKey}\n"}},
             },
         },
     },
