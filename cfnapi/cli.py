@@ -26,15 +26,28 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 def _add_listen(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--agent-ports", type=_port_list, default=_port_list(os.environ.get("CFNAPI_AGENT_PORTS", "")),
+                        help="also listen on these comma-separated ports (heat-cfntools agents: 8000,8003)")
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--public-endpoint", default=os.environ.get("CFNAPI_PUBLIC_ENDPOINT"),
                         help="base URL instances reach this server at (wait-condition signal URLs)")
+
+
+def _port_list(text: str) -> tuple[int, ...]:
+    try:
+        ports = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of ports: {text!r}") from None
+    if any(not 0 < port < 65536 for port in ports):
+        raise argparse.ArgumentTypeError(f"ports must be between 1 and 65535: {text!r}")
+    return ports
 
 
 def _settings(args: argparse.Namespace, *, run_api: bool, run_worker: bool) -> Settings:
     return Settings(
         host=getattr(args, "host", "127.0.0.1"),
         port=getattr(args, "port", 8000),
+        agent_ports=getattr(args, "agent_ports", ()),
         threads=getattr(args, "threads", 16),
         public_endpoint=getattr(args, "public_endpoint", None),
         data_dir=args.data_dir,

@@ -20,6 +20,9 @@ def _env_float(name: str, default: float) -> float:
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
+    # Extra ports on the same host, serving the same API: heat-cfntools' agents
+    # hard-code 8000 (CloudFormation) and 8003 (CloudWatch) with path /v1.
+    agent_ports: tuple[int, ...] = ()
     data_dir: Path = Path("./data")
     region: str = "us-east-1"
     database_url: str | None = None  # None: SQLite (WAL) in data_dir
@@ -41,6 +44,11 @@ class Settings:
     credential_cache_seconds: float = field(
         default_factory=lambda: _env_float("CFNAPI_CREDENTIAL_CACHE_SECONDS", CREDENTIAL_CACHE_SECONDS)
     )
+
+    @property
+    def listen_ports(self) -> tuple[int, ...]:
+        """The main port first, then each agent port once."""
+        return tuple(dict.fromkeys((self.port, *self.agent_ports)))
 
     @property
     def resolved_database_url(self) -> str:

@@ -72,17 +72,22 @@ def build_runtime(settings: Settings) -> Runtime:
     return Runtime(settings, db, store, app, background=background if settings.run_worker else [])
 
 
+def _host_for_listen(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host  # IPv6 literal
+
+
 def serve(settings: Settings) -> None:
     import waitress
 
     runtime = build_runtime(settings)
     runtime.start_background()
-    log.info("cfnapi serving on http://%s:%d (region %s)", settings.host, settings.port, settings.region)
+    listen = " ".join(f"{_host_for_listen(settings.host)}:{port}" for port in settings.listen_ports)
+    log.info("cfnapi serving on %s (region %s)", ", ".join(f"http://{address}" for address in listen.split()),
+             settings.region)
     try:
         waitress.serve(
             runtime.app,
-            host=settings.host,
-            port=settings.port,
+            listen=listen,
             threads=settings.threads,
             ident="cfnapi",
             clear_untrusted_proxy_headers=True,

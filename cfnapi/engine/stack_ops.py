@@ -18,7 +18,7 @@ from sqlalchemy import update
 from cfnapi.engine import statuses as st
 from cfnapi.engine.definition import Identity, StackDefinition
 from cfnapi.engine.lookup import Caller, find_live_stack, find_stack
-from cfnapi.engine.models import SignalRow, StackRow, utcnow
+from cfnapi.engine.models import EventRow, SignalRow, StackRow, utcnow
 from cfnapi.engine.records import Recorder, StackRef
 from cfnapi.engine.runtime import EngineRuntime
 from cfnapi.engine.stack_policy import policy_text
@@ -347,12 +347,12 @@ def signal_resource(runtime: EngineRuntime, caller: Caller, params: dict[str, An
 
     stack = find_live_stack(runtime, caller, params["StackName"])
     with runtime.db.transaction() as session:
-        exists = session.scalar(
-            select(ResourceRow.id).where(
+        resource = session.scalars(
+            select(ResourceRow).where(
                 ResourceRow.stack_id == stack.stack_id, ResourceRow.logical_id == params["LogicalResourceId"]
-            )
-        )
-        if exists is None:
+            ).order_by(ResourceRow.role != "current")
+        ).first()
+        if resource is None:
             raise validation_error(f"Resource {params['LogicalResourceId']} does not exist for stack {stack.name}")
         duplicate = session.scalar(
             select(SignalRow.id).where(
@@ -372,4 +372,17 @@ def signal_resource(runtime: EngineRuntime, caller: Caller, params: dict[str, An
                     reason=params.get("Reason"),
                 )
             )
+            if resource.type != WAIT_CONDITION_HANDLE_TYPE:  # AWS shows each CreationPolicy signal as an event
+                session.add(_signal_event(stack, resource, params))
     return {}
+
+
+WAIT_CONDITION_HANDLE_TYPE = "AWS::CloudFormation::WaitConditionHandle"
+
+
+def _signal_event(stack, resource, params: dict[str, Any]) -> EventRow:
+    return EventRow(
+        event_id=str(uuid.uuid4()), stack_id=stack.stack_id, stack_name=stack.name, logical_id=resource.logical_id,
+        physical_id=resource.physical_id, resource_type=resource.type, status=resource.status,
+        status_reason=f"Received {params['Status']} signal with UniqueId {params['UniqueId']}", timestamp=utcnow(),
+    )

@@ -20,6 +20,7 @@ from cfnapi.cloudwatch.actions import ActionDispatcher, DefaultActionDispatcher
 from cfnapi.cloudwatch.alarm_definitions import (
     composite_alarm_definition, composite_alarm_view, metric_alarm_definition, metric_alarm_view,
 )
+from cfnapi.cloudwatch.alarm_routing import with_alarm_copies
 from cfnapi.cloudwatch.alarms import COMPOSITE_ALARM, METRIC_ALARM, AlarmStore
 from cfnapi.cloudwatch.evaluation import STATES
 from cfnapi.cloudwatch.ingest import combination, invalid, missing, samples_from_request, validate_dimensions
@@ -69,7 +70,10 @@ class CloudWatchHandlers(ServiceHandlers):
     # -- metrics -------------------------------------------------------------
     def put_metric_data(self, ctx: RequestContext, params: Params) -> Params:
         now = self.clock()
-        self.metrics.put(ctx.account_id, ctx.region, samples_from_request(params, now), now)
+        samples = samples_from_request(params, now)
+        # cfn-push-stats --watch: a sample with an AlarmName dimension also feeds that alarm.
+        samples = with_alarm_copies(self.db, ctx.account_id, ctx.region, samples)
+        self.metrics.put(ctx.account_id, ctx.region, samples, now)
         return {}
 
     def get_metric_statistics(self, ctx: RequestContext, params: Params) -> Params:
