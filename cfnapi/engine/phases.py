@@ -3,8 +3,11 @@
 A phase does its work and moves the stack to the next status (writing
 ``needs_work`` with it). Because the phase follows from the status alone, a
 worker that takes over a stack after a crash simply runs the phase the
-status names (``interrupted=True`` turns an unfinished create or update into
-a failure, since its in-flight provider calls are lost).
+status names. ``interrupted=True`` turns an unfinished create or update into
+a failure (its in-flight provider calls are lost, and half an update is no
+state to keep), which then rolls back as any failure does. Deletes, rollbacks
+and cleanups are resumed instead: each step is idempotent (deleting something
+already gone succeeds), so running the phase again finishes the job.
 """
 
 from __future__ import annotations
@@ -34,17 +37,34 @@ def _graph_of(run: OperationRun, logical_ids: Iterable[str], definition=None) ->
     return {lid: set(decls[lid].dependencies) & ids if lid in decls else set() for lid in ids}
 
 
-def _mark_interrupted(run: OperationRun, failed_status: str) -> list[str]:
-    """Resources left mid-operation by a dead process become failures, with events saying so."""
+def _mark_interrupted(run: OperationRun) -> list[str]:
+    """Resources left mid-operation by a dead process become failures (CREATE_IN_PROGRESS
+    becomes CREATE_FAILED, and so on), with events saying so."""
     interrupted = []
     for record in list(run.current.values()):
         if record.status.endswith("_IN_PROGRESS"):
+            failed_status = record.status.replace("_IN_PROGRESS", "_FAILED")
             run.recorder.resource_status(record, failed_status, st.INTERRUPTED)
             interrupted.append(record.logical_id)
     return interrupted
 
 
+def _interrupted_outcome(run: OperationRun) -> GraphOutcome:
+    """A create or update a dead process left unfinished: never complete, even when no
+    resource was in flight at the moment it died (it may have died between two waves)."""
+    failed = _mark_interrupted(run)
+    untouched = [lid for lid in run.definition.resources if lid not in failed]
+    return GraphOutcome(failed=failed, not_started=untouched)
+
+
+def _note_resumed(run: OperationRun) -> None:
+    """An event saying the phase is picked up again after its process died (the status stays)."""
+    run.recorder.stack_status(run.stack.status, st.OPERATION_RESUMED)
+
+
 def _failure_reason(run: OperationRun, verb: str, failed: list[str], then: str, operation: str) -> str:
+    if not failed and run.stop_reason is None:  # interrupted between two resources
+        return f"{st.OPERATION_INTERRUPTED} {then}".rstrip()
     if run.stop_reason == "timeout":
         return st.timeout_reason(operation, then)
     if run.stop_reason == "cancel":
@@ -99,7 +119,7 @@ def _done(**columns):
 
 def create_phase(run: OperationRun, interrupted: bool) -> None:
     if interrupted:
-        outcome = GraphOutcome(failed=_mark_interrupted(run, "CREATE_FAILED"))
+        outcome = _interrupted_outcome(run)
     else:
         graph = {lid: set(decl.dependencies) for lid, decl in run.definition.resources.items()}
         outcome = run_graph(graph, lambda lid: create_resource(run, lid), run.runtime.resource_pool, run.stop)
@@ -141,7 +161,8 @@ def _delete_all(run: OperationRun, retain: set[str], forget: bool) -> GraphOutco
 
 
 def rollback_phase(run: OperationRun, interrupted: bool) -> None:
-    _mark_interrupted(run, "DELETE_FAILED") if interrupted else None
+    if interrupted:
+        _note_resumed(run)
     outcome = _delete_all(run, set(), forget=False)
     if outcome.ok:
         with run.runtime.db.transaction() as session:
@@ -152,6 +173,8 @@ def rollback_phase(run: OperationRun, interrupted: bool) -> None:
 
 
 def delete_phase(run: OperationRun, interrupted: bool) -> None:
+    if interrupted:
+        _note_resumed(run)
     conflict = delete_conflict(run.runtime, run.stack)
     if conflict is not None:  # nothing is deleted while another stack imports an export
         run.recorder.stack_status("DELETE_FAILED", conflict, **_done())
@@ -225,7 +248,7 @@ def _denied_removals(run: OperationRun) -> list[str]:
 
 def update_phase(run: OperationRun, interrupted: bool) -> None:
     if interrupted:
-        outcome = GraphOutcome(failed=_mark_interrupted(run, "UPDATE_FAILED"))
+        outcome = _interrupted_outcome(run)
     elif denied := _denied_removals(run):
         outcome = GraphOutcome(failed=denied)
     else:
@@ -270,6 +293,8 @@ def _cleanup(run: OperationRun, doomed: list[ResourceRecord], retain_of: Callabl
 
 
 def update_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
+    if interrupted:
+        _note_resumed(run)
     removed = [r for lid, r in run.current.items() if lid not in run.definition.resources]
     replaced = list(run.replaced)
     _cleanup(
@@ -293,8 +318,8 @@ def update_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
 
 
 def update_rollback_phase(run: OperationRun, interrupted: bool) -> None:
-    if interrupted:
-        _mark_interrupted(run, "UPDATE_FAILED")
+    if interrupted:  # restoring is idempotent: an update to the old properties, or a swap already done
+        _note_resumed(run)
     skip = set(run.stack.skip_resources or ())
     touched = [lid for lid, r in run.current.items() if r.update_action in ("updated", "replaced")]
     graph = _graph_of(run, touched)
@@ -340,6 +365,8 @@ def _swap_back(run: OperationRun, record: ResourceRecord) -> None:
 
 
 def update_rollback_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
+    if interrupted:
+        _note_resumed(run)
     created = [r for r in run.current.values() if r.update_action == "created"]
     _cleanup(run, created + list(run.replaced), lambda r: False)
     for record in created:

@@ -4,7 +4,12 @@ Claiming goes through a lease in the stack row, so several processes can share
 one database: on PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``; SQLite
 serialises writers anyway. A stack whose lease expired while it still needed
 work belonged to a dead worker: it is taken over, and its unfinished create
-or update is failed (and rolled back) with events saying so.
+or update is failed (and rolled back) with events saying so; an unfinished
+delete, rollback or cleanup is resumed.
+
+SQLite is single-process by rule (docs/operations.md), so a worker starting on
+SQLite knows every lease it finds belongs to a dead process and takes those
+stacks over at once instead of waiting for the leases to expire.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ class StackWorker:
     # --- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.runtime.db.is_sqlite:
+            self.expire_leases_of_dead_processes()
         self._pool = ThreadPoolExecutor(self.runtime.settings.stack_threads, thread_name_prefix="cfn-stack")
         self._thread = threading.Thread(target=self._loop, name="cfn-worker", daemon=True)
         self._thread.start()
@@ -118,8 +125,26 @@ class StackWorker:
                     .where(StackRow.stack_id == stack_id)
                     .values(lease_owner=self.runtime.worker_id, lease_expires_at=expires)
                 )
+        for stack_id, owner in rows:
+            if owner is not None and owner != self.runtime.worker_id:
+                log.warning("stack %s: lease of worker %s expired; worker %s takes over", stack_id, owner,
+                            self.runtime.worker_id)
         # A previous owner means a worker died holding the stack.
         return [(stack_id, owner is not None and owner != self.runtime.worker_id) for stack_id, owner in rows]
+
+    def expire_leases_of_dead_processes(self) -> int:
+        """SQLite only: any lease not ours was held by a process that is gone. Expiring it
+        (keeping the owner) makes ``claim`` treat the stack as interrupted."""
+        past = utcnow() - dt.timedelta(seconds=1)
+        with self.runtime.db.transaction() as session:
+            result = session.execute(
+                update(StackRow)
+                .where(StackRow.lease_owner.is_not(None), StackRow.lease_owner != self.runtime.worker_id)
+                .values(lease_expires_at=past)
+            )
+        if result.rowcount:
+            log.warning("took over %d stack(s) left in progress by a process that stopped", result.rowcount)
+        return result.rowcount
 
     def _release(self, stack_id: str) -> None:
         with self.runtime.db.transaction() as session:
@@ -146,8 +171,10 @@ class StackWorker:
                 run = self._open_run(stack)
                 if run is None:
                     continue  # the stack moved on (compile failure recorded)
+                log.info("stack %s: worker %s runs %s", stack_id, self.runtime.worker_id, stack.status)
                 with self._watchdog(run):
                     phase(run, interrupted)
+                log.info("stack %s: worker %s finished %s", stack_id, self.runtime.worker_id, stack.status)
                 if run.stop_reason == "lease":
                     return
                 interrupted = False

@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from cfnapi.engine import statuses as st
 from cfnapi.engine.models import StackRow
-from cfnapi.engine.records import Recorder, ResourceRecord, StackRef
+from cfnapi.engine.records import Recorder, ResourceRecord, StackRef, load_resources
 from cfnapi.translate.base import ResourceContext
 from cfnapi.translate.testing import SLEEPER_TYPE, Sleeper
 from tests.engine.conftest import sleeper
@@ -63,3 +63,60 @@ def test_background_worker_picks_up_new_stacks(engine):
         assert engine.status(stack_id) == "CREATE_COMPLETE"
     finally:
         engine.worker.stop()
+
+
+def _lease_held_by_dead_worker(engine, stack_id, expires_in=dt.timedelta(seconds=-5)):
+    with engine.db.transaction() as session:
+        session.execute(
+            update(StackRow)
+            .where(StackRow.stack_id == stack_id)
+            .values(lease_owner="dead-worker", lease_expires_at=dt.datetime.now(dt.timezone.utc) + expires_in)
+        )
+
+
+def test_create_interrupted_between_two_resources_is_not_completed(engine):
+    # The dead worker finished A and died before starting B: nothing was in flight, yet the create
+    # is unfinished and must not become CREATE_COMPLETE without B.
+    stack_id = engine.create("between", {"A": sleeper()})
+    body = json.dumps({"Resources": {"A": sleeper(), "B": sleeper(Inputs={"Ref": "A"})}})
+    with engine.db.transaction() as session:
+        session.execute(
+            update(StackRow).where(StackRow.stack_id == stack_id).values(
+                status="CREATE_IN_PROGRESS", template_body=body, needs_work=True)
+        )
+    _lease_held_by_dead_worker(engine, stack_id)
+
+    engine.worker.run_until_idle()
+
+    assert engine.status(stack_id) == "ROLLBACK_COMPLETE"
+    assert ("between", "ROLLBACK_IN_PROGRESS", f"{st.OPERATION_INTERRUPTED} Rollback requested by user.") in engine.events(stack_id)
+    assert engine.cloud.existing() == {}
+
+
+def test_interrupted_delete_is_resumed_with_an_event_saying_so(engine):
+    stack_id = engine.create("gone", {"A": sleeper(), "B": sleeper(Inputs={"Ref": "A"})})
+    engine.call("delete_stack", StackName="gone")
+    # The dead worker had started deleting B (event written, provider call maybe made).
+    b = next(r for r in load_resources(engine.db, stack_id) if r.logical_id == "B")
+    Recorder(engine.db, StackRef(stack_id, "gone")).resource_status(b, "DELETE_IN_PROGRESS")
+    _lease_held_by_dead_worker(engine, stack_id)
+
+    engine.worker.run_until_idle()
+
+    assert engine.status(stack_id) == "DELETE_COMPLETE"
+    events = engine.events(stack_id)
+    assert ("gone", "DELETE_IN_PROGRESS", st.OPERATION_RESUMED) in events
+    assert [e[:2] for e in events if e[0] == "B"][-1] == ("B", "DELETE_COMPLETE")
+    assert engine.cloud.existing() == {}
+
+
+def test_on_sqlite_a_starting_worker_takes_over_leases_at_once(engine):
+    # SQLite is single-process: a lease found at start was held by a process that is gone,
+    # however far in the future it would expire.
+    stack_id = engine.call("create_stack", StackName="restart", TemplateBody=json.dumps({"Resources": {"A": sleeper()}}))["StackId"]
+    _lease_held_by_dead_worker(engine, stack_id, expires_in=dt.timedelta(minutes=5))
+    assert engine.worker.claim(10) == []
+
+    assert engine.worker.expire_leases_of_dead_processes() == 1
+
+    assert engine.worker.claim(10) == [(stack_id, True)]
