@@ -56,6 +56,7 @@ class StackWorker:
         self._pool = ThreadPoolExecutor(self.runtime.settings.stack_threads, thread_name_prefix="cfn-stack")
         self._thread = threading.Thread(target=self._loop, name="cfn-worker", daemon=True)
         self._thread.start()
+        log.info("stack worker %s started", self.runtime.worker_id)
 
     def stop(self) -> None:
         self._stopping.set()
