@@ -27,6 +27,8 @@ def _add_worker(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lease-seconds", type=float, default=None,
                         help="how long a stack stays claimed by a worker that stopped renewing "
                              "(default 60, or CFNAPI_LEASE_SECONDS)")
+    parser.add_argument("--stack-threads", type=int, default=None,
+                        help="stacks this process works on at once (default 8, or CFNAPI_STACK_THREADS)")
 
 
 def _add_listen(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +53,7 @@ def _settings(args: argparse.Namespace, *, run_api: bool, run_worker: bool) -> S
         cloud_config=args.cloud_config,
         run_api=run_api,
         run_worker=run_worker,
-        **({"lease_seconds": args.lease_seconds} if getattr(args, "lease_seconds", None) else {}),
+        **{name: getattr(args, name) for name in ("lease_seconds", "stack_threads") if getattr(args, name, None)},
     )
 
 

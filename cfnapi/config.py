@@ -29,6 +29,7 @@ class Settings:
     # How long a worker's claim on a stack lasts without renewal: after a worker dies, another
     # takes its stacks over this much later (PostgreSQL; on SQLite a restart takes over at once).
     lease_seconds: float = field(default_factory=lambda: _env_float("CFNAPI_LEASE_SECONDS", 60.0))
+    stack_threads: int = field(default_factory=lambda: int(_env_float("CFNAPI_STACK_THREADS", 8)))  # stacks at once
     public_endpoint: str | None = None  # base URL agents reach us at (signal URLs); default http://host:port
     max_request_bytes: int = 2 * 1024 * 1024  # whole HTTP body, before any decoding
 

@@ -93,7 +93,7 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
         presign_signal_url=lambda stack_id, logical_id: signal_urls.url(
             SignalTarget(_account_of(stack_id), stack_id, logical_id)),
         url_policy=url_policy,
-        settings=EngineSettings(lease_seconds=settings.lease_seconds),
+        settings=EngineSettings(lease_seconds=settings.lease_seconds, stack_threads=settings.stack_threads),
     )
     worker = StackWorker(runtime)
     runtime.work_queued = worker.wake
