@@ -83,7 +83,7 @@ def _finish_outputs(run: OperationRun) -> tuple[list[dict], str | None]:
     if conflict is not None:
         return [], conflict
     stack = run.stack
-    with run.runtime.db.transaction() as session:
+    with run.recorder.transaction() as session:
         _forget_exports(session, stack.stack_id)
         for output in outputs:
             if output.export_name:
@@ -165,7 +165,7 @@ def rollback_phase(run: OperationRun, interrupted: bool) -> None:
         _note_resumed(run)
     outcome = _delete_all(run, set(), forget=False)
     if outcome.ok:
-        with run.runtime.db.transaction() as session:
+        with run.recorder.transaction() as session:
             _forget_exports(session, run.stack.stack_id)
         run.recorder.stack_status("ROLLBACK_COMPLETE", None, **_done())
     else:
@@ -181,7 +181,7 @@ def delete_phase(run: OperationRun, interrupted: bool) -> None:
         return
     outcome = _delete_all(run, set(run.stack.retain_resources or ()), forget=False)
     if outcome.ok:
-        with run.runtime.db.transaction() as session:
+        with run.recorder.transaction() as session:
             _forget_exports(session, run.stack.stack_id)
         run.recorder.stack_status("DELETE_COMPLETE", None, deleted_at=utcnow(), **_done())
     else:

@@ -1,11 +1,19 @@
 """Writes to the engine's tables: each status change together with its event,
-in one transaction, so a crash can never keep one and lose the other."""
+in one transaction, so a crash can never keep one and lose the other.
+
+A worker's writes are fenced by its lease: each transaction first checks, with
+the stack row locked, that the worker still owns the stack. A worker that was
+paused past its lease (and whose stack another worker has taken over) gets
+``LeaseLost`` instead of writing over the new owner's work.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +65,10 @@ class ResourceRecord:
         return record
 
 
+class LeaseLost(Exception):
+    """This worker no longer owns the stack: another worker took it over."""
+
+
 @dataclass(frozen=True)
 class StackRef:
     stack_id: str
@@ -66,14 +78,28 @@ class StackRef:
 class Recorder:
     """Status changes of one stack's operation, with their events."""
 
-    def __init__(self, db: Database, stack: StackRef, client_request_token: str | None = None):
+    def __init__(self, db: Database, stack: StackRef, client_request_token: str | None = None,
+                 lease_owner: str | None = None):
         self.db = db
         self.stack = stack
         self.client_request_token = client_request_token
+        self.lease_owner = lease_owner  # a worker's id: every write checks it still holds the lease
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A transaction that only goes ahead while this recorder's worker owns the stack."""
+        with self.db.transaction() as session:
+            if self.lease_owner is not None:
+                owner = session.scalar(
+                    select(StackRow.lease_owner).where(StackRow.stack_id == self.stack.stack_id).with_for_update()
+                )
+                if owner != self.lease_owner:
+                    raise LeaseLost(f"stack {self.stack.stack_id} is now leased to {owner}")
+            yield session
 
     def stack_status(self, status: str, reason: str | None = None, **stack_columns: Any) -> None:
         now = utcnow()
-        with self.db.transaction() as session:
+        with self.transaction() as session:
             session.execute(
                 update(StackRow)
                 .where(StackRow.stack_id == self.stack.stack_id)
@@ -100,7 +126,7 @@ class Recorder:
         """Persist ``record`` (with its new status), ``also_save`` and the event, together."""
         now = utcnow()
         record.status, record.status_reason, record.updated_at = status, reason, now
-        with self.db.transaction() as session:
+        with self.transaction() as session:
             self._save(session, record)
             for other in also_save:
                 self._save(session, other)
@@ -120,7 +146,7 @@ class Recorder:
 
     def save_quietly(self, record: ResourceRecord) -> None:
         """Persist without an event (e.g. attributes read after completion)."""
-        with self.db.transaction() as session:
+        with self.transaction() as session:
             self._save(session, record)
 
     def forget(self, record: ResourceRecord) -> None:
@@ -128,7 +154,7 @@ class Recorder:
 
         if record.row_id is None:
             return
-        with self.db.transaction() as session:
+        with self.transaction() as session:
             session.execute(delete(ResourceRow).where(ResourceRow.id == record.row_id))
         record.row_id = None
 

@@ -24,7 +24,7 @@ from sqlalchemy import or_, select, update
 
 from cfnapi.engine.models import StackRow, utcnow
 from cfnapi.engine.phases import PHASES, USES_PREVIOUS_TEMPLATE
-from cfnapi.engine.records import Recorder, StackRef
+from cfnapi.engine.records import LeaseLost
 from cfnapi.engine.run import OperationRun
 from cfnapi.engine.runtime import EngineRuntime
 from cfnapi.errors import ServiceError
@@ -173,8 +173,13 @@ class StackWorker:
                 if run is None:
                     continue  # the stack moved on (compile failure recorded)
                 log.info("stack %s: worker %s runs %s", stack_id, self.runtime.worker_id, stack.status)
-                with self._watchdog(run):
-                    phase(run, interrupted)
+                try:
+                    with self._watchdog(run):
+                        phase(run, interrupted)
+                except LeaseLost:
+                    # Paused past the lease: the new owner redoes what this phase was doing.
+                    log.warning("stack %s: worker %s lost its lease; stops", stack_id, self.runtime.worker_id)
+                    return
                 log.info("stack %s: worker %s finished %s", stack_id, self.runtime.worker_id, stack.status)
                 if run.stop_reason == "lease":
                     return
@@ -186,7 +191,7 @@ class StackWorker:
         body, params = stack.template_body, stack.parameters
         if stack.status in USES_PREVIOUS_TEMPLATE and stack.previous_template_body is not None:
             body, params = stack.previous_template_body, stack.previous_parameters or {}
-        run = OperationRun(self.runtime, stack, None)
+        run = OperationRun(self.runtime, stack, None, lease_owner=self.runtime.worker_id)
         try:
             run.definition = self.runtime.compiler.compile(body, params, run.identity)
             if stack.status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" and stack.previous_template_body:
@@ -197,7 +202,7 @@ class StackWorker:
             next_status = _COMPILE_FAILURE_STATUS.get(stack.status)
             if next_status is None:
                 raise
-            Recorder(self.runtime.db, StackRef(stack.stack_id, stack.name)).stack_status(
+            run.recorder.stack_status(
                 next_status, error.message, needs_work=next_status.endswith("IN_PROGRESS")
             )
             return None

@@ -65,12 +65,12 @@ def test_background_worker_picks_up_new_stacks(engine):
         engine.worker.stop()
 
 
-def _lease_held_by_dead_worker(engine, stack_id, expires_in=dt.timedelta(seconds=-5)):
+def _lease_held_by(engine, stack_id, owner="dead-worker", expires_in=dt.timedelta(seconds=-5)):
     with engine.db.transaction() as session:
         session.execute(
             update(StackRow)
             .where(StackRow.stack_id == stack_id)
-            .values(lease_owner="dead-worker", lease_expires_at=dt.datetime.now(dt.timezone.utc) + expires_in)
+            .values(lease_owner=owner, lease_expires_at=dt.datetime.now(dt.timezone.utc) + expires_in)
         )
 
 
@@ -84,7 +84,7 @@ def test_create_interrupted_between_two_resources_is_not_completed(engine):
             update(StackRow).where(StackRow.stack_id == stack_id).values(
                 status="CREATE_IN_PROGRESS", template_body=body, needs_work=True)
         )
-    _lease_held_by_dead_worker(engine, stack_id)
+    _lease_held_by(engine, stack_id)
 
     engine.worker.run_until_idle()
 
@@ -99,7 +99,7 @@ def test_interrupted_delete_is_resumed_with_an_event_saying_so(engine):
     # The dead worker had started deleting B (event written, provider call maybe made).
     b = next(r for r in load_resources(engine.db, stack_id) if r.logical_id == "B")
     Recorder(engine.db, StackRef(stack_id, "gone")).resource_status(b, "DELETE_IN_PROGRESS")
-    _lease_held_by_dead_worker(engine, stack_id)
+    _lease_held_by(engine, stack_id)
 
     engine.worker.run_until_idle()
 
@@ -114,9 +114,36 @@ def test_on_sqlite_a_starting_worker_takes_over_leases_at_once(engine):
     # SQLite is single-process: a lease found at start was held by a process that is gone,
     # however far in the future it would expire.
     stack_id = engine.call("create_stack", StackName="restart", TemplateBody=json.dumps({"Resources": {"A": sleeper()}}))["StackId"]
-    _lease_held_by_dead_worker(engine, stack_id, expires_in=dt.timedelta(minutes=5))
+    _lease_held_by(engine, stack_id, expires_in=dt.timedelta(minutes=5))
     assert engine.worker.claim(10) == []
 
     assert engine.worker.expire_leases_of_dead_processes() == 1
 
     assert engine.worker.claim(10) == [(stack_id, True)]
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing_more(engine):
+    # A worker paused past its lease while another took the stack over must not write over the
+    # new owner's work, not even the "cancelled" event of the resource it was waiting for.
+    import threading
+
+    body = json.dumps({"Resources": {"A": sleeper(CreateDelay=300)}})
+    stack_id = engine.call("create_stack", StackName="fenced", TemplateBody=body)["StackId"]
+    [(claimed, _)] = engine.worker.claim(1)
+    runner = threading.Thread(target=engine.worker.process, args=(claimed,))
+    runner.start()
+    for _ in range(2000):  # bounded wait until A's create was initiated
+        if ("A", "CREATE_IN_PROGRESS", st.CREATE_INITIATED) in engine.events(stack_id):
+            break
+        runner.join(0.005)
+    events_before = engine.events(stack_id)
+    assert ("A", "CREATE_IN_PROGRESS", st.CREATE_INITIATED) in events_before
+    _lease_held_by(engine, stack_id, "new-owner", expires_in=dt.timedelta(minutes=5))
+
+    runner.join(30)
+
+    assert not runner.is_alive()
+    assert engine.events(stack_id) == events_before
+    assert engine.status(stack_id) == "CREATE_IN_PROGRESS"
+    with engine.db.transaction() as session:
+        assert session.get(StackRow, stack_id).lease_owner == "new-owner"
