@@ -12,6 +12,7 @@ already gone succeeds), so running the phase again finishes the job.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import delete, insert
@@ -29,6 +30,8 @@ from cfnapi.errors import ServiceError
 
 Phase = Callable[[OperationRun, bool], None]
 
+log = logging.getLogger(__name__)
+
 
 def _graph_of(run: OperationRun, logical_ids: Iterable[str], definition=None) -> dict[str, set[str]]:
     definition = definition if definition is not None else run.definition
@@ -43,10 +46,25 @@ def _mark_interrupted(run: OperationRun) -> list[str]:
     interrupted = []
     for record in list(run.current.values()):
         if record.status.endswith("_IN_PROGRESS"):
+            _find_unsaved_creation(run, record)
             failed_status = record.status.replace("_IN_PROGRESS", "_FAILED")
             run.recorder.resource_status(record, failed_status, st.INTERRUPTED)
             interrupted.append(record.logical_id)
     return interrupted
+
+
+def _find_unsaved_creation(run: OperationRun, record: ResourceRecord) -> None:
+    """The process may have died after the provider created the resource and before its id
+    was saved: ask the type to find it by the creation token, so the rollback deletes it."""
+    if record.physical_id is not None or record.creation_token is None:
+        return
+    handler = run.runtime.registry.handler(record.type)
+    try:
+        found = handler.find_created(run.context_for(record.logical_id, record.creation_token), record.properties)
+    except Exception:  # the cloud is unreachable: carry on; the failure event still says what happened
+        log.exception("stack %s: could not look for what %s's create made", run.stack.name, record.logical_id)
+        return
+    record.physical_id = found  # saved with the interrupted event that follows
 
 
 def _interrupted_outcome(run: OperationRun) -> GraphOutcome:

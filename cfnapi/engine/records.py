@@ -33,6 +33,7 @@ class ResourceRecord:
     type: str
     status: str = "CREATE_IN_PROGRESS"
     physical_id: str | None = None
+    creation_token: str | None = None  # see ResourceRow.creation_token
     status_reason: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
@@ -48,7 +49,7 @@ class ResourceRecord:
     row_id: int | None = None
 
     _COLUMNS = (
-        "logical_id type status physical_id status_reason properties attributes deletion_policy "
+        "logical_id type status physical_id creation_token status_reason properties attributes deletion_policy "
         "update_replace_policy update_action previous_properties previous_attributes role created_at updated_at"
     ).split()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -32,6 +33,11 @@ def _message(error: BaseException) -> str:
     if isinstance(error, ServiceError):
         return error.message
     return str(error) or type(error).__name__
+
+
+def new_creation_token() -> str:
+    """12 hex digits, the random part of CloudFormation-style generated names."""
+    return uuid.uuid4().hex[:12]
 
 
 def call_with_retries(run: OperationRun, call: Callable[[], T]) -> T:
@@ -98,6 +104,7 @@ def create_resource(run: OperationRun, logical_id: str) -> None:
         run.current[logical_id] = record
     props = _resolve(run, record, "CREATE_FAILED")
     record.properties = props
+    record.creation_token = new_creation_token()  # saved with the event, before the create call
     run.recorder.resource_status(record, "CREATE_IN_PROGRESS", None, event_properties=props)
     _provision(run, record, decl, "CREATE")
 
@@ -106,7 +113,7 @@ def _provision(run: OperationRun, record: ResourceRecord, decl, action: str, fir
     """Create the physical resource for ``record`` (a new one, or a replacement when
     ``action`` is UPDATE) and wait for it."""
     handler = run.runtime.registry.handler(record.type)
-    ctx = run.context_for(record.logical_id)
+    ctx = run.context_for(record.logical_id, record.creation_token)
     failed = f"{action}_FAILED"
     problem = _missing_required(handler, record.logical_id, record.properties)
     if problem:
@@ -210,6 +217,7 @@ def replace(run: OperationRun, record: ResourceRecord, new_type: str, new_props:
     record.previous_properties, record.previous_attributes = record.properties, record.attributes
     record.update_action = "replaced"
     record.type, record.properties, record.physical_id, record.attributes = new_type, new_props, None, {}
+    record.creation_token = new_creation_token()
     record.deletion_policy, record.update_replace_policy = decl.deletion_policy, decl.update_replace_policy
     # The old physical id moves to its own row in the same transaction as the event.
     run.recorder.resource_status(

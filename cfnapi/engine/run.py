@@ -54,7 +54,7 @@ class OperationRun:
         self.stop = threading.Event()
         self.stop_reason = None
 
-    def context_for(self, logical_id: str) -> ResourceContext:
+    def context_for(self, logical_id: str, creation_token: str | None = None) -> ResourceContext:
         return ResourceContext(
             account_id=self.stack.account_id,
             region=self.stack.region,
@@ -65,6 +65,7 @@ class OperationRun:
             presign_signal_url=self.runtime.presign_signal_url,
             signals_for=self.signals_for,
             logical_id_for_physical=self.logical_id_for_physical,
+            creation_token=creation_token,
         )
 
     @staticmethod

@@ -147,3 +147,22 @@ def test_a_worker_that_lost_its_lease_writes_nothing_more(engine):
     assert engine.status(stack_id) == "CREATE_IN_PROGRESS"
     with engine.db.transaction() as session:
         assert session.get(StackRow, stack_id).lease_owner == "new-owner"
+
+
+def test_a_create_whose_physical_id_was_never_saved_is_found_and_rolled_back(engine):
+    # The dead worker saved A's creation token with "CREATE_IN_PROGRESS", made the provider call,
+    # and died before it could save the physical id the call returned.
+    body = json.dumps({"Resources": {"A": sleeper()}})
+    stack_id = engine.call("create_stack", StackName="unsaved", TemplateBody=body)["StackId"]
+    record = ResourceRecord("A", SLEEPER_TYPE, creation_token="0123456789ab")
+    Recorder(engine.db, StackRef(stack_id, "unsaved")).resource_status(record, "CREATE_IN_PROGRESS")
+    ctx = ResourceContext("123456789012", "us-east-1", stack_id, "unsaved", "A", cloud=engine.cloud,
+                          creation_token="0123456789ab")
+    made = Sleeper().create(ctx, {})
+    _lease_held_by(engine, stack_id)
+
+    engine.worker.run_until_idle()
+
+    assert engine.status(stack_id) == "ROLLBACK_COMPLETE"
+    assert engine.cloud.existing() == {}  # found by its token and deleted, not left behind
+    assert engine.resources("unsaved")["A"]["PhysicalResourceId"] == made
