@@ -171,3 +171,15 @@ def test_kill_9_mid_create_delete_update_and_rollback_then_restart(tmp_path):
         assert {p["device_id"] for p in project_ports} == owned  # the servers' own ports, no leftover
     finally:
         server.stop()
+
+
+def test_a_second_worker_process_on_one_sqlite_database_is_refused(tmp_path):
+    # SQLite is single-process for the workers: the restart above takes every lease over at once,
+    # which would be wrong if another worker were alive.
+    data_dir = tmp_path / "data"
+    server = start_server(data_dir)
+    try:
+        with pytest.raises(RuntimeError, match="SQLite allows one"):
+            start_server(data_dir)
+    finally:
+        server.stop()
