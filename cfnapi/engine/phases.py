@@ -3,11 +3,12 @@
 A phase does its work and moves the stack to the next status (writing
 ``needs_work`` with it). Because the phase follows from the status alone, a
 worker that takes over a stack after a crash simply runs the phase the
-status names. ``interrupted=True`` turns an unfinished create or update into
-a failure (its in-flight provider calls are lost, and half an update is no
-state to keep), which then rolls back as any failure does. Deletes, rollbacks
-and cleanups are resumed instead: each step is idempotent (deleting something
-already gone succeeds), so running the phase again finishes the job.
+status names, as interrupted. A create is resumed: complete resources are
+kept, those in flight are waited for again or found by their creation token,
+so nothing is created twice. An unfinished update is failed instead (its
+in-flight provider calls are lost, and half an update is no state to keep)
+and rolls back as any failure does. Deletes, rollbacks and cleanups are
+resumed: each step is idempotent (deleting something already gone succeeds).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from cfnapi.engine import statuses as st
 from cfnapi.engine.models import ExportRow, ImportRow, utcnow
 from cfnapi.engine.plan import Action, ResourceSnapshot, diff_resource
 from cfnapi.engine.records import ResourceRecord
-from cfnapi.engine.resource_actions import create_resource, delete_resource, replace, update_in_place
+from cfnapi.engine.resource_actions import create_resource, delete_resource, replace, resume_create, update_in_place
 from cfnapi.engine.run import OperationRun
 from cfnapi.engine.scheduler import GraphOutcome, reverse_graph, run_graph
 from cfnapi.engine.exports import delete_conflict, outputs_conflict
@@ -136,11 +137,12 @@ def _done(**columns):
 
 
 def create_phase(run: OperationRun, interrupted: bool) -> None:
+    # A create taken over from a dead worker is resumed: nothing is created twice.
     if interrupted:
-        outcome = _interrupted_outcome(run)
-    else:
-        graph = {lid: set(decl.dependencies) for lid, decl in run.definition.resources.items()}
-        outcome = run_graph(graph, lambda lid: create_resource(run, lid), run.runtime.resource_pool, run.stop)
+        _note_resumed(run)
+    step = resume_create if interrupted else create_resource
+    graph = {lid: set(decl.dependencies) for lid, decl in run.definition.resources.items()}
+    outcome = run_graph(graph, lambda lid: step(run, lid), run.runtime.resource_pool, run.stop)
     if run.stop_reason == "lease":
         return  # another worker owns the stack now
     problem = None

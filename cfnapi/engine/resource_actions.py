@@ -128,6 +128,14 @@ def _provision(run: OperationRun, record: ResourceRecord, decl, action: str, fir
     # Persisted the moment it is known: a crash from here on cannot forget the resource.
     record.physical_id = physical_id
     run.recorder.resource_status(record, f"{action}_IN_PROGRESS", st.CREATE_INITIATED)
+    _await_provisioned(run, record, decl, action)
+
+
+def _await_provisioned(run: OperationRun, record: ResourceRecord, decl, action: str) -> None:
+    """Wait until the physical resource is ready (and signalled), then read its attributes."""
+    handler = run.runtime.registry.handler(record.type)
+    ctx = run.context_for(record.logical_id, record.creation_token)
+    failed = f"{action}_FAILED"
     try:
         wait_until_complete(run, lambda: handler.check_create_complete(ctx, run.state_of(record)), run.stop)
         _wait_for_creation_signals(run, record, decl)
@@ -140,6 +148,36 @@ def _provision(run: OperationRun, record: ResourceRecord, decl, action: str, fir
         run.recorder.resource_status(record, failed, _message(error))
         raise ActionFailed(record.logical_id) from error
     run.recorder.resource_status(record, f"{action}_COMPLETE")
+
+
+def resume_create(run: OperationRun, logical_id: str) -> None:
+    """After a takeover: finish what a dead worker left of this resource's create, without
+    creating anything twice. Complete resources are kept; one whose create call returned an id
+    is waited for again; one whose id was never saved is looked for by its creation token and
+    created only if it is not found."""
+    record = run.current.get(logical_id)
+    if record is None:
+        create_resource(run, logical_id)
+        return
+    if record.status == "CREATE_COMPLETE":
+        return
+    if record.status != "CREATE_IN_PROGRESS":  # it had failed already; that event was written
+        raise ActionFailed(logical_id)
+    decl = run.definition.resources[logical_id]
+    if record.physical_id is None and record.creation_token is not None:
+        handler = run.runtime.registry.handler(record.type)
+        try:
+            record.physical_id = call_with_retries(
+                run, lambda: handler.find_created(run.context_for(logical_id, record.creation_token), record.properties)
+            )
+        except Exception as error:
+            run.recorder.resource_status(record, "CREATE_FAILED", _message(error))
+            raise ActionFailed(logical_id) from error
+    if record.physical_id is None:
+        _provision(run, record, decl, "CREATE")  # the create call had not been made (or made nothing)
+        return
+    run.recorder.resource_status(record, "CREATE_IN_PROGRESS", st.CREATE_RESUMED)
+    _await_provisioned(run, record, decl, "CREATE")
 
 
 def _wait_for_creation_signals(run: OperationRun, record: ResourceRecord, decl) -> None:

@@ -3,9 +3,9 @@
 Claiming goes through a lease in the stack row, so several processes can share
 one database: on PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``; SQLite
 serialises writers anyway. A stack whose lease expired while it still needed
-work belonged to a dead worker: it is taken over, and its unfinished create
-or update is failed (and rolled back) with events saying so; an unfinished
-delete, rollback or cleanup is resumed.
+work belonged to a dead worker: it is taken over, with events saying so: an
+unfinished update is failed (and rolled back), anything else is resumed
+(phases.py says how).
 
 SQLite is single-process by rule (docs/operations.md), so a worker starting on
 SQLite knows every lease it finds belongs to a dead process and takes those

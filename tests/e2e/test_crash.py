@@ -1,7 +1,8 @@
 """kill -9 the real server while stacks are mid-create, mid-delete, mid-update and
 mid-rollback; restart it on the same data dir. Every stack must end in a
-terminal state, with events saying what happened to it, and the sim cloud must
-hold exactly the servers the stacks say they own.
+terminal state, with events saying what happened to it (the create and the
+delete and rollback resumed, the update failed and rolled back), and the sim
+cloud must hold exactly the servers the stacks say they own.
 
 The sim cloud's config makes servers take a few seconds to build and to delete
 (the sim's ``behaviour`` section), which holds each stack in the wanted
@@ -121,6 +122,7 @@ def test_kill_9_mid_create_delete_update_and_rollback_then_restart(tmp_path):
 
         wait_for("both creates initiated", lambda: all(
             resource(cfn, creating, lid).get("PhysicalResourceId") for lid in ("First", "Second")))
+        building = {lid: resource(cfn, creating, lid)["PhysicalResourceId"] for lid in ("First", "Second")}
         wait_for("delete under way", lambda: resource(cfn, deleting, "Server").get("ResourceStatus") == "DELETE_IN_PROGRESS")
         wait_for("replacement initiated", lambda: resource(cfn, updating, "Server").get("PhysicalResourceId")
                  not in (None, original_server))
@@ -139,13 +141,13 @@ def test_kill_9_mid_create_delete_update_and_rollback_then_restart(tmp_path):
         # Taken over at start (SQLite: one process), not after the dead process's leases expired.
         assert "took over 4 stack(s) left in progress by a process that stopped" in server.log_tail(2000)
 
-        assert stack_status(cfn, creating) == "ROLLBACK_COMPLETE"
+        # The create is resumed: the servers being built are waited for, not built again.
+        assert stack_status(cfn, creating) == "CREATE_COMPLETE"
         created = events(cfn, creating)
-        assert ("First", "CREATE_FAILED", st.INTERRUPTED) in created
-        assert ("Second", "CREATE_FAILED", st.INTERRUPTED) in created
-        assert ("creating", "ROLLBACK_IN_PROGRESS",
-                "The following resource(s) failed to create: [First, Second]. Rollback requested by user.") in created
-        assert [e[1] for e in created if e[0] == "First"][-1] == "DELETE_COMPLETE"
+        assert ("creating", "CREATE_IN_PROGRESS", st.OPERATION_RESUMED) in created
+        for logical_id in ("First", "Second"):
+            assert (logical_id, "CREATE_IN_PROGRESS", st.CREATE_RESUMED) in created
+            assert resource(cfn, creating, logical_id)["PhysicalResourceId"] == building[logical_id]
 
         assert stack_status(cfn, deleting) == "DELETE_COMPLETE"
         assert ("deleting", "DELETE_IN_PROGRESS", st.OPERATION_RESUMED) in events(cfn, deleting)
@@ -160,7 +162,7 @@ def test_kill_9_mid_create_delete_update_and_rollback_then_restart(tmp_path):
         assert ("rolling-back", "ROLLBACK_IN_PROGRESS", st.OPERATION_RESUMED) in events(cfn, rolling_back)
 
         owned = owned_by_stacks(cfn, stacks)
-        assert owned == {original_server}
+        assert owned == {original_server, *building.values()}
         server.stop()
         assert "Traceback" not in server.log_tail(2000), server.log_tail(200)
         inventory = sim_inventory(data_dir, cloud_config)

@@ -1,4 +1,6 @@
-"""A worker that died mid-create: its lease expires, another worker fails and rolls back the stack."""
+"""A worker that died mid-operation: its lease expires (or, on SQLite, the next process starts) and
+another worker takes the stack over: a create is resumed without creating anything twice, an update
+is failed and rolled back, a delete resumed; a worker that lost its lease writes nothing more."""
 
 import datetime as dt
 import json
@@ -13,26 +15,45 @@ from cfnapi.translate.testing import SLEEPER_TYPE, Sleeper
 from tests.engine.conftest import sleeper
 
 
-def test_interrupted_create_is_failed_and_rolled_back_by_the_next_worker(engine):
+def _dead_worker_started_creating(engine, stack_name, body, **props):
+    """What a dead worker got done: A's create call returned and its id was persisted."""
+    stack_id = engine.call("create_stack", StackName=stack_name, TemplateBody=body)["StackId"]
+    ctx = ResourceContext("123456789012", "us-east-1", stack_id, stack_name, "A", cloud=engine.cloud)
+    physical = Sleeper().create(ctx, props)
+    record = ResourceRecord("A", SLEEPER_TYPE, physical_id=physical, properties=props)
+    Recorder(engine.db, StackRef(stack_id, stack_name)).resource_status(record, "CREATE_IN_PROGRESS", st.CREATE_INITIATED)
+    _lease_held_by(engine, stack_id)
+    return stack_id, physical
+
+
+def creates_of(engine, logical_id):
+    return [entry for entry in engine.cloud.journal if entry[:2] == ("create", logical_id)]
+
+
+def test_interrupted_create_is_resumed_by_the_next_worker(engine):
     body = json.dumps({"Resources": {"A": sleeper(), "B": sleeper()}})
-    stack_id = engine.call("create_stack", StackName="crash", TemplateBody=body)["StackId"]
-    # What the dead worker got done: A's create call returned and its id was persisted.
-    ctx = ResourceContext("123456789012", "us-east-1", stack_id, "crash", "A", cloud=engine.cloud)
-    physical = Sleeper().create(ctx, {})
-    record = ResourceRecord("A", SLEEPER_TYPE, physical_id=physical)
-    Recorder(engine.db, StackRef(stack_id, "crash")).resource_status(record, "CREATE_IN_PROGRESS", st.CREATE_INITIATED)
-    with engine.db.transaction() as session:
-        past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
-        session.execute(
-            update(StackRow).where(StackRow.stack_id == stack_id).values(lease_owner="dead-worker", lease_expires_at=past)
-        )
+    stack_id, physical = _dead_worker_started_creating(engine, "crash", body)
+
+    engine.worker.run_until_idle()
+
+    assert engine.status(stack_id) == "CREATE_COMPLETE"
+    events = engine.events(stack_id)
+    assert ("crash", "CREATE_IN_PROGRESS", st.OPERATION_RESUMED) in events
+    assert ("A", "CREATE_IN_PROGRESS", st.CREATE_RESUMED) in events
+    assert engine.resources("crash")["A"]["PhysicalResourceId"] == physical
+    assert len(creates_of(engine, "A")) == 1  # waited for, not created again
+    assert set(engine.cloud.existing()) == {"A", "B"}
+
+
+def test_a_resumed_create_that_fails_rolls_back_leaving_nothing(engine):
+    body = json.dumps({"Resources": {"A": sleeper(FailOnCreate="true")}})
+    stack_id, _ = _dead_worker_started_creating(engine, "doomed", body, FailOnCreate="true")
 
     engine.worker.run_until_idle()
 
     assert engine.status(stack_id) == "ROLLBACK_COMPLETE"
-    events = engine.events(stack_id)
-    assert ("A", "CREATE_FAILED", st.INTERRUPTED) in events
-    assert ("crash", "ROLLBACK_IN_PROGRESS", "The following resource(s) failed to create: [A]. Rollback requested by user.") in events
+    assert ("doomed", "ROLLBACK_IN_PROGRESS",
+            "The following resource(s) failed to create: [A]. Rollback requested by user.") in engine.events(stack_id)
     assert engine.cloud.existing() == {}  # the resource the dead worker created was not forgotten
 
 
@@ -74,9 +95,8 @@ def _lease_held_by(engine, stack_id, owner="dead-worker", expires_in=dt.timedelt
         )
 
 
-def test_create_interrupted_between_two_resources_is_not_completed(engine):
-    # The dead worker finished A and died before starting B: nothing was in flight, yet the create
-    # is unfinished and must not become CREATE_COMPLETE without B.
+def test_create_interrupted_between_two_resources_finishes_the_rest(engine):
+    # The dead worker finished A and died before starting B: nothing was in flight.
     stack_id = engine.create("between", {"A": sleeper()})
     body = json.dumps({"Resources": {"A": sleeper(), "B": sleeper(Inputs={"Ref": "A"})}})
     with engine.db.transaction() as session:
@@ -88,9 +108,9 @@ def test_create_interrupted_between_two_resources_is_not_completed(engine):
 
     engine.worker.run_until_idle()
 
-    assert engine.status(stack_id) == "ROLLBACK_COMPLETE"
-    assert ("between", "ROLLBACK_IN_PROGRESS", f"{st.OPERATION_INTERRUPTED} Rollback requested by user.") in engine.events(stack_id)
-    assert engine.cloud.existing() == {}
+    assert engine.status(stack_id) == "CREATE_COMPLETE"
+    assert len(creates_of(engine, "A")) == 1
+    assert set(engine.cloud.existing()) == {"A", "B"}
 
 
 def test_interrupted_delete_is_resumed_with_an_event_saying_so(engine):
@@ -149,7 +169,7 @@ def test_a_worker_that_lost_its_lease_writes_nothing_more(engine):
         assert session.get(StackRow, stack_id).lease_owner == "new-owner"
 
 
-def test_a_create_whose_physical_id_was_never_saved_is_found_and_rolled_back(engine):
+def test_a_create_whose_physical_id_was_never_saved_is_found_not_made_again(engine):
     # The dead worker saved A's creation token with "CREATE_IN_PROGRESS", made the provider call,
     # and died before it could save the physical id the call returned.
     body = json.dumps({"Resources": {"A": sleeper()}})
@@ -163,6 +183,47 @@ def test_a_create_whose_physical_id_was_never_saved_is_found_and_rolled_back(eng
 
     engine.worker.run_until_idle()
 
-    assert engine.status(stack_id) == "ROLLBACK_COMPLETE"
-    assert engine.cloud.existing() == {}  # found by its token and deleted, not left behind
+    assert engine.status(stack_id) == "CREATE_COMPLETE"
+    assert engine.cloud.existing() == {"A": made}  # adopted: no second Sleeper
     assert engine.resources("unsaved")["A"]["PhysicalResourceId"] == made
+
+
+def test_a_create_interrupted_before_its_provider_call_is_made_then(engine):
+    body = json.dumps({"Resources": {"A": sleeper()}})
+    stack_id = engine.call("create_stack", StackName="early", TemplateBody=body)["StackId"]
+    record = ResourceRecord("A", SLEEPER_TYPE, creation_token="0123456789ab")
+    Recorder(engine.db, StackRef(stack_id, "early")).resource_status(record, "CREATE_IN_PROGRESS")
+    _lease_held_by(engine, stack_id)
+
+    engine.worker.run_until_idle()
+
+    assert engine.status(stack_id) == "CREATE_COMPLETE"
+    assert len(creates_of(engine, "A")) == 1
+
+
+def test_an_update_whose_replacement_id_was_never_saved_rolls_back_and_deletes_it(engine):
+    import dataclasses
+
+    stack_id = engine.create("swap", {"A": sleeper(ReplaceMe="1")})
+    engine.call("update_stack", StackName="swap", TemplateBody=json.dumps({"Resources": {"A": sleeper(ReplaceMe="2")}}))
+    # What the dead worker wrote before the replacement's provider call (as resource_actions.replace
+    # does), then the call itself, whose id it never saved.
+    [current] = load_resources(engine.db, stack_id)
+    original = current.physical_id
+    old = dataclasses.replace(current, role="replaced", row_id=None, update_action=None)
+    current.previous_properties, current.previous_attributes = current.properties, current.attributes
+    current.update_action, current.creation_token = "replaced", "0123456789ab"
+    current.properties, current.physical_id, current.attributes = {"ReplaceMe": "2"}, None, {}
+    Recorder(engine.db, StackRef(stack_id, "swap")).resource_status(
+        current, "UPDATE_IN_PROGRESS", st.REPLACEMENT_INITIATED, also_save=(old,))
+    ctx = ResourceContext("123456789012", "us-east-1", stack_id, "swap", "A", cloud=engine.cloud,
+                          creation_token="0123456789ab")
+    Sleeper().create(ctx, {"ReplaceMe": "2"})
+    _lease_held_by(engine, stack_id)
+
+    engine.worker.run_until_idle()
+
+    assert engine.status(stack_id) == "UPDATE_ROLLBACK_COMPLETE"
+    assert ("A", "UPDATE_FAILED", st.INTERRUPTED) in engine.events(stack_id)
+    assert engine.cloud.existing() == {"A": original}  # the unsaved replacement was found and deleted
+    assert engine.resources("swap")["A"]["PhysicalResourceId"] == original
