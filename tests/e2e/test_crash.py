@@ -123,7 +123,8 @@ def test_kill_9_mid_create_delete_update_and_rollback_then_restart(tmp_path):
         wait_for("both creates initiated", lambda: all(
             resource(cfn, creating, lid).get("PhysicalResourceId") for lid in ("First", "Second")))
         building = {lid: resource(cfn, creating, lid)["PhysicalResourceId"] for lid in ("First", "Second")}
-        wait_for("delete under way", lambda: resource(cfn, deleting, "Server").get("ResourceStatus") == "DELETE_IN_PROGRESS")
+        wait_for("delete under way",
+                 lambda: resource(cfn, deleting, "Server").get("ResourceStatus") == "DELETE_IN_PROGRESS")
         wait_for("replacement initiated", lambda: resource(cfn, updating, "Server").get("PhysicalResourceId")
                  not in (None, original_server))
         wait_for("rollback under way", lambda: resource(cfn, rolling_back, "Server").get("ResourceStatus")

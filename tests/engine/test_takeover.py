@@ -21,7 +21,8 @@ def _dead_worker_started_creating(engine, stack_name, body, **props):
     ctx = ResourceContext("123456789012", "us-east-1", stack_id, stack_name, "A", cloud=engine.cloud)
     physical = Sleeper().create(ctx, props)
     record = ResourceRecord("A", SLEEPER_TYPE, physical_id=physical, properties=props)
-    Recorder(engine.db, StackRef(stack_id, stack_name)).resource_status(record, "CREATE_IN_PROGRESS", st.CREATE_INITIATED)
+    Recorder(engine.db, StackRef(stack_id, stack_name)).resource_status(
+        record, "CREATE_IN_PROGRESS", st.CREATE_INITIATED)
     _lease_held_by(engine, stack_id)
     return stack_id, physical
 
@@ -133,7 +134,8 @@ def test_interrupted_delete_is_resumed_with_an_event_saying_so(engine):
 def test_on_sqlite_a_starting_worker_takes_over_leases_at_once(engine):
     # SQLite is single-process: a lease found at start was held by a process that is gone,
     # however far in the future it would expire.
-    stack_id = engine.call("create_stack", StackName="restart", TemplateBody=json.dumps({"Resources": {"A": sleeper()}}))["StackId"]
+    body = json.dumps({"Resources": {"A": sleeper()}})
+    stack_id = engine.call("create_stack", StackName="restart", TemplateBody=body)["StackId"]
     _lease_held_by(engine, stack_id, expires_in=dt.timedelta(minutes=5))
     assert engine.worker.claim(10) == []
 
