@@ -69,8 +69,8 @@ def _find_unsaved_creation(run: OperationRun, record: ResourceRecord) -> None:
 
 
 def _interrupted_outcome(run: OperationRun) -> GraphOutcome:
-    """A create or update a dead process left unfinished: never complete, even when no
-    resource was in flight at the moment it died (it may have died between two waves)."""
+    """An update a dead process left unfinished: never complete, even when no resource
+    was in flight at the moment it died (it may have died between two waves)."""
     failed = _mark_interrupted(run)
     untouched = [lid for lid in run.definition.resources if lid not in failed]
     return GraphOutcome(failed=failed, not_started=untouched)
@@ -82,7 +82,7 @@ def _note_resumed(run: OperationRun) -> None:
 
 
 def _failure_reason(run: OperationRun, verb: str, failed: list[str], then: str, operation: str) -> str:
-    if not failed and run.stop_reason is None:  # interrupted between two resources
+    if not failed and run.stop_reason is None:  # an update interrupted between two resources
         return f"{st.OPERATION_INTERRUPTED} {then}".rstrip()
     if run.stop_reason == "timeout":
         return st.timeout_reason(operation, then)
