@@ -7,6 +7,7 @@ drives the server only through real clients, as a user would.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -120,7 +121,7 @@ def start_server(
 
 
 # What ``StackWorker.start`` logs once it is claiming work.
-_WORKER_READY = "stack worker "
+_WORKER_READY = re.compile(r"stack worker \S+ started")
 
 
 def start_worker(
@@ -144,7 +145,7 @@ def start_worker(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"cfnapi worker exited with {process.returncode}:\n{worker.log_tail()}")
-        if _WORKER_READY in worker.log_tail(400) and " started" in worker.log_tail(400):
+        if _WORKER_READY.search(worker.log_tail(400)):
             return worker
         time.sleep(0.1)
     worker.stop()
