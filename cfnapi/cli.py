@@ -23,6 +23,14 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default=os.environ.get("CFNAPI_LOG_LEVEL", "INFO"))
 
 
+def _add_worker(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lease-seconds", type=float, default=None,
+                        help="how long a stack stays claimed by a worker that stopped renewing "
+                             "(default 60, or CFNAPI_LEASE_SECONDS)")
+    parser.add_argument("--stack-threads", type=int, default=None,
+                        help="stacks this process works on at once (default 8, or CFNAPI_STACK_THREADS)")
+
+
 def _add_listen(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -58,6 +66,7 @@ def _settings(args: argparse.Namespace, *, run_api: bool, run_worker: bool) -> S
         cloud_config=args.cloud_config,
         run_api=run_api,
         run_worker=run_worker,
+        **{name: getattr(args, name) for name in ("lease_seconds", "stack_threads") if getattr(args, name, None)},
     )
 
 
@@ -72,8 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text)
         _add_common(command)
         _add_listen(command)
+        if name == "serve":
+            _add_worker(command)
     worker = commands.add_parser("worker", help="run engine workers and the alarm evaluator only")
     _add_common(worker)
+    _add_worker(worker)
 
     creds = commands.add_parser("credentials", help="manage API credentials")
     creds_commands = creds.add_subparsers(dest="action", required=True)

@@ -35,6 +35,10 @@ class Settings:
     alarm_interval: float = field(default_factory=lambda: _env_float("CFNAPI_ALARM_INTERVAL", 60.0))
     # How often the scaling worker checks every group (members' health, launches, terminations).
     scaling_interval: float = field(default_factory=lambda: _env_float("CFNAPI_SCALING_INTERVAL", 5.0))
+    # How long a worker's claim on a stack lasts without renewal: after a worker dies, another
+    # takes its stacks over this much later (PostgreSQL; on SQLite a restart takes over at once).
+    lease_seconds: float = field(default_factory=lambda: _env_float("CFNAPI_LEASE_SECONDS", 60.0))
+    stack_threads: int = field(default_factory=lambda: int(_env_float("CFNAPI_STACK_THREADS", 8)))  # stacks at once
     public_endpoint: str | None = None  # base URL agents reach us at (signal URLs); default http://host:port
     max_request_bytes: int = 2 * 1024 * 1024  # whole HTTP body, before any decoding
     # How long a process trusts a credential it has read. Writes in the same

@@ -25,6 +25,7 @@ class Runtime:
     credentials: CredentialStore
     app: ApiApp
     background: list = field(default_factory=list)  # workers with start() and stop()
+    worker_lock: object = None  # SQLite: the open file whose lock says "the one worker is here"
 
     def start_background(self) -> None:
         for worker in self.background:
@@ -55,10 +56,30 @@ def ensure_admin_credential(settings: Settings, store: CredentialStore) -> None:
         log.info("admin credential written to %s", settings.credentials_file)
 
 
+def hold_sqlite_worker_lock(db: Database):
+    """SQLite has one worker process by rule: its leases are taken over at start, which is
+    only right if no other worker is alive. An exclusive lock beside the database file makes a
+    second one (another ``serve`` or ``worker`` on the same data dir) stop with a clear message.
+    The kernel drops the lock when the process dies, even by kill -9."""
+    import fcntl
+
+    handle = open(f"{db.engine.url.database}.worker-lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise SystemExit(
+            f"another cfnapi process already runs the workers on {db.engine.url.database}; "
+            "SQLite allows one (use PostgreSQL, --database-url, for several workers)"
+        ) from None
+    return handle  # kept open for the life of the process
+
+
 def build_runtime(settings: Settings) -> Runtime:
     from cfnapi.wiring import build_services  # the one table of services and workers
 
     db = open_database(settings)
+    worker_lock = hold_sqlite_worker_lock(db) if settings.run_worker and db.is_sqlite else None
     store = CredentialStore(db, cache_ttl_seconds=settings.credential_cache_seconds)
     ensure_admin_credential(settings, store)
     services, background, pre_auth_routes = build_services(settings, db, store)
@@ -69,7 +90,8 @@ def build_runtime(settings: Settings) -> Runtime:
         max_request_bytes=settings.max_request_bytes,
         pre_auth_routes=pre_auth_routes,
     )
-    return Runtime(settings, db, store, app, background=background if settings.run_worker else [])
+    return Runtime(settings, db, store, app, background=background if settings.run_worker else [],
+                   worker_lock=worker_lock)
 
 
 def _host_for_listen(host: str) -> str:

@@ -24,7 +24,7 @@ from cfnapi.cloudwatch.evaluator import AlarmEvaluator
 from cfnapi.config import Settings
 from cfnapi.db import Database
 from cfnapi.engine import api as engine_api
-from cfnapi.engine.runtime import EngineRuntime
+from cfnapi.engine.runtime import EngineRuntime, EngineSettings
 from cfnapi.engine.template_binding import TemplateCompiler
 from cfnapi.engine.worker import StackWorker
 from cfnapi.handlers.base import RequestContext
@@ -100,6 +100,7 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
         presign_signal_url=lambda stack_id, logical_id: signal_urls.url(
             SignalTarget(_account_of(stack_id), stack_id, logical_id)),
         url_policy=url_policy,
+        settings=EngineSettings(lease_seconds=settings.lease_seconds, stack_threads=settings.stack_threads),
     )
     worker = StackWorker(runtime)
     runtime.work_queued = worker.wake

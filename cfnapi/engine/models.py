@@ -93,6 +93,9 @@ class ResourceRow(Base):
     role: Mapped[str] = mapped_column(String(16), default="current")
     type: Mapped[str] = mapped_column(String(255))
     physical_id: Mapped[str | None] = mapped_column(String(2048))
+    # Written before the provider's create call and used in the name it gives the new resource,
+    # so a create whose process died before its physical id was saved can still be found.
+    creation_token: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(64))
     status_reason: Mapped[str | None] = mapped_column(Text)
     properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # as resolved and applied

@@ -3,12 +3,17 @@
 A phase does its work and moves the stack to the next status (writing
 ``needs_work`` with it). Because the phase follows from the status alone, a
 worker that takes over a stack after a crash simply runs the phase the
-status names (``interrupted=True`` turns an unfinished create or update into
-a failure, since its in-flight provider calls are lost).
+status names, as interrupted. A create is resumed: complete resources are
+kept, those in flight are waited for again or found by their creation token,
+so nothing is created twice. An unfinished update is failed instead (its
+in-flight provider calls are lost, and half an update is no state to keep)
+and rolls back as any failure does. Deletes, rollbacks and cleanups are
+resumed: each step is idempotent (deleting something already gone succeeds).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import delete, insert
@@ -17,7 +22,7 @@ from cfnapi.engine import statuses as st
 from cfnapi.engine.models import ExportRow, ImportRow, utcnow
 from cfnapi.engine.plan import Action, ResourceSnapshot, diff_resource
 from cfnapi.engine.records import ResourceRecord
-from cfnapi.engine.resource_actions import create_resource, delete_resource, replace, update_in_place
+from cfnapi.engine.resource_actions import create_resource, delete_resource, replace, resume_create, update_in_place
 from cfnapi.engine.run import OperationRun
 from cfnapi.engine.scheduler import GraphOutcome, reverse_graph, run_graph
 from cfnapi.engine.exports import delete_conflict, outputs_conflict
@@ -25,6 +30,8 @@ from cfnapi.engine.stack_policy import effective_policy, policy_denial
 from cfnapi.errors import ServiceError
 
 Phase = Callable[[OperationRun, bool], None]
+
+log = logging.getLogger(__name__)
 
 
 def _graph_of(run: OperationRun, logical_ids: Iterable[str], definition=None) -> dict[str, set[str]]:
@@ -34,17 +41,49 @@ def _graph_of(run: OperationRun, logical_ids: Iterable[str], definition=None) ->
     return {lid: set(decls[lid].dependencies) & ids if lid in decls else set() for lid in ids}
 
 
-def _mark_interrupted(run: OperationRun, failed_status: str) -> list[str]:
-    """Resources left mid-operation by a dead process become failures, with events saying so."""
+def _mark_interrupted(run: OperationRun) -> list[str]:
+    """Resources left mid-operation by a dead process become failures (CREATE_IN_PROGRESS
+    becomes CREATE_FAILED, and so on), with events saying so."""
     interrupted = []
     for record in list(run.current.values()):
         if record.status.endswith("_IN_PROGRESS"):
+            _find_unsaved_creation(run, record)
+            failed_status = record.status.replace("_IN_PROGRESS", "_FAILED")
             run.recorder.resource_status(record, failed_status, st.INTERRUPTED)
             interrupted.append(record.logical_id)
     return interrupted
 
 
+def _find_unsaved_creation(run: OperationRun, record: ResourceRecord) -> None:
+    """The process may have died after the provider created the resource and before its id
+    was saved: ask the type to find it by the creation token, so the rollback deletes it."""
+    if record.physical_id is not None or record.creation_token is None:
+        return
+    handler = run.runtime.registry.handler(record.type)
+    try:
+        found = handler.find_created(run.context_for(record.logical_id, record.creation_token), record.properties)
+    except Exception:  # the cloud is unreachable: carry on; the failure event still says what happened
+        log.exception("stack %s: could not look for what %s's create made", run.stack.name, record.logical_id)
+        return
+    record.physical_id = found  # saved with the interrupted event that follows
+
+
+def _interrupted_outcome(run: OperationRun) -> GraphOutcome:
+    """An update a dead process left unfinished: never complete, even when no resource
+    was in flight at the moment it died (it may have died between two waves)."""
+    failed = _mark_interrupted(run)
+    untouched = [lid for lid in run.definition.resources if lid not in failed]
+    return GraphOutcome(failed=failed, not_started=untouched)
+
+
+def _note_resumed(run: OperationRun) -> None:
+    """An event saying the phase is picked up again after its process died (the status stays)."""
+    run.recorder.stack_status(run.stack.status, st.OPERATION_RESUMED)
+
+
 def _failure_reason(run: OperationRun, verb: str, failed: list[str], then: str, operation: str) -> str:
+    if not failed and run.stop_reason is None:  # an update interrupted between two resources
+        return f"{st.OPERATION_INTERRUPTED} {then}".rstrip()
     if run.stop_reason == "timeout":
         return st.timeout_reason(operation, then)
     if run.stop_reason == "cancel":
@@ -63,7 +102,7 @@ def _finish_outputs(run: OperationRun) -> tuple[list[dict], str | None]:
     if conflict is not None:
         return [], conflict
     stack = run.stack
-    with run.runtime.db.transaction() as session:
+    with run.recorder.transaction() as session:
         _forget_exports(session, stack.stack_id)
         for output in outputs:
             if output.export_name:
@@ -98,11 +137,12 @@ def _done(**columns):
 
 
 def create_phase(run: OperationRun, interrupted: bool) -> None:
+    # A create taken over from a dead worker is resumed: nothing is created twice.
     if interrupted:
-        outcome = GraphOutcome(failed=_mark_interrupted(run, "CREATE_FAILED"))
-    else:
-        graph = {lid: set(decl.dependencies) for lid, decl in run.definition.resources.items()}
-        outcome = run_graph(graph, lambda lid: create_resource(run, lid), run.runtime.resource_pool, run.stop)
+        _note_resumed(run)
+    step = resume_create if interrupted else create_resource
+    graph = {lid: set(decl.dependencies) for lid, decl in run.definition.resources.items()}
+    outcome = run_graph(graph, lambda lid: step(run, lid), run.runtime.resource_pool, run.stop)
     if run.stop_reason == "lease":
         return  # another worker owns the stack now
     problem = None
@@ -141,10 +181,11 @@ def _delete_all(run: OperationRun, retain: set[str], forget: bool) -> GraphOutco
 
 
 def rollback_phase(run: OperationRun, interrupted: bool) -> None:
-    _mark_interrupted(run, "DELETE_FAILED") if interrupted else None
+    if interrupted:
+        _note_resumed(run)
     outcome = _delete_all(run, set(), forget=False)
     if outcome.ok:
-        with run.runtime.db.transaction() as session:
+        with run.recorder.transaction() as session:
             _forget_exports(session, run.stack.stack_id)
         run.recorder.stack_status("ROLLBACK_COMPLETE", None, **_done())
     else:
@@ -152,13 +193,15 @@ def rollback_phase(run: OperationRun, interrupted: bool) -> None:
 
 
 def delete_phase(run: OperationRun, interrupted: bool) -> None:
+    if interrupted:
+        _note_resumed(run)
     conflict = delete_conflict(run.runtime, run.stack)
     if conflict is not None:  # nothing is deleted while another stack imports an export
         run.recorder.stack_status("DELETE_FAILED", conflict, **_done())
         return
     outcome = _delete_all(run, set(run.stack.retain_resources or ()), forget=False)
     if outcome.ok:
-        with run.runtime.db.transaction() as session:
+        with run.recorder.transaction() as session:
             _forget_exports(session, run.stack.stack_id)
         run.recorder.stack_status("DELETE_COMPLETE", None, deleted_at=utcnow(), **_done())
     else:
@@ -225,7 +268,7 @@ def _denied_removals(run: OperationRun) -> list[str]:
 
 def update_phase(run: OperationRun, interrupted: bool) -> None:
     if interrupted:
-        outcome = GraphOutcome(failed=_mark_interrupted(run, "UPDATE_FAILED"))
+        outcome = _interrupted_outcome(run)
     elif denied := _denied_removals(run):
         outcome = GraphOutcome(failed=denied)
     else:
@@ -270,6 +313,8 @@ def _cleanup(run: OperationRun, doomed: list[ResourceRecord], retain_of: Callabl
 
 
 def update_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
+    if interrupted:
+        _note_resumed(run)
     removed = [r for lid, r in run.current.items() if lid not in run.definition.resources]
     replaced = list(run.replaced)
     _cleanup(
@@ -293,8 +338,8 @@ def update_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
 
 
 def update_rollback_phase(run: OperationRun, interrupted: bool) -> None:
-    if interrupted:
-        _mark_interrupted(run, "UPDATE_FAILED")
+    if interrupted:  # restoring is idempotent: an update to the old properties, or a swap already done
+        _note_resumed(run)
     skip = set(run.stack.skip_resources or ())
     touched = [lid for lid, r in run.current.items() if r.update_action in ("updated", "replaced")]
     graph = _graph_of(run, touched)
@@ -340,6 +385,8 @@ def _swap_back(run: OperationRun, record: ResourceRecord) -> None:
 
 
 def update_rollback_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
+    if interrupted:
+        _note_resumed(run)
     created = [r for r in run.current.values() if r.update_action == "created"]
     _cleanup(run, created + list(run.replaced), lambda r: False)
     for record in created:

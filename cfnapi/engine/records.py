@@ -1,15 +1,25 @@
 """Writes to the engine's tables: each status change together with its event,
-in one transaction, so a crash can never keep one and lose the other."""
+in one transaction, so a crash can never keep one and lose the other.
+
+A worker's writes are fenced by its lease: each transaction checks, with the
+stack row locked, that the worker still owns the stack. A worker that was
+paused past its lease (and whose stack another worker has taken over) gets
+``LeaseLost`` instead of writing over the new owner's work. Status changes do
+the check in the statement that inserts their event (no extra round trip on
+the hot path); other writes check first.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, literal, select, update
 
 from cfnapi.db import Database
 from cfnapi.engine.models import EventRow, ResourceRow, StackRow, utcnow
@@ -25,6 +35,7 @@ class ResourceRecord:
     type: str
     status: str = "CREATE_IN_PROGRESS"
     physical_id: str | None = None
+    creation_token: str | None = None  # see ResourceRow.creation_token
     status_reason: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
@@ -40,7 +51,7 @@ class ResourceRecord:
     row_id: int | None = None
 
     _COLUMNS = (
-        "logical_id type status physical_id status_reason properties attributes deletion_policy "
+        "logical_id type status physical_id creation_token status_reason properties attributes deletion_policy "
         "update_replace_policy update_action previous_properties previous_attributes role created_at updated_at"
     ).split()
 
@@ -57,6 +68,10 @@ class ResourceRecord:
         return record
 
 
+class LeaseLost(Exception):
+    """This worker no longer owns the stack: another worker took it over."""
+
+
 @dataclass(frozen=True)
 class StackRef:
     stack_id: str
@@ -66,10 +81,41 @@ class StackRef:
 class Recorder:
     """Status changes of one stack's operation, with their events."""
 
-    def __init__(self, db: Database, stack: StackRef, client_request_token: str | None = None):
+    def __init__(self, db: Database, stack: StackRef, client_request_token: str | None = None,
+                 lease_owner: str | None = None):
         self.db = db
         self.stack = stack
         self.client_request_token = client_request_token
+        self.lease_owner = lease_owner  # a worker's id: every write checks it still holds the lease
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A transaction that only goes ahead while this recorder's worker owns the stack."""
+        with self.db.transaction() as session:
+            if self.lease_owner is not None:
+                owner = session.scalar(
+                    select(StackRow.lease_owner).where(StackRow.stack_id == self.stack.stack_id).with_for_update()
+                )
+                if owner != self.lease_owner:
+                    raise LeaseLost(f"stack {self.stack.stack_id} is now leased to {owner}")
+            yield session
+
+    def _insert_event(self, session, values: dict[str, Any]) -> None:
+        """Insert the event; for a worker, only while it owns the stack (else the whole
+        transaction is rolled back with ``LeaseLost``). The stack row is share-locked, so no
+        claim can change its owner before this transaction commits."""
+        if self.lease_owner is None:
+            session.execute(insert(EventRow).values(**values))
+            return
+        columns = EventRow.__table__.c
+        source = (
+            select(*(literal(value, type_=columns[name].type).label(name) for name, value in values.items()))
+            .where(StackRow.stack_id == self.stack.stack_id, StackRow.lease_owner == self.lease_owner)
+            .with_for_update(read=True)
+        )
+        inserted = session.execute(insert(EventRow).from_select(list(values), source).returning(EventRow.seq))
+        if inserted.first() is None:
+            raise LeaseLost(f"stack {self.stack.stack_id} is no longer leased to {self.lease_owner}")
 
     def stack_status(self, status: str, reason: str | None = None, **stack_columns: Any) -> None:
         now = utcnow()
@@ -79,7 +125,7 @@ class Recorder:
                 .where(StackRow.stack_id == self.stack.stack_id)
                 .values(status=status, status_reason=reason, **stack_columns)
             )
-            session.execute(insert(EventRow).values(**self._event(now, status, reason)))
+            self._insert_event(session, self._event(now, status, reason))
 
     def new_stack(self, row: StackRow) -> None:
         """Insert a new stack row together with its first event."""
@@ -104,23 +150,22 @@ class Recorder:
             self._save(session, record)
             for other in also_save:
                 self._save(session, other)
-            session.execute(
-                insert(EventRow).values(
-                    **self._event(
-                        now,
-                        status,
-                        reason,
-                        logical_id=record.logical_id,
-                        physical_id=record.physical_id or "",
-                        resource_type=record.type,
-                        properties=event_properties,
-                    )
-                )
+            self._insert_event(
+                session,
+                self._event(
+                    now,
+                    status,
+                    reason,
+                    logical_id=record.logical_id,
+                    physical_id=record.physical_id or "",
+                    resource_type=record.type,
+                    properties=event_properties,
+                ),
             )
 
     def save_quietly(self, record: ResourceRecord) -> None:
         """Persist without an event (e.g. attributes read after completion)."""
-        with self.db.transaction() as session:
+        with self.transaction() as session:
             self._save(session, record)
 
     def forget(self, record: ResourceRecord) -> None:
@@ -128,7 +173,7 @@ class Recorder:
 
         if record.row_id is None:
             return
-        with self.db.transaction() as session:
+        with self.transaction() as session:
             session.execute(delete(ResourceRow).where(ResourceRow.id == record.row_id))
         record.row_id = None
 

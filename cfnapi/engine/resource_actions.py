@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -32,6 +33,11 @@ def _message(error: BaseException) -> str:
     if isinstance(error, ServiceError):
         return error.message
     return str(error) or type(error).__name__
+
+
+def new_creation_token() -> str:
+    """12 hex digits, the random part of CloudFormation-style generated names."""
+    return uuid.uuid4().hex[:12]
 
 
 def call_with_retries(run: OperationRun, call: Callable[[], T]) -> T:
@@ -98,6 +104,7 @@ def create_resource(run: OperationRun, logical_id: str) -> None:
         run.current[logical_id] = record
     props = _resolve(run, record, "CREATE_FAILED")
     record.properties = props
+    record.creation_token = new_creation_token()  # saved with the event, before the create call
     run.recorder.resource_status(record, "CREATE_IN_PROGRESS", None, event_properties=props)
     _provision(run, record, decl, "CREATE")
 
@@ -106,7 +113,7 @@ def _provision(run: OperationRun, record: ResourceRecord, decl, action: str, fir
     """Create the physical resource for ``record`` (a new one, or a replacement when
     ``action`` is UPDATE) and wait for it."""
     handler = run.runtime.registry.handler(record.type)
-    ctx = run.context_for(record.logical_id)
+    ctx = run.context_for(record.logical_id, record.creation_token)
     failed = f"{action}_FAILED"
     problem = _missing_required(handler, record.logical_id, record.properties)
     if problem:
@@ -121,6 +128,14 @@ def _provision(run: OperationRun, record: ResourceRecord, decl, action: str, fir
     # Persisted the moment it is known: a crash from here on cannot forget the resource.
     record.physical_id = physical_id
     run.recorder.resource_status(record, f"{action}_IN_PROGRESS", st.CREATE_INITIATED)
+    _await_provisioned(run, record, decl, action)
+
+
+def _await_provisioned(run: OperationRun, record: ResourceRecord, decl, action: str) -> None:
+    """Wait until the physical resource is ready (and signalled), then read its attributes."""
+    handler = run.runtime.registry.handler(record.type)
+    ctx = run.context_for(record.logical_id, record.creation_token)
+    failed = f"{action}_FAILED"
     try:
         wait_until_complete(run, lambda: handler.check_create_complete(ctx, run.state_of(record)), run.stop)
         _wait_for_creation_signals(run, record, decl)
@@ -133,6 +148,36 @@ def _provision(run: OperationRun, record: ResourceRecord, decl, action: str, fir
         run.recorder.resource_status(record, failed, _message(error))
         raise ActionFailed(record.logical_id) from error
     run.recorder.resource_status(record, f"{action}_COMPLETE")
+
+
+def resume_create(run: OperationRun, logical_id: str) -> None:
+    """After a takeover: finish what a dead worker left of this resource's create, without
+    creating anything twice. Complete resources are kept; one whose create call returned an id
+    is waited for again; one whose id was never saved is looked for by its creation token and
+    created only if it is not found."""
+    record = run.current.get(logical_id)
+    if record is None:
+        create_resource(run, logical_id)
+        return
+    if record.status == "CREATE_COMPLETE":
+        return
+    if record.status != "CREATE_IN_PROGRESS":  # it had failed already; that event was written
+        raise ActionFailed(logical_id)
+    decl = run.definition.resources[logical_id]
+    if record.physical_id is None and record.creation_token is not None:
+        handler = run.runtime.registry.handler(record.type)
+        try:
+            record.physical_id = call_with_retries(
+                run, lambda: handler.find_created(run.context_for(logical_id, record.creation_token), record.properties)
+            )
+        except Exception as error:
+            run.recorder.resource_status(record, "CREATE_FAILED", _message(error))
+            raise ActionFailed(logical_id) from error
+    if record.physical_id is None:
+        _provision(run, record, decl, "CREATE")  # the create call had not been made (or made nothing)
+        return
+    run.recorder.resource_status(record, "CREATE_IN_PROGRESS", st.CREATE_RESUMED)
+    _await_provisioned(run, record, decl, "CREATE")
 
 
 def _wait_for_creation_signals(run: OperationRun, record: ResourceRecord, decl) -> None:
@@ -210,6 +255,7 @@ def replace(run: OperationRun, record: ResourceRecord, new_type: str, new_props:
     record.previous_properties, record.previous_attributes = record.properties, record.attributes
     record.update_action = "replaced"
     record.type, record.properties, record.physical_id, record.attributes = new_type, new_props, None, {}
+    record.creation_token = new_creation_token()
     record.deletion_policy, record.update_replace_policy = decl.deletion_policy, decl.update_replace_policy
     # The old physical id moves to its own row in the same transaction as the event.
     run.recorder.resource_status(

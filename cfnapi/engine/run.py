@@ -17,11 +17,14 @@ from cfnapi.translate.base import ResourceContext, ResourceState
 
 
 class OperationRun:
-    def __init__(self, runtime: EngineRuntime, stack: StackRow, definition: StackDefinition | None):
+    def __init__(self, runtime: EngineRuntime, stack: StackRow, definition: StackDefinition | None,
+                 lease_owner: str | None = None):
         self.runtime = runtime
         self.stack = stack  # a detached snapshot of the row when the phase started
         self.definition = definition
-        self.recorder = Recorder(runtime.db, StackRef(stack.stack_id, stack.name), stack.client_request_token)
+        # A worker passes its id: then every write is fenced by its lease on the stack.
+        self.recorder = Recorder(runtime.db, StackRef(stack.stack_id, stack.name), stack.client_request_token,
+                                 lease_owner)
         records = load_resources(runtime.db, stack.stack_id)
         self.current: dict[str, ResourceRecord] = {r.logical_id: r for r in records if r.role == "current"}
         self.replaced: list[ResourceRecord] = [r for r in records if r.role == "replaced"]
@@ -51,7 +54,7 @@ class OperationRun:
         self.stop = threading.Event()
         self.stop_reason = None
 
-    def context_for(self, logical_id: str) -> ResourceContext:
+    def context_for(self, logical_id: str, creation_token: str | None = None) -> ResourceContext:
         decl = self.definition.resources.get(logical_id) if self.definition is not None else None
         return ResourceContext(
             account_id=self.stack.account_id,
@@ -65,6 +68,7 @@ class OperationRun:
             logical_id_for_physical=self.logical_id_for_physical,
             creation_policy=decl.creation_policy if decl is not None else None,
             update_policy=decl.update_policy if decl is not None else None,
+            creation_token=creation_token,
         )
 
     @staticmethod

@@ -9,6 +9,10 @@ UPDATE_CANCELLED = "Resource update cancelled"
 REPLACEMENT_INITIATED = "Requested update requires the creation of a new physical resource; hence creating one."
 STACK_UPDATE_CANCELLED = "Stack update cancelled"
 INTERRUPTED = "Resource handler was interrupted: the cfnapi engine process that ran it stopped"
+# Stack-level reasons after a takeover: a create or update is failed, anything else resumed.
+OPERATION_INTERRUPTED = "The cfnapi engine process running this operation stopped before it finished."
+CREATE_RESUMED = "Resource creation resumed: the cfnapi engine process that started it stopped"
+OPERATION_RESUMED = "Resumed: the cfnapi engine process running this operation stopped before it finished"
 
 # A stack that is in one of these is being worked on; a worker owns it.
 IN_PROGRESS = frozenset(

@@ -3,8 +3,13 @@
 Claiming goes through a lease in the stack row, so several processes can share
 one database: on PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``; SQLite
 serialises writers anyway. A stack whose lease expired while it still needed
-work belonged to a dead worker: it is taken over, and its unfinished create
-or update is failed (and rolled back) with events saying so.
+work belonged to a dead worker: it is taken over, with events saying so: an
+unfinished update is failed (and rolled back), anything else is resumed
+(phases.py says how).
+
+SQLite is single-process by rule (docs/operations.md), so a worker starting on
+SQLite knows every lease it finds belongs to a dead process and takes those
+stacks over at once instead of waiting for the leases to expire.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from sqlalchemy import or_, select, update
 
 from cfnapi.engine.models import StackRow, utcnow
 from cfnapi.engine.phases import PHASES, USES_PREVIOUS_TEMPLATE
-from cfnapi.engine.records import Recorder, StackRef
+from cfnapi.engine.records import LeaseLost
 from cfnapi.engine.run import OperationRun
 from cfnapi.engine.runtime import EngineRuntime
 from cfnapi.errors import ServiceError
@@ -46,9 +51,12 @@ class StackWorker:
     # --- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.runtime.db.is_sqlite:
+            self.expire_leases_of_dead_processes()
         self._pool = ThreadPoolExecutor(self.runtime.settings.stack_threads, thread_name_prefix="cfn-stack")
         self._thread = threading.Thread(target=self._loop, name="cfn-worker", daemon=True)
         self._thread.start()
+        log.info("stack worker %s started", self.runtime.worker_id)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -118,8 +126,26 @@ class StackWorker:
                     .where(StackRow.stack_id == stack_id)
                     .values(lease_owner=self.runtime.worker_id, lease_expires_at=expires)
                 )
+        for stack_id, owner in rows:
+            if owner is not None and owner != self.runtime.worker_id:
+                log.warning("stack %s: lease of worker %s expired; worker %s takes over", stack_id, owner,
+                            self.runtime.worker_id)
         # A previous owner means a worker died holding the stack.
         return [(stack_id, owner is not None and owner != self.runtime.worker_id) for stack_id, owner in rows]
+
+    def expire_leases_of_dead_processes(self) -> int:
+        """SQLite only: any lease not ours was held by a process that is gone. Expiring it
+        (keeping the owner) makes ``claim`` treat the stack as interrupted."""
+        past = utcnow() - dt.timedelta(seconds=1)
+        with self.runtime.db.transaction() as session:
+            result = session.execute(
+                update(StackRow)
+                .where(StackRow.lease_owner.is_not(None), StackRow.lease_owner != self.runtime.worker_id)
+                .values(lease_expires_at=past)
+            )
+        if result.rowcount:
+            log.warning("took over %d stack(s) left in progress by a process that stopped", result.rowcount)
+        return result.rowcount
 
     def _release(self, stack_id: str) -> None:
         with self.runtime.db.transaction() as session:
@@ -146,8 +172,15 @@ class StackWorker:
                 run = self._open_run(stack)
                 if run is None:
                     continue  # the stack moved on (compile failure recorded)
-                with self._watchdog(run):
-                    phase(run, interrupted)
+                log.info("stack %s: worker %s runs %s", stack_id, self.runtime.worker_id, stack.status)
+                try:
+                    with self._watchdog(run):
+                        phase(run, interrupted)
+                except LeaseLost:
+                    # Paused past the lease: the new owner redoes what this phase was doing.
+                    log.warning("stack %s: worker %s lost its lease; stops", stack_id, self.runtime.worker_id)
+                    return
+                log.info("stack %s: worker %s finished %s", stack_id, self.runtime.worker_id, stack.status)
                 if run.stop_reason == "lease":
                     return
                 interrupted = False
@@ -158,7 +191,7 @@ class StackWorker:
         body, params = stack.template_body, stack.parameters
         if stack.status in USES_PREVIOUS_TEMPLATE and stack.previous_template_body is not None:
             body, params = stack.previous_template_body, stack.previous_parameters or {}
-        run = OperationRun(self.runtime, stack, None)
+        run = OperationRun(self.runtime, stack, None, lease_owner=self.runtime.worker_id)
         try:
             run.definition = self.runtime.compiler.compile(body, params, run.identity)
             if stack.status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" and stack.previous_template_body:
@@ -169,7 +202,7 @@ class StackWorker:
             next_status = _COMPILE_FAILURE_STATUS.get(stack.status)
             if next_status is None:
                 raise
-            Recorder(self.runtime.db, StackRef(stack.stack_id, stack.name)).stack_status(
+            run.recorder.stack_status(
                 next_status, error.message, needs_work=next_status.endswith("IN_PROGRESS")
             )
             return None

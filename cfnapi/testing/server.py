@@ -7,6 +7,7 @@ drives the server only through real clients, as a user would.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -76,6 +77,15 @@ class RunningServer:
         self.stop(signal.SIGKILL)
 
 
+def _process_environment(env: dict[str, str] | None, admin_from_env: bool) -> dict[str, str]:
+    server_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    server_env.update(AWS_EC2_METADATA_DISABLED="true", CFNAPI_ALARM_INTERVAL="1")
+    if admin_from_env:
+        server_env.update(CFNAPI_ACCESS_KEY_ID=TEST_ACCESS_KEY, CFNAPI_SECRET_ACCESS_KEY=TEST_SECRET_KEY)
+    server_env.update(env or {})
+    return server_env
+
+
 def start_server(
     data_dir: Path,
     *,
@@ -84,19 +94,17 @@ def start_server(
     env: dict[str, str] | None = None,
     admin_from_env: bool = True,
     timeout: float = 60.0,
+    command: str = "serve",
 ) -> RunningServer:
+    """``cfnapi serve`` (or ``command="api"``), ready once /healthz answers."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / f"server-{port}.log"
-    server_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    server_env.update(AWS_EC2_METADATA_DISABLED="true", CFNAPI_ALARM_INTERVAL="1")
-    if admin_from_env:
-        server_env.update(CFNAPI_ACCESS_KEY_ID=TEST_ACCESS_KEY, CFNAPI_SECRET_ACCESS_KEY=TEST_SECRET_KEY)
-    server_env.update(env or {})
-    command = [sys.executable, "-m", "cfnapi", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--data-dir", str(data_dir), *(extra_args or [])]
+    argv = [sys.executable, "-m", "cfnapi", command, "--host", "127.0.0.1", "--port", str(port),
+            "--data-dir", str(data_dir), *(extra_args or [])]
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=server_env)
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                   env=_process_environment(env, admin_from_env))
     server = RunningServer(data_dir, port, process, log_path, list(extra_args or []))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -110,3 +118,35 @@ def start_server(
             time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"cfnapi serve did not become ready in {timeout}s:\n{server.log_tail()}")
+
+
+# What ``StackWorker.start`` logs once it is claiming work.
+_WORKER_READY = re.compile(r"stack worker \S+ started")
+
+
+def start_worker(
+    data_dir: Path,
+    name: str,
+    *,
+    extra_args: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+) -> RunningServer:
+    """``cfnapi worker`` (no HTTP port: ``port`` is 0), ready once its stack worker started.
+    Its log is ``data_dir / f"worker-{name}.log"``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / f"worker-{name}.log"
+    argv = [sys.executable, "-m", "cfnapi", "worker", "--data-dir", str(data_dir), *(extra_args or [])]
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                   env=_process_environment(env, admin_from_env=True))
+    worker = RunningServer(data_dir, 0, process, log_path, list(extra_args or []))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"cfnapi worker exited with {process.returncode}:\n{worker.log_tail()}")
+        if _WORKER_READY.search(worker.log_tail(400)):
+            return worker
+        time.sleep(0.1)
+    worker.stop()
+    raise RuntimeError(f"cfnapi worker did not start in {timeout}s:\n{worker.log_tail()}")

@@ -66,6 +66,9 @@ class ResourceContext:
     # The resource's CreationPolicy and UpdatePolicy attributes, resolved (Auto Scaling groups use them).
     creation_policy: Mapping[str, Any] | None = None
     update_policy: Mapping[str, Any] | None = None
+    # Saved by the engine before ``create``: generated names end with it (``physical_name``), so
+    # ``find_created`` can find what a create made if its process died before the id was saved.
+    creation_token: str | None = None
 
 
 class ResourceFailure(Exception):
@@ -108,6 +111,12 @@ class ResourceType:
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         raise NotImplementedError(f"{self.type_name} cannot be created")
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        """The physical id of what ``create`` made under ``ctx.creation_token``, if anything.
+        Asked after a crash for a create whose physical id was never saved; types that cannot
+        tell answer None (and such a resource may be left behind)."""
+        return None
 
     def check_create_complete(self, ctx: ResourceContext, resource: ResourceState) -> bool:
         return True

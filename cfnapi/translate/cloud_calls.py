@@ -69,10 +69,19 @@ def exists(fn: Callable[..., T], *args: Any) -> T | None:
 
 
 def physical_name(ctx: ResourceContext, max_length: int = 255) -> str:
-    """CloudFormation's generated-name shape: stack-logical-RANDOM, unique across replacements."""
-    suffix = uuid.uuid4().hex[:12].upper()
+    """CloudFormation's generated-name shape: stack-logical-RANDOM, unique across replacements.
+    RANDOM is the engine's creation token when it gave one (so the name can be found again)."""
+    suffix = (ctx.creation_token or uuid.uuid4().hex[:12]).upper()
     head = f"{ctx.stack_name}-{ctx.logical_id}"[: max_length - len(suffix) - 1]
     return f"{head}-{suffix}"
+
+
+def find_by_name(items, ctx: ResourceContext, max_length: int = 255) -> str | None:
+    """``find_created`` for types whose cloud objects carry the ``physical_name``."""
+    if not ctx.creation_token:
+        return None
+    name = physical_name(ctx, max_length)
+    return next((item.id for item in items if item.name == name), None)
 
 
 def short_id(prefix: str) -> str:

@@ -31,6 +31,7 @@ from cfnapi.translate.cloud_calls import (
     as_list,
     call,
     exists,
+    find_by_name,
     gone_ok,
     naming,
     physical_name,
@@ -194,6 +195,9 @@ class Instance(ResourceType):
         except Exception:
             ports.remove()
             raise
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        return find_by_name(call(provider(ctx).list_servers), ctx, 63)
 
     def check_create_complete(self, ctx: ResourceContext, resource: ResourceState) -> bool:
         server = call(provider(ctx).get_server, resource.physical_id)

@@ -7,7 +7,7 @@ from typing import Any
 
 from cfnapi.cloud.provider import VOLUME_AVAILABLE, VOLUME_ERROR, VOLUME_IN_USE
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
-from cfnapi.translate.cloud_calls import call, exists, gone_ok, naming, physical_name, provider
+from cfnapi.translate.cloud_calls import call, exists, find_by_name, gone_ok, naming, physical_name, provider
 
 
 class Volume(ResourceType):
@@ -36,6 +36,9 @@ class Volume(ResourceType):
         volume = call(cloud.create_volume, int(size), name=physical_name(ctx), availability_zone=zone,
                       snapshot_id=props.get("SnapshotId") or None)
         return volume.id
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        return find_by_name(call(provider(ctx).list_volumes), ctx)
 
     def check_create_complete(self, ctx, resource: ResourceState) -> bool:
         volume = call(provider(ctx).get_volume, resource.physical_id)

@@ -91,13 +91,20 @@ class Sleeper(ResourceType):
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud: SleeperCloud = ctx.cloud
-        physical_id = props.get("Name") or f"sleeper-{uuid.uuid4().hex[:12]}"
+        physical_id = props.get("Name") or f"sleeper-{ctx.creation_token or uuid.uuid4().hex[:12]}"
         with cloud.lock:
             if physical_id in cloud.records and cloud.records[physical_id].delete_started is None:
                 raise ResourceFailure(f"{physical_id} already exists")
             cloud.records[physical_id] = SleeperRecord(physical_id, ctx.logical_id, dict(props), time.monotonic())
             cloud._log("create", ctx.logical_id, physical_id)
         return physical_id
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        cloud: SleeperCloud = ctx.cloud
+        physical_id = props.get("Name") or f"sleeper-{ctx.creation_token}"
+        with cloud.lock:
+            record = cloud.records.get(physical_id)
+            return physical_id if record is not None and record.delete_started is None else None
 
     def check_create_complete(self, ctx: ResourceContext, resource: ResourceState) -> bool:
         cloud: SleeperCloud = ctx.cloud

@@ -119,3 +119,24 @@ def test_other_projects_do_not_see_a_projects_servers(cloud, db, config, clock):
     with pytest.raises(CloudError) as caught:
         other.get_server(server.id)
     assert caught.value.kind is ErrorKind.NOT_FOUND
+
+
+def test_with_a_delete_delay_a_deleted_server_stays_until_the_time_has_passed(db, config, clock):
+    import dataclasses
+
+    from cfnapi.cloud.sim import SimCloud, seed
+
+    slow = dataclasses.replace(config, behaviour=dataclasses.replace(config.behaviour, server_delete_seconds=3))
+    seed(db, slow)
+    cloud = SimCloud(db, PROJECT, slow, clock=clock)
+    server = cloud.create_server(request())
+    cloud.delete_server(server.id)
+    clock.advance(2)
+    cloud.delete_server(server.id)  # asked again while deleting: accepted, the clock does not restart
+    assert [s.id for s in cloud.list_servers()] == [server.id]
+    assert cloud.list_ports(device_id=server.id)  # its port goes with it, not before
+    clock.advance(1)
+    with pytest.raises(CloudError, match=f"Instance {server.id} could not be found."):
+        cloud.get_server(server.id)
+    assert cloud.list_servers() == []
+    assert cloud.list_ports(device_id=server.id) == []

@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from cfnapi.cloud.sim import differences_from_seed
@@ -7,6 +9,7 @@ from cfnapi.translate.ec2_instance import Instance
 from cfnapi.translate.ec2_security import SecurityGroup
 from cfnapi.translate.ec2_storage import Volume, VolumeAttachment
 from cfnapi.translate.ec2_vpc import VPC, Subnet
+from cfnapi.translate.registry import default_registry
 from cfnapi.translate.ssm import Parameter
 
 CIRROS = "cirros-0.6.2-x86_64-disk"
@@ -78,3 +81,16 @@ def test_ssm_parameter_create_update_delete(world):
         Parameter().create(world.ctx(), props)
     world.delete(Parameter(), state)
     assert world.parameters.get("123456789012", "us-east-1", "/app/x") is None
+
+
+@pytest.mark.parametrize("type_name", ["AWS::EC2::Instance", "AWS::EC2::Volume"])
+def test_what_a_create_made_is_found_again_by_its_creation_token(world, type_name):
+    handler = default_registry().handler(type_name)
+    props = {"AWS::EC2::Instance": {"ImageId": "cirros-0.6.2-x86_64-disk", "InstanceType": "m1.tiny"},
+             "AWS::EC2::Volume": {"AvailabilityZone": "us-east-1a", "Size": 1}}[type_name]
+    ctx = dataclasses.replace(world.ctx(), creation_token="0123456789ab")
+    assert handler.find_created(ctx, props) is None
+    made = handler.create(ctx, props)
+    handler.create(dataclasses.replace(ctx, creation_token="ba9876543210"), props)  # another attempt's
+    assert handler.find_created(ctx, props) == made
+    assert handler.find_created(world.ctx(), props) is None  # no token, nothing to look for

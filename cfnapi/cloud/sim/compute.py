@@ -124,10 +124,12 @@ class SimComputeService(SimNetworkService, SimStorageService):
     # --- servers ------------------------------------------------------------
 
     def list_servers(self) -> list[Server]:
+        self._finish_deletions()
         with self._transaction() as session:
             return [self._server_view(session, row) for row in session.scalars(self._owned(m.SimServer))]
 
     def get_server(self, server_id: str) -> Server:
+        self._finish_deletions()
         with self._transaction() as session:
             return self._server_view(session, self._server_row(session, server_id))
 
@@ -169,24 +171,35 @@ class SimComputeService(SimNetworkService, SimStorageService):
             return self._server_view(session, server)
 
     def delete_server(self, server_id: str) -> None:
+        self._finish_deletions()
         with self._transaction() as session:
             server = self._server_row(session, server_id)
-            for port in session.scalars(select(m.SimPort).where(m.SimPort.device_id == server.id)).all():
-                if port.id in server.created_port_ids:
-                    self._delete_port(session, port)
-                else:
-                    port.device_id, port.device_owner = "", ""
-            for attachment in session.scalars(
-                select(m.SimVolumeAttachment).where(m.SimVolumeAttachment.server_id == server.id)
-            ).all():
-                volume = session.get(m.SimVolume, attachment.volume_id)
-                session.delete(attachment)
-                session.flush()
-                if attachment.delete_on_termination:
-                    session.delete(volume)
-                else:
-                    volume.status = "available"
-            session.delete(server)
+            if self.config.behaviour.server_delete_seconds > 0:
+                # Nova accepts the delete and finishes it later; asking again changes nothing.
+                if server.deleting_since is None:
+                    server.deleting_since = self.clock()
+                return
+            self._remove_server(session, server)
+
+    def _remove_server(self, session: Session, server: m.SimServer) -> None:
+        """What a finished server delete leaves behind: its own ports and delete-on-termination
+        volumes gone, other ports and volumes unbound."""
+        for port in session.scalars(select(m.SimPort).where(m.SimPort.device_id == server.id)).all():
+            if port.id in server.created_port_ids:
+                self._delete_port(session, port)
+            else:
+                port.device_id, port.device_owner = "", ""
+        for attachment in session.scalars(
+            select(m.SimVolumeAttachment).where(m.SimVolumeAttachment.server_id == server.id)
+        ).all():
+            volume = session.get(m.SimVolume, attachment.volume_id)
+            session.delete(attachment)
+            session.flush()
+            if attachment.delete_on_termination:
+                session.delete(volume)
+            else:
+                volume.status = "available"
+        session.delete(server)
 
     def force_server_status(self, server_id: str, status: str, fault: str | None = None) -> Server:
         """Test hook: put a server into ERROR (with Nova's fault text), SHUTOFF, ACTIVE or BUILD."""
@@ -219,6 +232,17 @@ class SimComputeService(SimNetworkService, SimStorageService):
         if row is None:
             raise msg.server_not_found(server_id)
         return row
+
+    def _finish_deletions(self) -> None:
+        """Deletes accepted earlier complete once their time has passed. Checked lazily before
+        servers are read, in a transaction of its own so that a NotFound that follows cannot
+        roll the removal back."""
+        if self.config.behaviour.server_delete_seconds <= 0:
+            return
+        with self._transaction() as session:
+            for row in session.scalars(self._owned(m.SimServer).where(m.SimServer.deleting_since.is_not(None))).all():
+                if elapsed_seconds(row.deleting_since, self.clock()) >= self.config.behaviour.server_delete_seconds:
+                    self._remove_server(session, row)
 
     def _enforce_compute_quotas(self, session: Session, flavor: m.SimFlavor) -> None:
         for resource, requested in (("instances", 1), ("cores", flavor.vcpus), ("ram", flavor.ram_mb)):

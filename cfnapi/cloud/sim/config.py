@@ -76,6 +76,7 @@ class SeedNetwork:
 @dataclass(frozen=True)
 class Behaviour:
     server_build_seconds: float = 2.0
+    server_delete_seconds: float = 0.0  # > 0: deletes are asynchronous, as Nova's are
     volume_create_seconds: float = 1.0
     snapshot_create_seconds: float = 1.0
 

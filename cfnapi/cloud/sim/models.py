@@ -81,6 +81,9 @@ class SimServer(Base):
     # Ports Nova made for this server's NICs: deleted with it (ports passed in are only unbound).
     created_port_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Set when a delete was accepted while behaviour.server_delete_seconds > 0: the server stays
+    # visible (Nova's task_state "deleting") until that much time has passed.
+    deleting_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class SimNetwork(Base):

@@ -203,7 +203,11 @@ class SimNetworkService(SimService):
         owner_id: str,
         exhausted: Callable[[str], CloudError] = msg.ip_addresses_exhausted,
     ) -> str:
-        subnets = session.scalars(select(m.SimSubnet).where(m.SimSubnet.network_id == network_id).order_by(m.SimSubnet.name)).all()
+        # Locking the subnets serialises allocations on PostgreSQL, where two workers would
+        # otherwise both pick the same free address (SQLite serialises writers anyway).
+        subnets = session.scalars(
+            select(m.SimSubnet).where(m.SimSubnet.network_id == network_id).order_by(m.SimSubnet.name).with_for_update()
+        ).all()
         if request.subnet_id:
             subnets = [s for s in subnets if s.id == request.subnet_id]
             if not subnets:
