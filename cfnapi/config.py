@@ -28,6 +28,8 @@ class Settings:
     alarm_interval: float = field(default_factory=lambda: _env_float("CFNAPI_ALARM_INTERVAL", 60.0))
     public_endpoint: str | None = None  # base URL agents reach us at (signal URLs); default http://host:port
     max_request_bytes: int = 2 * 1024 * 1024  # whole HTTP body, before any decoding
+    template_file_root: Path | None = None  # file:// TemplateURLs are read only below this directory
+    template_url_allow_private: bool = False  # TemplateURL may fetch loopback/private addresses
 
     @property
     def resolved_database_url(self) -> str:

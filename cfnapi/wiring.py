@@ -79,7 +79,9 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
     registry = default_registry()
     cloud = build_cloud(settings, db, credentials)
     signal_urls = SignalUrls(server_secret(db, "wait-condition-signals"), public_endpoint(settings))
-    url_policy = TemplateUrlPolicy()
+    url_policy = TemplateUrlPolicy(
+        allow_private_addresses=settings.template_url_allow_private, file_root=settings.template_file_root
+    )
     compiler = TemplateCompiler(
         registry.supported(),
         lookup_for=lambda identity: ProviderCloudLookup(cloud.provider(identity.account_id)),

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from cfnapi.engine.definition import Identity, StackDefinition
 from cfnapi.engine.models import ExportRow, SignalRow, StackRow
+from cfnapi.engine.nested import NestedStacks
 from cfnapi.engine.records import Recorder, ResourceRecord, StackRef, load_resources
 from cfnapi.engine.runtime import EngineRuntime
 from cfnapi.errors import validation_error
@@ -62,6 +63,7 @@ class OperationRun:
             presign_signal_url=self.runtime.presign_signal_url,
             signals_for=self.signals_for,
             logical_id_for_physical=self.logical_id_for_physical,
+            nested_stacks=NestedStacks(self.runtime, self.stack),
         )
 
     @staticmethod

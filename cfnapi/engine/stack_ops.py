@@ -111,6 +111,15 @@ def _is_retry(stack: StackRow, token: str | None, statuses: tuple[str, ...]) -> 
     return bool(token) and stack.client_request_token == token and stack.status.startswith(statuses)
 
 
+def refuse_nested(stack: StackRow, operation: str) -> None:
+    """Operations AWS lets only the root stack run (its rollback and cancel drive the children)."""
+    if stack.parent_id:
+        raise validation_error(
+            f"{operation} cannot be called on nested stack {stack.stack_id}; "
+            f"call it on the root stack {stack.root_id or stack.parent_id} instead"
+        )
+
+
 def new_stack_id(caller: Caller, name: str) -> str:
     return f"arn:aws:cloudformation:{caller.region}:{caller.account_id}:stack/{name}/{uuid.uuid4()}"
 
@@ -278,6 +287,7 @@ def delete_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
 
 def cancel_update_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     stack = find_live_stack(runtime, caller, params["StackName"])
+    refuse_nested(stack, "CancelUpdateStack")
     if stack.status != "UPDATE_IN_PROGRESS":
         raise validation_error(f"CancelUpdateStack cannot be called from current stack status {stack.status}")
     with runtime.db.transaction() as session:
@@ -290,6 +300,7 @@ def continue_update_rollback(runtime: EngineRuntime, caller: Caller, params: dic
     token = params.get("ClientRequestToken")
     if _is_retry(stack, token, ("UPDATE_ROLLBACK_",)):
         return {}
+    refuse_nested(stack, "ContinueUpdateRollback")
     if stack.status != "UPDATE_ROLLBACK_FAILED":
         raise validation_error(
             f"Stack {stack.stack_id} is in {stack.status} state and can not continue update rollback"
@@ -314,6 +325,7 @@ def rollback_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any
     token = params.get("ClientRequestToken")
     if _is_retry(stack, token, ("ROLLBACK_", "UPDATE_ROLLBACK_")):
         return {"StackId": stack.stack_id}
+    refuse_nested(stack, "RollbackStack")
     target = _ROLLBACK_FROM.get(stack.status)
     if target is None:
         raise validation_error(f"Stack {stack.stack_id} is in {stack.status} state and can not be rolled back")
@@ -326,10 +338,7 @@ def rollback_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any
 
 def update_termination_protection(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     stack = find_live_stack(runtime, caller, params["StackName"])
-    if stack.parent_id:
-        raise validation_error(
-            "TerminationProtection cannot be updated on a nested stack; update it on the root stack"
-        )
+    refuse_nested(stack, "UpdateTerminationProtection")
     with runtime.db.transaction() as session:
         session.execute(
             update(StackRow)

@@ -63,6 +63,9 @@ class ResourceContext:
     signals_for: Callable[[str], list[dict]] | None = None
     # physical id (e.g. a handle URL) -> logical id of the resource of this stack that owns it
     logical_id_for_physical: Callable[[str], str | None] | None = None
+    # The engine's narrow API for child stacks (``engine.nested.NestedStacks``):
+    # AWS::CloudFormation::Stack creates, updates and deletes its stack only through it.
+    nested_stacks: Any = None
 
 
 class ResourceFailure(Exception):

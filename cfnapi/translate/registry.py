@@ -17,6 +17,7 @@ def builtin_resource_types() -> dict[str, type[ResourceType]]:
     the table does not load every provider module twice over on import cycles."""
     from cfnapi.engine.wait_conditions import WaitCondition, WaitConditionHandle
     from cfnapi.translate import (
+        cfn_stack,
         ec2_address,
         ec2_instance,
         ec2_interface,
@@ -31,6 +32,7 @@ def builtin_resource_types() -> dict[str, type[ResourceType]]:
     )
 
     return {
+        "AWS::CloudFormation::Stack": cfn_stack.NestedStack,
         "AWS::CloudFormation::WaitCondition": WaitCondition,
         "AWS::CloudFormation::WaitConditionHandle": WaitConditionHandle,
         "AWS::EC2::Instance": ec2_instance.Instance,

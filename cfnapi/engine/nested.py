@@ -1,0 +1,231 @@
+"""Child stacks of AWS::CloudFormation::Stack resources: the engine's narrow API
+for them, handed to the resource type through ``ResourceContext.nested_stacks``.
+
+A child is a real stack (its own row, events and resources, ParentId/RootId
+set) run by the same engine. The parent's resource thread starts the child's
+operation and then polls its status, as it polls any cloud resource. The child
+runs in a thread of its own under a lease taken by this worker in the same
+transaction that queued the work, so no other worker claims it while this one
+is alive, and another takes it over (like any stack) if this one dies.
+
+A child never rolls back a failed create by itself (AWS leaves that to the
+parent, whose rollback deletes it); a failed update rolls back in the child,
+and the parent's rollback then waits for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import string
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+
+from cfnapi.engine import statuses as st
+from cfnapi.engine.models import StackRow, utcnow
+from cfnapi.engine.records import Recorder, StackRef
+from cfnapi.engine.runtime import EngineRuntime
+from cfnapi.engine.stack_ops import begin_update, check_capabilities, compile_for, create_columns, new_stack_id
+from cfnapi.template_url import fetch_template
+from cfnapi.translate.base import ResourceFailure
+
+_SUFFIX_ALPHABET = string.ascii_uppercase + string.digits
+_MAX_STACK_NAME = 128
+
+
+@dataclass(frozen=True)
+class ChildRequest:
+    """What an AWS::CloudFormation::Stack resource asks of its child."""
+
+    template_url: str
+    parameters: dict[str, str] = field(default_factory=dict)
+    timeout_in_minutes: int | None = None
+    notification_arns: tuple[str, ...] = ()
+    tags: tuple[dict, ...] = ()
+
+    def as_params(self) -> dict[str, Any]:
+        """The same request shaped as CreateStack/UpdateStack parameters."""
+        params: dict[str, Any] = {
+            "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in self.parameters.items()],
+            "NotificationARNs": list(self.notification_arns),
+            "Tags": list(self.tags),
+        }
+        if self.timeout_in_minutes:
+            params["TimeoutInMinutes"] = self.timeout_in_minutes
+        return params
+
+
+def child_stack_name(parent_name: str, logical_id: str) -> str:
+    """AWS's ``{parent}-{logical id}-{random}``, shortened to the 128-character limit."""
+    suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(13))
+    head = f"{parent_name}-{logical_id}"[: _MAX_STACK_NAME - len(suffix) - 1]
+    return f"{head}-{suffix}"
+
+
+@dataclass(frozen=True)
+class _Caller:
+    account_id: str
+    region: str
+
+
+class NestedStacks:
+    """Create, update, delete and watch the children of one parent stack."""
+
+    def __init__(self, runtime: EngineRuntime, parent: StackRow):
+        self.runtime = runtime
+        self.parent = parent  # a detached snapshot of the parent's row
+        self.caller = _Caller(parent.account_id, parent.region)
+
+    # --- starting operations ------------------------------------------------------------
+
+    def create(self, logical_id: str, request: ChildRequest) -> str:
+        """Queue the child's create and start running it; returns its StackId."""
+        name = child_stack_name(self.parent.name, logical_id)
+        stack_id = new_stack_id(self.caller, name)
+        body = fetch_template(request.template_url, self.runtime.url_policy)
+        params = request.as_params()
+        definition = compile_for(self.runtime, stack_id, name, self.caller, body, params)
+        # A child may do what its parent was allowed to do, and no more.
+        check_capabilities(definition, self.parent.capabilities)
+        columns = create_columns(self.runtime, body, definition, {**params, "OnFailure": "DO_NOTHING"}, None)
+        row = StackRow(
+            stack_id=stack_id,
+            account_id=self.parent.account_id,
+            region=self.parent.region,
+            name=name,
+            status="CREATE_IN_PROGRESS",
+            status_reason=st.USER_INITIATED,
+            parent_id=self.parent.stack_id,
+            root_id=self.parent.root_id or self.parent.stack_id,
+            created_at=utcnow(),
+            **{**columns, "capabilities": list(self.parent.capabilities or [])},
+            **self._lease(),
+        )
+        Recorder(self.runtime.db, StackRef(stack_id, name)).new_stack(row)
+        self._run(stack_id)
+        return stack_id
+
+    def update(self, child_id: str, request: ChildRequest) -> None:
+        """Start updating the child, unless the request changes nothing in it."""
+        child = self._load(child_id)
+        body = fetch_template(request.template_url, self.runtime.url_policy)
+        if self._matches(child.template_body, child.parameters, body, request):
+            return
+        if _rolling_back(child) and self._matches(child.previous_template_body, child.previous_parameters, body, request):
+            return  # the child is already rolling back to exactly this (``update_progress`` waits for it)
+        if child.status not in st.UPDATABLE:
+            raise ResourceFailure(f"Stack:{child_id} is in {child.status} state and can not be updated.")
+        params = request.as_params()
+        definition = compile_for(self.runtime, child_id, child.name, self.caller, body, params)
+        check_capabilities(definition, self.parent.capabilities)
+        with self.runtime.db.transaction() as session:
+            session.execute(
+                update(StackRow)
+                .where(StackRow.stack_id == child_id)
+                .values(timeout_in_minutes=request.timeout_in_minutes, **self._lease())
+            )
+        child.timeout_in_minutes = request.timeout_in_minutes
+        begin_update(self.runtime, child, body, definition, params, None)
+        self._run(child_id)
+
+    def delete(self, child_id: str) -> None:
+        """Start deleting the child; a child still busy is asked to stop first
+        (``delete_progress`` starts the delete once it has)."""
+        child = self._load(child_id, missing_ok=True)
+        if child is None or child.deleted_at is not None or child.status == "DELETE_IN_PROGRESS":
+            return
+        if child.status in st.IN_PROGRESS:
+            with self.runtime.db.transaction() as session:
+                session.execute(update(StackRow).where(StackRow.stack_id == child_id).values(cancel_requested=True))
+            return
+        Recorder(self.runtime.db, StackRef(child.stack_id, child.name)).stack_status(
+            "DELETE_IN_PROGRESS", st.USER_INITIATED, needs_work=True, retain_resources=[], **self._lease()
+        )
+        self._run(child_id)
+
+    # --- watching them ------------------------------------------------------------------
+
+    def create_progress(self, child_id: str) -> bool:
+        child = self._load(child_id)
+        if child.status == "CREATE_COMPLETE":
+            return True
+        if child.status == "CREATE_IN_PROGRESS":
+            return False
+        raise ResourceFailure(f"Embedded stack {child_id} was not successfully created: {_reason(child)}")
+
+    def update_progress(self, child_id: str, request: ChildRequest) -> bool:
+        """Done when the child holds what ``request`` asks for; a failure when it
+        rolled back (or failed) away from it."""
+        child = self._load(child_id)
+        if child.status in ("UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"):
+            return False
+        if child.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+            return True
+        body = fetch_template(request.template_url, self.runtime.url_policy)
+        if _rolling_back(child):
+            # Rolling back to exactly what is asked (the parent's own rollback): wait for it.
+            if self._matches(child.previous_template_body, child.previous_parameters, body, request):
+                return False
+        elif child.status == "UPDATE_ROLLBACK_COMPLETE" and self._matches(
+            child.template_body, child.parameters, body, request
+        ):
+            return True
+        raise ResourceFailure(
+            f"Embedded stack {child_id} was not successfully updated. "
+            f"Currently in {child.status} with reason: {_reason(child)}"
+        )
+
+    def delete_progress(self, child_id: str) -> bool:
+        child = self._load(child_id, missing_ok=True)
+        if child is None or child.status == "DELETE_COMPLETE":
+            return True
+        if child.status == "DELETE_FAILED":
+            raise ResourceFailure(f"Embedded stack {child_id} was not successfully deleted: {_reason(child)}")
+        if child.status not in st.IN_PROGRESS:
+            self.delete(child_id)  # it has stopped, as ``delete`` asked: now delete it
+        return False
+
+    def outputs(self, child_id: str) -> dict[str, str]:
+        child = self._load(child_id)
+        return {o["OutputKey"]: o["OutputValue"] for o in child.outputs or []}
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _load(self, child_id: str, *, missing_ok: bool = False) -> StackRow | None:
+        with self.runtime.db.transaction() as session:
+            child = session.get(StackRow, child_id)
+            if child is None or child.parent_id != self.parent.stack_id:
+                if missing_ok:
+                    return None
+                raise ResourceFailure(f"Embedded stack {child_id} does not exist")
+            session.expunge(child)
+            return child
+
+    @staticmethod
+    def _matches(body: str | None, parameters: dict | None, wanted_body: str, request: ChildRequest) -> bool:
+        given = parameters or {}
+        return body == wanted_body and all(given.get(k) == v for k, v in request.parameters.items())
+
+    def _lease(self) -> dict[str, Any]:
+        expires = utcnow() + dt.timedelta(seconds=self.runtime.settings.lease_seconds)
+        return dict(lease_owner=self.runtime.worker_id, lease_expires_at=expires)
+
+    def _run(self, child_id: str) -> None:
+        """Run the child's phases in a thread of their own (not the resource pool,
+        which the parent's resources are holding while they wait)."""
+        from cfnapi.engine.worker import StackWorker  # the worker imports the phases, which import this
+
+        threading.Thread(
+            target=StackWorker(self.runtime).process, args=(child_id,), name=f"cfn-nested-{child_id[-8:]}", daemon=True
+        ).start()
+
+
+def _rolling_back(child: StackRow) -> bool:
+    return child.status in ("UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+
+
+def _reason(child: StackRow) -> str:
+    return child.status_reason or child.status

@@ -1,0 +1,169 @@
+"""AWS::CloudFormation::Stack: the child is a real stack run by the same engine."""
+
+import json
+
+import pytest
+
+from cfnapi.errors import ServiceError
+from cfnapi.template_url import TemplateUrlPolicy
+
+SLEEPER = "Test::Engine::Sleeper"
+
+CHILD = {
+    "Parameters": {"Value": {"Type": "String"}, "Fail": {"Type": "String", "Default": "false"}},
+    "Resources": {
+        "Inner": {"Type": SLEEPER, "Properties": {"Value": {"Ref": "Value"}}},
+        "Risky": {"Type": SLEEPER, "Properties": {"FailOnCreate": {"Ref": "Fail"}, "FailOnUpdate": {"Ref": "Fail"}}},
+    },
+    "Outputs": {"InnerValue": {"Value": {"Fn::GetAtt": ["Inner", "Value"]}}},
+}
+
+
+@pytest.fixture
+def nest(cfn, tmp_path):
+    (tmp_path / "child.json").write_text(json.dumps(CHILD))
+    cfn.runtime.url_policy = TemplateUrlPolicy(file_root=tmp_path)
+    cfn.child_url = f"file://{tmp_path / 'child.json'}"
+    return cfn
+
+
+def parent_resources(h, value="one", fail="false", **extra):
+    return {
+        "Child": {
+            "Type": "AWS::CloudFormation::Stack",
+            "Properties": {"TemplateURL": h.child_url, "Parameters": {"Value": value, "Fail": fail}, **extra},
+        },
+        "User": {"Type": SLEEPER, "Properties": {"Value": {"Fn::GetAtt": ["Child", "Outputs.InnerValue"]},
+                                                 "Inputs": {"Ref": "Child"}}},
+    }
+
+
+def child_of(h, parent="parent"):
+    return h.resources(parent)["Child"]["PhysicalResourceId"]
+
+
+def test_child_is_a_real_stack_with_parent_and_root(nest):
+    parent_id = nest.create("parent", parent_resources(nest), TimeoutInMinutes=5)
+    assert nest.status("parent") == "CREATE_COMPLETE"
+    child_id = child_of(nest)
+    child = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]
+    assert child["StackStatus"] == "CREATE_COMPLETE"
+    assert child["ParentId"] == parent_id and child["RootId"] == parent_id
+    assert child["StackName"].startswith("parent-Child-") and len(child["StackName"]) == len("parent-Child-") + 13
+    assert child["Outputs"] == [{"OutputKey": "InnerValue", "OutputValue": "one"}]
+    listed = {s["StackId"] for s in nest.call("list_stacks")["StackSummaries"]}
+    assert child_id in listed
+    # Ref is the child's StackId; GetAtt Outputs.X its output.
+    user = nest.cloud.records[nest.resources("parent")["User"]["PhysicalResourceId"]]
+    assert user.properties["Inputs"] == child_id and user.properties["Value"] == "one"
+    # The parent shows the nested resource as any other; the child its own stack events.
+    assert [e for e in nest.events("parent") if e[0] == "Child"] == [
+        ("Child", "CREATE_IN_PROGRESS", None),
+        ("Child", "CREATE_IN_PROGRESS", "Resource creation Initiated"),
+        ("Child", "CREATE_COMPLETE", None),
+    ]
+    child_events = nest.events(child_id)
+    assert child_events[0] == (child["StackName"], "CREATE_IN_PROGRESS", "User Initiated")
+    assert child_events[-1] == (child["StackName"], "CREATE_COMPLETE", None)
+
+
+def test_grandchild_root_is_the_top_stack(nest, tmp_path):
+    middle = {"Resources": {"Leaf": {"Type": "AWS::CloudFormation::Stack", "Properties": {
+        "TemplateURL": nest.child_url, "Parameters": {"Value": "deep"}}}}}
+    (tmp_path / "middle.json").write_text(json.dumps(middle))
+    root_id = nest.create("top", {"Mid": {"Type": "AWS::CloudFormation::Stack",
+                                          "Properties": {"TemplateURL": f"file://{tmp_path / 'middle.json'}"}}})
+    assert nest.status("top") == "CREATE_COMPLETE"
+    mid_id = nest.resources("top")["Mid"]["PhysicalResourceId"]
+    leaf_id = nest.resources(mid_id)["Leaf"]["PhysicalResourceId"]
+    leaf = nest.call("describe_stacks", StackName=leaf_id)["Stacks"][0]
+    assert leaf["ParentId"] == mid_id and leaf["RootId"] == root_id
+
+
+def test_failed_child_fails_parent_with_aws_reason_and_rollback_deletes_it(nest):
+    nest.create("parent", parent_resources(nest, fail="true"))
+    assert nest.status("parent") == "ROLLBACK_COMPLETE"
+    left = nest.call("describe_stack_resources", StackName="parent")["StackResources"]
+    events = nest.events("parent")
+    failed = [e for e in events if e[0] == "Child" and e[1] == "CREATE_FAILED"]
+    assert len(failed) == 1
+    assert failed[0][2].startswith("Embedded stack arn:aws:cloudformation:us-east-1:123456789012:stack/parent-Child-")
+    assert failed[0][2].endswith(" was not successfully created: The following resource(s) failed to create: [Risky]. ")
+    assert ("parent", "ROLLBACK_IN_PROGRESS",
+            "The following resource(s) failed to create: [Child]. Rollback requested by user.") in events
+    assert {r["ResourceStatus"] for r in left if r["LogicalResourceId"] == "Child"} == {"DELETE_COMPLETE"}
+    child = [s for s in nest.call("list_stacks")["StackSummaries"] if s["StackName"].startswith("parent-Child-")][0]
+    assert child["StackStatus"] == "DELETE_COMPLETE"
+    child_events = [e[1:] for e in nest.events(child["StackId"]) if e[0] == child["StackName"]]
+    assert child_events == [
+        ("CREATE_IN_PROGRESS", "User Initiated"),
+        ("CREATE_FAILED", "The following resource(s) failed to create: [Risky]. "),
+        ("DELETE_IN_PROGRESS", "User Initiated"),
+        ("DELETE_COMPLETE", None),
+    ]
+    assert nest.cloud.existing() == {}
+
+
+def test_parameter_change_updates_child_and_delete_deletes_it(nest):
+    nest.create("parent", parent_resources(nest))
+    child_id = child_of(nest)
+    nest.update("parent", parent_resources(nest, value="two"))
+    assert nest.status("parent") == "UPDATE_COMPLETE"
+    assert child_of(nest) == child_id  # updated in place
+    child = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]
+    assert child["StackStatus"] == "UPDATE_COMPLETE"
+    assert child["Outputs"] == [{"OutputKey": "InnerValue", "OutputValue": "two"}]
+    user = nest.cloud.records[nest.resources("parent")["User"]["PhysicalResourceId"]]
+    assert user.properties["Value"] == "two"
+    assert ("Child", "UPDATE_COMPLETE", None) in nest.events("parent")
+
+    nest.call("delete_stack", StackName="parent")
+    nest.worker.run_until_idle()
+    assert nest.call("describe_stacks", StackName=child_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
+    assert nest.cloud.existing() == {}
+
+
+def test_failed_child_update_rolls_back_child_and_parent(nest):
+    nest.create("parent", parent_resources(nest))
+    child_id = child_of(nest)
+    before = nest.cloud.existing()
+    nest.update("parent", parent_resources(nest, value="two", fail="true"))
+    assert nest.status("parent") == "UPDATE_ROLLBACK_COMPLETE"
+    child = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]
+    assert child["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in child["Parameters"]} == {"Value": "one", "Fail": "false"}
+    failed = [e[2] for e in nest.events("parent") if e[:2] == ("Child", "UPDATE_FAILED")]
+    assert failed and failed[0] == (
+        f"Embedded stack {child_id} was not successfully updated. Currently in UPDATE_ROLLBACK_IN_PROGRESS "
+        "with reason: The following resource(s) failed to update: [Risky]. "
+    )
+    assert nest.cloud.existing() == before
+
+
+def test_child_needs_the_parents_capabilities(nest, tmp_path):
+    (tmp_path / "iam.json").write_text(json.dumps({"Resources": {"U": {"Type": "AWS::IAM::User"}}}))
+    nest.create("parent", {"Child": {"Type": "AWS::CloudFormation::Stack",
+                                     "Properties": {"TemplateURL": f"file://{tmp_path / 'iam.json'}"}}})
+    assert nest.status("parent") == "ROLLBACK_COMPLETE"
+    reasons = [e[2] for e in nest.events("parent") if e[:2] == ("Child", "CREATE_FAILED")]
+    assert reasons == ["Requires capabilities : [CAPABILITY_IAM]"]
+
+
+def test_template_url_outside_the_allowed_directory_fails_the_resource(nest):
+    nest.create("parent", {"Child": {"Type": "AWS::CloudFormation::Stack",
+                                     "Properties": {"TemplateURL": "file:///etc/passwd"}}})
+    reasons = [e[2] for e in nest.events("parent") if e[:2] == ("Child", "CREATE_FAILED")]
+    assert reasons == ["TemplateURL must be a supported URL."]
+
+
+@pytest.mark.parametrize("operation,params", [
+    ("continue_update_rollback", {}),
+    ("cancel_update_stack", {}),
+    ("rollback_stack", {}),
+    ("update_termination_protection", {"EnableTerminationProtection": True}),
+])
+def test_operations_only_the_root_may_run_are_refused_on_a_child(nest, operation, params):
+    nest.create("parent", parent_resources(nest))
+    with pytest.raises(ServiceError) as caught:
+        nest.call(operation, StackName=child_of(nest), **params)
+    assert caught.value.code == "ValidationError" and "nested stack" in caught.value.message
