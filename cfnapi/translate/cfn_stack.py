@@ -37,6 +37,11 @@ def child_request(props: Mapping[str, Any]) -> ChildRequest:
 
 class NestedStack(ResourceType):
     type_name = "AWS::CloudFormation::Stack"
+    openstack_mapping = "a child stack run by the same engine (ParentId/RootId set)"
+    not_honoured = (
+        "The child is updated only when the resource's properties change (a changed template behind "
+        "the same TemplateURL is not noticed)."
+    )
     # Every property updates the child in place (AWS: "Update requires: No interruption").
     properties = (
         PropertySpec("TemplateURL", "String", required=True),
