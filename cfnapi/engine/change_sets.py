@@ -274,6 +274,7 @@ def execute_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str,
     else:
         if stack.status not in st.UPDATABLE:
             raise validation_error(f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated.")
+        settings["DisableRollback"] = params.get("DisableRollback")
         begin_update(runtime, stack, row.template_body, definition, settings, token)
     with runtime.db.transaction() as session:
         # Executing one change set makes the stack's others obsolete; AWS deletes them.

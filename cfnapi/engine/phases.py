@@ -175,8 +175,9 @@ def _behaviour_of(run: OperationRun):
 
 def _update_one(run: OperationRun, logical_id: str) -> None:
     record = run.current.get(logical_id)
-    if record is None:
-        create_resource(run, logical_id)
+    if record is None or record.status == "CREATE_FAILED":
+        # New, or new in the failed update this one resumes: create it (again).
+        create_resource(run, logical_id, failed=record)
         return
     decl = run.definition.resources[logical_id]
     props = run.definition.resolve_properties(logical_id, run.env)
@@ -189,7 +190,10 @@ def _update_one(run: OperationRun, logical_id: str) -> None:
     )
     record.metadata = metadata
     record.deletion_policy, record.update_replace_policy = decl.deletion_policy, decl.update_replace_policy
-    if change.action is Action.KEEP:
+    if change.action is Action.KEEP and record.status != "UPDATE_FAILED":
+        return
+    if change.action is Action.KEEP:  # failed in the update this one resumes: try it again
+        update_in_place(run, record, props)
         return
     action = "Update:Replace" if change.action is Action.REPLACE else "Update:Modify"
     denial = policy_denial(effective_policy(run.stack), action, logical_id, record.type)
@@ -244,6 +248,10 @@ def update_phase(run: OperationRun, interrupted: bool) -> None:
     failed = outcome.failed or outcome.cancelled
     verb = "create" if all(run.current[f].status == "CREATE_FAILED" for f in failed if f in run.current) else "update"
     reason = problem or _failure_reason(run, verb, failed, "", "update")
+    if run.stack.on_failure == "DO_NOTHING" and run.stop_reason != "cancel":
+        # DisableRollback: keep what was done; UpdateStack resumes, RollbackStack undoes it.
+        run.recorder.stack_status("UPDATE_FAILED", reason, **_done())
+        return
     run.recorder.stack_status("UPDATE_ROLLBACK_IN_PROGRESS", reason, operation_deadline=None, cancel_requested=False)
 
 

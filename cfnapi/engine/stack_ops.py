@@ -197,11 +197,17 @@ def begin_update(runtime: EngineRuntime, stack: StackRow, body: str, definition:
         changed["notification_arns"] = list(params["NotificationARNs"])
     if params.get("RoleARN") is not None:
         changed["role_arn"] = params["RoleARN"]
+    # DisableRollback (default false, per operation) decides what a failure of this
+    # update does: UPDATE_FAILED, keeping what was done, instead of a rollback.
+    changed["on_failure"] = "DO_NOTHING" if params.get("DisableRollback") else "ROLLBACK"
+    # Resuming after a failed DisableRollback update: a rollback must still go back to
+    # the last stable definition, not to the one that failed.
+    resuming = stack.status == "UPDATE_FAILED" and stack.previous_template_body is not None
     _recorder(runtime, stack, token).stack_status(
         "UPDATE_IN_PROGRESS",
         st.USER_INITIATED,
-        previous_template_body=stack.template_body,
-        previous_parameters=stack.parameters,
+        previous_template_body=stack.previous_template_body if resuming else stack.template_body,
+        previous_parameters=stack.previous_parameters if resuming else stack.parameters,
         template_body=body,
         parameters=dict(definition.parameter_values),
         no_echo_parameters=sorted(set(no_echo_of(definition)) | set(stack.no_echo_parameters or ())),
@@ -245,7 +251,8 @@ def update_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
         params.get("StackPolicyDuringUpdateURL"),
         "StackPolicyDuringUpdate",
     )
-    if body == stack.template_body and dict(definition.parameter_values) == dict(stack.parameters):
+    unchanged = body == stack.template_body and dict(definition.parameter_values) == dict(stack.parameters)
+    if unchanged and stack.status != "UPDATE_FAILED":  # from UPDATE_FAILED, the same template retries
         if params.get("Tags") is None or list(params["Tags"]) == list(stack.tags or []):
             raise validation_error("No updates are to be performed.")
     begin_update(runtime, stack, body, definition, params, token, policy_override=override)
