@@ -132,8 +132,9 @@ class NestedStacks:
         self._run(child_id)
 
     def delete(self, child_id: str) -> None:
-        """Start deleting the child; a child still busy is asked to stop first
-        (``delete_progress`` starts the delete once it has)."""
+        """Start deleting the child. A child still busy is asked to stop first: a
+        cancelled create goes on to delete itself; after anything else
+        ``delete_progress`` starts the delete once the child has stopped."""
         child = self._load(child_id, missing_ok=True)
         if child is None or child.deleted_at is not None or child.status == "DELETE_IN_PROGRESS":
             return

@@ -105,6 +105,11 @@ def create_phase(run: OperationRun, interrupted: bool) -> None:
         outcome = run_graph(graph, lambda lid: create_resource(run, lid), run.runtime.resource_pool, run.stop)
     if run.stop_reason == "lease":
         return  # another worker owns the stack now
+    if run.stop_reason == "cancel" or run.cancel_was_requested():
+        # Only DeleteStack (or a parent deleting its child) cancels a create.
+        run.recorder.stack_status("DELETE_IN_PROGRESS", st.USER_INITIATED, operation_deadline=None,
+                                  cancel_requested=False, needs_work=True)
+        return
     problem = None
     if outcome.ok:
         outputs, problem = _finish_outputs(run)

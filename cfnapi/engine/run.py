@@ -52,6 +52,13 @@ class OperationRun:
         self.stop = threading.Event()
         self.stop_reason = None
 
+    def cancel_was_requested(self) -> bool:
+        """Read now, not at the last watchdog tick: a cancel must not slip past the end of a phase."""
+        with self.runtime.db.transaction() as session:
+            return bool(
+                session.scalar(select(StackRow.cancel_requested).where(StackRow.stack_id == self.stack.stack_id))
+            )
+
     def context_for(self, logical_id: str) -> ResourceContext:
         return ResourceContext(
             account_id=self.stack.account_id,

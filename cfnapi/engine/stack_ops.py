@@ -281,9 +281,20 @@ def delete_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
             "DELETE_COMPLETE", None, deleted_at=utcnow(), needs_work=False
         )
         return {}
+    if stack.status == "CREATE_IN_PROGRESS":
+        # As on AWS, a create can be deleted: it stops (resources in flight are
+        # cancelled) and the stack goes on to DELETE_IN_PROGRESS.
+        with runtime.db.transaction() as session:
+            stopped = session.execute(
+                update(StackRow)
+                .where(StackRow.stack_id == stack.stack_id, StackRow.status == "CREATE_IN_PROGRESS")
+                .values(cancel_requested=True, on_failure="DELETE")
+            ).rowcount
+        if not stopped:  # the create finished meanwhile: delete whatever it became
+            return delete_stack(runtime, caller, params)
+        return {}
     if stack.status in st.IN_PROGRESS:
-        # AWS queues a delete behind a create or update; cfnapi refuses instead of guessing.
-        raise validation_error(f"Stack:{stack.stack_id} is in {stack.status} state and can not be deleted.")
+        raise validation_error(f"Stack [{stack.stack_id}] cannot be deleted while in status {stack.status}")
     _recorder(runtime, stack, params.get("ClientRequestToken")).stack_status(
         "DELETE_IN_PROGRESS", st.USER_INITIATED, needs_work=True, retain_resources=retain,
         client_request_token=params.get("ClientRequestToken"),
