@@ -27,7 +27,7 @@ from cfnapi.handlers.cloudformation import CloudFormationHandlers
 from cfnapi.handlers.cloudwatch import CloudWatchHandlers
 from cfnapi.ssm.store import ParameterStore
 from cfnapi.signals import SignalTarget, SignalUrls, server_secret, signal_route
-from cfnapi.template_url import TemplateUrlPolicy
+from cfnapi.template_url import TemplateUrlPolicy, fetch_template
 from cfnapi.translate.registry import default_registry
 
 
@@ -86,6 +86,8 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
         registry.supported(),
         lookup_for=lambda identity: ProviderCloudLookup(cloud.provider(identity.account_id)),
         parameter_store_for=lambda identity: cloud.parameters.scoped(identity.account_id, identity.region),
+        # AWS::Include snippets are fetched under the same policy as TemplateURL.
+        include_fetcher=lambda location: fetch_template(location, url_policy),
     )
     runtime = EngineRuntime(
         db=db,

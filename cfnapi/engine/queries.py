@@ -241,12 +241,26 @@ def get_template(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
     if params.get("ChangeSetName"):
         from cfnapi.engine.change_sets import find_change_set
 
-        change_set = find_change_set(runtime, caller, params["ChangeSetName"], params.get("StackName"))
-        return {"TemplateBody": change_set.template_body, "StagesAvailable": ["Original", "Processed"]}
-    if not params.get("StackName"):
+        body = find_change_set(runtime, caller, params["ChangeSetName"], params.get("StackName")).template_body
+    elif params.get("StackName"):
+        body = find_stack(runtime, caller, params["StackName"], include_deleted=True).template_body
+    else:
         raise validation_error("Either StackName or ChangeSetName must be specified.")
-    stack = find_stack(runtime, caller, params["StackName"], include_deleted=True)
-    return {"TemplateBody": stack.template_body, "StagesAvailable": ["Original", "Processed"]}
+    if params.get("TemplateStage") == "Processed":
+        body = processed_template(runtime, body)
+    return {"TemplateBody": body, "StagesAvailable": ["Original", "Processed"]}
+
+
+def processed_template(runtime: EngineRuntime, body: str) -> str:
+    """The template after its transforms ran, as JSON (AWS's Processed stage); a
+    template without transforms is the same in both stages."""
+    parse = getattr(runtime.compiler, "parse", None)
+    if not body or parse is None:
+        return body
+    template = parse(body)
+    if not template.transforms:
+        return body
+    return json.dumps(template.processed, default=str)
 
 
 # The limits AWS reports by default (DescribeAccountLimits).

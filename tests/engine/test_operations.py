@@ -276,3 +276,26 @@ def test_delete_of_a_stack_already_deleting_is_accepted(engine):
     engine.worker.run_until_idle()
     assert engine.status(stack_id) == "DELETE_COMPLETE"
     assert [e[1] for e in engine.events(stack_id) if e[0] == "twice"].count("DELETE_IN_PROGRESS") == 1
+
+
+def test_get_template_processed_stage_expands_transforms(cfn):
+    template = json.dumps({
+        "Transform": "AWS::LanguageExtensions",
+        "Resources": {"Fn::ForEach::Items": ["Name", ["A", "B"], {"S${Name}": sleeper(Value={"Ref": "Name"})}]},
+    })
+    cfn.call("create_stack", StackName="tx", TemplateBody=template, Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    cfn.worker.run_until_idle()
+    original = cfn.call("get_template", StackName="tx")
+    assert original == {"TemplateBody": template, "StagesAvailable": ["Original", "Processed"]}
+    assert cfn.call("get_template", StackName="tx", TemplateStage="Original") == original
+    processed = cfn.call("get_template", StackName="tx", TemplateStage="Processed")
+    assert processed["StagesAvailable"] == ["Original", "Processed"]
+    data = json.loads(processed["TemplateBody"])
+    assert "Transform" not in data and set(data["Resources"]) == {"SA", "SB"}
+    assert data["Resources"]["SB"]["Properties"] == {"Value": "B"}
+
+
+def test_get_template_processed_without_transforms_is_the_original(cfn):
+    create(cfn, "plain", {"A": sleeper()})
+    assert cfn.call("get_template", StackName="plain", TemplateStage="Processed")["TemplateBody"] == body(
+        {"A": sleeper()})
