@@ -1,10 +1,11 @@
 """Change sets: CreateChangeSet, DescribeChangeSet, ExecuteChangeSet,
 DeleteChangeSet, ListChangeSets.
 
-A change set is computed when it is created (the plan is pure and quick), so it
-is CREATE_COMPLETE / AVAILABLE by the time CreateChangeSet returns — which
-satisfies the ``change_set_create_complete`` waiter on its first poll. A CREATE
-change set brings a new stack into being in REVIEW_IN_PROGRESS. Executing one
+CreateChangeSet validates the template and parameters at once and returns a
+change set in CREATE_PENDING; it is computed in the background
+(``change_set_review``), so clients wait for it with the
+``change_set_create_complete`` waiter as they do on AWS. A CREATE change set
+brings a new stack into being in REVIEW_IN_PROGRESS. Executing one
 starts the same create or update UpdateStack/CreateStack would, and deletes
 the stack's other change sets, as AWS does.
 """
@@ -18,11 +19,10 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from cfnapi.engine import statuses as st
-from cfnapi.engine.change_preview import preview_create, preview_update
+from cfnapi.engine.change_set_review import is_stale, review_change_set
 from cfnapi.engine.lookup import Caller, find_live_stack, find_stack, no_such_stack
 from cfnapi.engine.models import ChangeSetRow, StackRow, utcnow
 from cfnapi.engine.pagination import page, with_token
-from cfnapi.engine.plan import change_set_changes
 from cfnapi.engine.records import Recorder, StackRef
 from cfnapi.engine.runtime import EngineRuntime
 from cfnapi.engine.stack_ops import (
@@ -36,9 +36,6 @@ from cfnapi.engine.stack_ops import (
 )
 from cfnapi.errors import ServiceError, validation_error
 
-NO_CHANGES = (
-    "The submitted information didn't contain changes. Submit different information to create a change set."
-)
 _NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]*")
 
 
@@ -120,17 +117,6 @@ def create_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, 
 
     if stack is None:
         stack = _review_stack(runtime, caller, stack_id, params)
-    if kind == "CREATE":
-        plan = preview_create(definition)
-        unchanged = False
-    else:
-        plan = preview_update(runtime, stack, definition)
-        unchanged = (
-            not plan.has_changes
-            and body == stack.template_body
-            and dict(definition.parameter_values) == dict(stack.parameters or {})
-            and (params.get("Tags") is None or list(params["Tags"]) == list(stack.tags or []))
-        )
     change_set_id = (
         f"arn:aws:cloudformation:{caller.region}:{caller.account_id}:changeSet/{name}/{uuid.uuid4()}"
     )
@@ -139,9 +125,8 @@ def create_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, 
         name=name,
         stack_id=stack_id,
         change_set_type=kind,
-        status="FAILED" if unchanged else "CREATE_COMPLETE",
-        status_reason=NO_CHANGES if unchanged else None,
-        execution_status="UNAVAILABLE" if unchanged else "AVAILABLE",
+        status="CREATE_PENDING",  # computed in the background (change_set_review)
+        execution_status="UNAVAILABLE",
         description=params.get("Description"),
         template_body=body,
         parameters=dict(definition.parameter_values),
@@ -153,11 +138,12 @@ def create_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, 
         role_arn=params.get("RoleARN"),
         on_stack_failure=params.get("OnStackFailure"),
         client_token=params.get("ClientToken"),
-        changes=change_set_changes(plan),
+        changes=[],
         created_at=utcnow(),
     )
     with runtime.db.transaction() as session:
         session.add(row)
+    runtime.in_background(lambda: review_change_set(runtime, change_set_id, definition))
     return {"Id": change_set_id, "StackId": stack_id}
 
 
@@ -208,9 +194,20 @@ def _stack_of(runtime: EngineRuntime, row: ChangeSetRow) -> StackRow:
         return stack
 
 
+def _recover_if_stale(runtime: EngineRuntime, caller: Caller, row: ChangeSetRow, stack: StackRow) -> ChangeSetRow:
+    """A change set left pending by a process that died is computed now, by this caller."""
+    if not is_stale(row):
+        return row
+    parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in (row.parameters or {}).items()]
+    definition = compile_for(runtime, stack.stack_id, stack.name, caller, row.template_body, {"Parameters": parameters})
+    review_change_set(runtime, row.change_set_id, definition)
+    return find_change_set(runtime, caller, row.change_set_id, None)
+
+
 def describe_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     row = find_change_set(runtime, caller, params["ChangeSetName"], params.get("StackName"))
     stack = _stack_of(runtime, row)
+    row = _recover_if_stale(runtime, caller, row, stack)
     masked = set(row.no_echo_parameters or ())
     out: dict[str, Any] = {
         "ChangeSetName": row.name,
