@@ -179,7 +179,11 @@ def _review_stack(runtime: EngineRuntime, caller: Caller, stack_id: str, params:
 
 
 def _execution_status(row: ChangeSetRow, stack: StackRow) -> str:
-    """EXECUTE_IN_PROGRESS until the stack operation it started has finished."""
+    """EXECUTE_IN_PROGRESS until the stack operation it started has finished; an
+    AVAILABLE change set is OBSOLETE once the stack changed after it was made."""
+    if row.execution_status == "AVAILABLE":
+        changed = stack.updated_at is not None and stack.updated_at > row.created_at
+        return "OBSOLETE" if changed or stack.deleted_at is not None else "AVAILABLE"
     if row.execution_status != "EXECUTE_IN_PROGRESS" or stack.status in st.IN_PROGRESS:
         return row.execution_status
     if stack.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
@@ -242,10 +246,11 @@ def execute_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str,
     token = params.get("ClientRequestToken")
     if token and row.execution_status == "EXECUTE_IN_PROGRESS" and stack.client_request_token == token:
         return {}  # a retry of the execution already under way
-    if row.execution_status != "AVAILABLE":
+    execution = _execution_status(row, stack)
+    if execution != "AVAILABLE":
+        which = f"status of [{row.status}]" if row.status != "CREATE_COMPLETE" else f"execution status of [{execution}]"
         raise ServiceError(
-            "InvalidChangeSetStatus",
-            f"ChangeSet [{row.change_set_id}] cannot be executed in its current status of [{row.status}]",
+            "InvalidChangeSetStatus", f"ChangeSet [{row.change_set_id}] cannot be executed in its current {which}"
         )
     settings = {
         "Capabilities": row.capabilities,

@@ -211,3 +211,20 @@ def test_change_set_left_pending_by_a_dead_process_is_computed_on_describe(cfn, 
     later = cfn.call("describe_change_set", ChangeSetName=created["Id"])
     assert (later["Status"], later["StatusReason"]) == (
         "FAILED", "The submitted information didn't contain changes. Submit different information to create a change set.")
+
+
+def test_change_set_is_obsolete_once_the_stack_changed_by_other_means(cfn):
+    cfn.call("create_stack", StackName="obs", TemplateBody=TEMPLATE_V1)
+    cfn.worker.run_until_idle()
+    cfn.call("create_change_set", StackName="obs", ChangeSetName="stale", TemplateBody=TEMPLATE_V1,
+             Parameters=[{"ParameterKey": "Size", "ParameterValue": "two"}])
+    cfn.runtime.wait_for_background()
+    assert cfn.call("describe_change_set", ChangeSetName="stale", StackName="obs")["ExecutionStatus"] == "AVAILABLE"
+    cfn.call("update_stack", StackName="obs", TemplateBody=TEMPLATE_V1,
+             Parameters=[{"ParameterKey": "Size", "ParameterValue": "three"}])
+    cfn.worker.run_until_idle()
+    described = cfn.call("describe_change_set", ChangeSetName="stale", StackName="obs")
+    assert (described["Status"], described["ExecutionStatus"]) == ("CREATE_COMPLETE", "OBSOLETE")
+    with pytest.raises(ServiceError) as info:
+        cfn.call("execute_change_set", ChangeSetName="stale", StackName="obs")
+    assert info.value.code == "InvalidChangeSetStatus" and "OBSOLETE" in info.value.message
