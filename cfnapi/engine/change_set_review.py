@@ -20,6 +20,7 @@ from sqlalchemy import update
 from cfnapi.engine.change_preview import preview_create, preview_update
 from cfnapi.engine.definition import StackDefinition
 from cfnapi.engine.models import ChangeSetRow, StackRow, utcnow
+from cfnapi.engine.nested_change_sets import make_nested_change_sets
 from cfnapi.engine.plan import change_set_changes
 from cfnapi.engine.runtime import EngineRuntime
 from cfnapi.errors import ServiceError
@@ -69,7 +70,31 @@ def _outcome(runtime: EngineRuntime, row: ChangeSetRow, stack: StackRow, definit
         )
         if unchanged:
             return dict(status="FAILED", status_reason=NO_CHANGES, execution_status="UNAVAILABLE")
-    return dict(status="CREATE_COMPLETE", execution_status="AVAILABLE", changes=change_set_changes(plan))
+    changes = change_set_changes(plan)
+    if row.include_nested_stacks and row.change_set_type == "UPDATE":
+        nested = make_nested_change_sets(runtime, row, stack, definition, plan)
+        for logical_id, (nested_id, child_definition) in nested.items():
+            review_change_set(runtime, nested_id, child_definition)  # its own children, recursively
+            status, reason = _status_of(runtime, nested_id)
+            if status == "FAILED" and reason == NO_CHANGES:
+                # The child is touched (e.g. only its timeout changed) but none of its resources.
+                _move(runtime, nested_id, ("FAILED",), status="CREATE_COMPLETE", status_reason=None,
+                      execution_status="AVAILABLE")
+            elif status != "CREATE_COMPLETE":
+                return dict(status="FAILED", execution_status="UNAVAILABLE",
+                            status_reason=f"Nested change set {nested_id} was not successfully created: "
+                                          f"Currently in {status}.")
+        for change in changes:
+            resource = change["ResourceChange"]
+            if resource["LogicalResourceId"] in nested:
+                resource["ChangeSetId"] = nested[resource["LogicalResourceId"]][0]
+    return dict(status="CREATE_COMPLETE", execution_status="AVAILABLE", changes=changes)
+
+
+def _status_of(runtime: EngineRuntime, change_set_id: str) -> tuple[str | None, str | None]:
+    with runtime.db.transaction() as session:
+        row = session.get(ChangeSetRow, change_set_id)
+        return (row.status, row.status_reason) if row is not None else (None, None)
 
 
 def _move(runtime: EngineRuntime, change_set_id: str, from_statuses: tuple[str, ...], **values: Any) -> bool:

@@ -16,7 +16,7 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 
 from cfnapi.engine import statuses as st
 from cfnapi.engine.change_set_review import is_stale, review_change_set
@@ -138,6 +138,7 @@ def create_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, 
         role_arn=params.get("RoleARN"),
         on_stack_failure=params.get("OnStackFailure"),
         client_token=params.get("ClientToken"),
+        include_nested_stacks=bool(params.get("IncludeNestedStacks")),
         changes=[],
         created_at=utcnow(),
     )
@@ -198,6 +199,26 @@ def _stack_of(runtime: EngineRuntime, row: ChangeSetRow) -> StackRow:
         return stack
 
 
+def _execution_of(runtime: EngineRuntime, row: ChangeSetRow, stack: StackRow) -> str:
+    """A nested change set is executed by its root's update: it follows the root stack."""
+    if row.root_change_set_id and row.execution_status == "EXECUTE_IN_PROGRESS":
+        with runtime.db.transaction() as session:
+            root = session.get(ChangeSetRow, row.root_change_set_id)
+            root_stack = session.get(StackRow, root.stack_id) if root is not None else None
+            if root_stack is not None:
+                session.expunge(root_stack)
+                stack = root_stack
+    return _execution_status(row, stack)
+
+
+def _nesting(row: ChangeSetRow) -> dict[str, Any]:
+    out: dict[str, Any] = {"IncludeNestedStacks": bool(row.include_nested_stacks)}
+    if row.parent_change_set_id:
+        out["ParentChangeSetId"] = row.parent_change_set_id
+        out["RootChangeSetId"] = row.root_change_set_id
+    return out
+
+
 def _recover_if_stale(runtime: EngineRuntime, caller: Caller, row: ChangeSetRow, stack: StackRow) -> ChangeSetRow:
     """A change set left pending by a process that died is computed now, by this caller."""
     if not is_stale(row):
@@ -222,14 +243,14 @@ def describe_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str
             {"ParameterKey": k, "ParameterValue": "****" if k in masked else v} for k, v in row.parameters.items()
         ],
         "CreationTime": row.created_at,
-        "ExecutionStatus": _execution_status(row, stack),
+        "ExecutionStatus": _execution_of(runtime, row, stack),
         "Status": row.status,
         "NotificationARNs": list(row.notification_arns or []),
         "RollbackConfiguration": {},
         "Capabilities": list(row.capabilities or []),
         "Tags": list(row.tags or []),
         "Changes": list(row.changes or []),
-        "IncludeNestedStacks": False,
+        **_nesting(row),
     }
     if row.description is not None:
         out["Description"] = row.description
@@ -246,6 +267,11 @@ def execute_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str,
     token = params.get("ClientRequestToken")
     if token and row.execution_status == "EXECUTE_IN_PROGRESS" and stack.client_request_token == token:
         return {}  # a retry of the execution already under way
+    if row.parent_change_set_id:
+        raise validation_error(
+            f"ChangeSet [{row.change_set_id}] is a nested change set; execute its root change set "
+            f"[{row.root_change_set_id}] instead"
+        )
     execution = _execution_status(row, stack)
     if execution != "AVAILABLE":
         which = f"status of [{row.status}]" if row.status != "CREATE_COMPLETE" else f"execution status of [{execution}]"
@@ -287,19 +313,34 @@ def execute_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str,
         )
         executed = session.get(ChangeSetRow, row.change_set_id)
         executed.execution_status = "EXECUTE_IN_PROGRESS"
+        session.execute(
+            update(ChangeSetRow)
+            .where(ChangeSetRow.root_change_set_id == row.change_set_id)
+            .values(execution_status="EXECUTE_IN_PROGRESS")
+        )
     return {}
 
 
 def delete_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     row = find_change_set(runtime, caller, params["ChangeSetName"], params.get("StackName"))
     stack = _stack_of(runtime, row)
-    if _execution_status(row, stack) == "EXECUTE_IN_PROGRESS":
+    if _execution_of(runtime, row, stack) == "EXECUTE_IN_PROGRESS":
         raise ServiceError(
             "InvalidChangeSetStatus",
             f"Cannot delete ChangeSet in status {row.status} while it is being executed",
         )
+    if row.parent_change_set_id:
+        raise validation_error(
+            f"ChangeSet [{row.change_set_id}] is a nested change set; delete its root change set "
+            f"[{row.root_change_set_id}] instead"
+        )
     with runtime.db.transaction() as session:
-        session.execute(delete(ChangeSetRow).where(ChangeSetRow.change_set_id == row.change_set_id))
+        session.execute(
+            delete(ChangeSetRow).where(
+                or_(ChangeSetRow.change_set_id == row.change_set_id,
+                    ChangeSetRow.root_change_set_id == row.change_set_id)
+            )
+        )
     return {}
 
 
@@ -320,10 +361,10 @@ def list_change_sets(runtime: EngineRuntime, caller: Caller, params: dict[str, A
                 "StackName": stack.name,
                 "ChangeSetId": row.change_set_id,
                 "ChangeSetName": row.name,
-                "ExecutionStatus": _execution_status(row, stack),
+                "ExecutionStatus": _execution_of(runtime, row, stack),
                 "Status": row.status,
                 "CreationTime": row.created_at,
-                "IncludeNestedStacks": False,
+                **_nesting(row),
             }
             if row.status_reason is not None:
                 summary["StatusReason"] = row.status_reason

@@ -167,3 +167,50 @@ def test_operations_only_the_root_may_run_are_refused_on_a_child(nest, operation
     with pytest.raises(ServiceError) as caught:
         nest.call(operation, StackName=child_of(nest), **params)
     assert caught.value.code == "ValidationError" and "nested stack" in caught.value.message
+
+
+def test_change_set_with_nested_stacks_shows_the_childs_changes(nest):
+    parent_id = nest.create("parent", parent_resources(nest))
+    child_id = child_of(nest)
+    body = json.dumps({"Resources": parent_resources(nest, value="two")})
+    root = nest.call("create_change_set", StackName="parent", ChangeSetName="deep", TemplateBody=body,
+                     IncludeNestedStacks=True)
+    nest.runtime.wait_for_background()
+    described = nest.call("describe_change_set", ChangeSetName=root["Id"])
+    assert (described["Status"], described["ExecutionStatus"]) == ("CREATE_COMPLETE", "AVAILABLE")
+    assert described["IncludeNestedStacks"] is True and "ParentChangeSetId" not in described
+    child_change = next(c["ResourceChange"] for c in described["Changes"]
+                        if c["ResourceChange"]["LogicalResourceId"] == "Child")
+    assert child_change["Action"] == "Modify" and child_change["PhysicalResourceId"] == child_id
+    nested = nest.call("describe_change_set", ChangeSetName=child_change["ChangeSetId"])
+    assert nested["StackId"] == child_id
+    assert nested["ParentChangeSetId"] == root["Id"] and nested["RootChangeSetId"] == root["Id"]
+    assert nested["Status"] == "CREATE_COMPLETE"
+    assert [c["ResourceChange"]["LogicalResourceId"] for c in nested["Changes"]] == ["Inner"]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in nested["Parameters"]}["Value"] == "two"
+    listed = nest.call("list_change_sets", StackName=child_id)["Summaries"]
+    assert [s["RootChangeSetId"] for s in listed] == [root["Id"]]
+
+    with pytest.raises(ServiceError, match="nested change set"):
+        nest.call("execute_change_set", ChangeSetName=nested["ChangeSetId"])
+    with pytest.raises(ServiceError, match="nested change set"):
+        nest.call("delete_change_set", ChangeSetName=nested["ChangeSetId"])
+    nest.call("execute_change_set", ChangeSetName=root["Id"])
+    assert nest.call("describe_change_set", ChangeSetName=nested["ChangeSetId"])["ExecutionStatus"] == \
+        "EXECUTE_IN_PROGRESS"
+    nest.worker.run_until_idle()
+    assert nest.status(parent_id) == "UPDATE_COMPLETE"
+    assert nest.call("describe_change_set", ChangeSetName=nested["ChangeSetId"])["ExecutionStatus"] == \
+        "EXECUTE_COMPLETE"
+    assert nest.call("describe_stacks", StackName=child_id)["Stacks"][0]["Outputs"][0]["OutputValue"] == "two"
+
+
+def test_change_set_without_nested_stacks_makes_none(nest):
+    nest.create("parent", parent_resources(nest))
+    body = json.dumps({"Resources": parent_resources(nest, value="two")})
+    root = nest.call("create_change_set", StackName="parent", ChangeSetName="flat", TemplateBody=body)
+    nest.runtime.wait_for_background()
+    described = nest.call("describe_change_set", ChangeSetName=root["Id"])
+    assert described["IncludeNestedStacks"] is False
+    assert all("ChangeSetId" not in c["ResourceChange"] for c in described["Changes"])
+    assert nest.call("list_change_sets", StackName=child_of(nest))["Summaries"] == []
