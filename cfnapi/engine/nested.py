@@ -6,7 +6,9 @@ set) run by the same engine. The parent's resource thread starts the child's
 operation and then polls its status, as it polls any cloud resource. The child
 runs in a thread of its own under a lease taken by this worker in the same
 transaction that queued the work, so no other worker claims it while this one
-is alive, and another takes it over (like any stack) if this one dies.
+is alive, and another takes it over (like any stack) if this one dies. The
+parent's resource row names the child before the child is inserted, so a crash
+in between leaves nothing the parent's rollback cannot find.
 
 A child never rolls back a failed create by itself (AWS leaves that to the
 parent, whose rollback deletes it); a failed update rolls back in the child,
@@ -25,7 +27,7 @@ from typing import Any
 from sqlalchemy import update
 
 from cfnapi.engine import statuses as st
-from cfnapi.engine.models import StackRow, utcnow
+from cfnapi.engine.models import ResourceRow, StackRow, utcnow
 from cfnapi.engine.records import Recorder, StackRef
 from cfnapi.engine.runtime import EngineRuntime
 from cfnapi.engine.stack_ops import begin_update, check_capabilities, compile_for, create_columns, new_stack_id
@@ -91,6 +93,9 @@ class NestedStacks:
         # A child may do what its parent was allowed to do, and no more.
         check_capabilities(definition, self.parent.capabilities)
         columns = create_columns(self.runtime, body, definition, {**params, "OnFailure": "DO_NOTHING"}, None)
+        # The parent's resource names the child before the child exists: should this
+        # process die in between, the parent's rollback still finds (or finds gone) it.
+        self._point_parent_resource(logical_id, stack_id)
         row = StackRow(
             stack_id=stack_id,
             account_id=self.parent.account_id,
@@ -209,6 +214,18 @@ class NestedStacks:
     def _matches(body: str | None, parameters: dict | None, wanted_body: str, request: ChildRequest) -> bool:
         given = parameters or {}
         return body == wanted_body and all(given.get(k) == v for k, v in request.parameters.items())
+
+    def _point_parent_resource(self, logical_id: str, child_id: str) -> None:
+        with self.runtime.db.transaction() as session:
+            session.execute(
+                update(ResourceRow)
+                .where(
+                    ResourceRow.stack_id == self.parent.stack_id,
+                    ResourceRow.logical_id == logical_id,
+                    ResourceRow.role == "current",
+                )
+                .values(physical_id=child_id)
+            )
 
     def _lease(self) -> dict[str, Any]:
         expires = utcnow() + dt.timedelta(seconds=self.runtime.settings.lease_seconds)

@@ -214,3 +214,27 @@ def test_change_set_without_nested_stacks_makes_none(nest):
     assert described["IncludeNestedStacks"] is False
     assert all("ChangeSetId" not in c["ResourceChange"] for c in described["Changes"])
     assert nest.call("list_change_sets", StackName=child_of(nest))["Summaries"] == []
+
+
+def test_parent_resource_names_the_child_before_the_child_exists(nest, monkeypatch):
+    """Crash safety: at the moment the child row is written, the parent's resource already
+    points at it; a rollback that finds no such child (the insert never happened) completes."""
+    from sqlalchemy import select
+
+    from cfnapi.engine import nested
+    from cfnapi.engine.models import ResourceRow
+
+    seen = {}
+
+    class DyingRecorder(nested.Recorder):
+        def new_stack(self, row):
+            with nest.db.transaction() as session:
+                seen["pointer"] = session.scalar(select(ResourceRow.physical_id).where(
+                    ResourceRow.logical_id == "Child", ResourceRow.stack_id == row.parent_id))
+            seen["child"] = row.stack_id
+            raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(nested, "Recorder", DyingRecorder)
+    nest.create("parent", parent_resources(nest))
+    assert seen["pointer"] == seen["child"]
+    assert nest.status("parent") == "ROLLBACK_COMPLETE"
