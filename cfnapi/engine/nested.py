@@ -24,10 +24,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from cfnapi.engine import statuses as st
-from cfnapi.engine.models import ResourceRow, StackRow, utcnow
+from cfnapi.engine.models import EventRow, ResourceRow, StackRow, utcnow
 from cfnapi.engine.records import Recorder, StackRef
 from cfnapi.engine.runtime import EngineRuntime
 from cfnapi.engine.stack_ops import begin_update, check_capabilities, compile_for, create_columns, new_stack_id
@@ -119,8 +119,14 @@ class NestedStacks:
         body = fetch_template(request.template_url, self.runtime.url_policy)
         if self._matches(child.template_body, child.parameters, body, request):
             return
-        if _rolling_back(child) and self._matches(child.previous_template_body, child.previous_parameters, body, request):
+        back_to_previous = self._matches(child.previous_template_body, child.previous_parameters, body, request)
+        if _rolling_back(child) and back_to_previous:
             return  # the child is already rolling back to exactly this (``update_progress`` waits for it)
+        if child.status == "UPDATE_IN_PROGRESS" and back_to_previous:
+            # The parent's update was cancelled (or failed elsewhere) while the child's
+            # still runs: cancel it, and its own rollback restores what is asked.
+            self._request_cancel(child_id)
+            return
         if child.status not in st.UPDATABLE:
             raise ResourceFailure(f"Stack:{child_id} is in {child.status} state and can not be updated.")
         params = request.as_params()
@@ -144,8 +150,7 @@ class NestedStacks:
         if child is None or child.deleted_at is not None or child.status == "DELETE_IN_PROGRESS":
             return
         if child.status in st.IN_PROGRESS:
-            with self.runtime.db.transaction() as session:
-                session.execute(update(StackRow).where(StackRow.stack_id == child_id).values(cancel_requested=True))
+            self._request_cancel(child_id)
             return
         Recorder(self.runtime.db, StackRef(child.stack_id, child.name)).stack_status(
             "DELETE_IN_PROGRESS", st.USER_INITIATED, needs_work=True, retain_resources=[], **self._lease()
@@ -179,9 +184,13 @@ class NestedStacks:
             child.template_body, child.parameters, body, request
         ):
             return True
+        status, reason = child.status, _reason(child)
+        if status in ("UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+                      "UPDATE_ROLLBACK_COMPLETE"):
+            # Word it as at the moment the child's update failed, whenever this poll came.
+            status, reason = "UPDATE_ROLLBACK_IN_PROGRESS", self._rollback_reason(child) or reason
         raise ResourceFailure(
-            f"Embedded stack {child_id} was not successfully updated. "
-            f"Currently in {child.status} with reason: {_reason(child)}"
+            f"Embedded stack {child_id} was not successfully updated. Currently in {status} with reason: {reason}"
         )
 
     def delete_progress(self, child_id: str) -> bool:
@@ -214,6 +223,24 @@ class NestedStacks:
     def _matches(body: str | None, parameters: dict | None, wanted_body: str, request: ChildRequest) -> bool:
         given = parameters or {}
         return body == wanted_body and all(given.get(k) == v for k, v in request.parameters.items())
+
+    def _rollback_reason(self, child: StackRow) -> str | None:
+        """Why the child's latest rollback started (its UPDATE_ROLLBACK_IN_PROGRESS stack event)."""
+        with self.runtime.db.transaction() as session:
+            return session.scalar(
+                select(EventRow.status_reason)
+                .where(
+                    EventRow.stack_id == child.stack_id,
+                    EventRow.physical_id == child.stack_id,
+                    EventRow.status == "UPDATE_ROLLBACK_IN_PROGRESS",
+                )
+                .order_by(EventRow.seq.desc())
+                .limit(1)
+            )
+
+    def _request_cancel(self, child_id: str) -> None:
+        with self.runtime.db.transaction() as session:
+            session.execute(update(StackRow).where(StackRow.stack_id == child_id).values(cancel_requested=True))
 
     def _point_parent_resource(self, logical_id: str, child_id: str) -> None:
         with self.runtime.db.transaction() as session:

@@ -238,3 +238,38 @@ def test_parent_resource_names_the_child_before_the_child_exists(nest, monkeypat
     nest.create("parent", parent_resources(nest))
     assert seen["pointer"] == seen["child"]
     assert nest.status("parent") == "ROLLBACK_COMPLETE"
+
+
+def test_cancelling_the_parents_update_cancels_and_rolls_back_the_child(nest, tmp_path):
+    import threading
+    import time
+
+    slow_child = {"Parameters": {"Value": {"Type": "String"}, "Delay": {"Type": "String", "Default": "0"}},
+                  "Resources": {"Inner": {"Type": SLEEPER, "Properties": {
+                      "Value": {"Ref": "Value"}, "UpdateDelay": {"Ref": "Delay"}}}}}
+    (tmp_path / "slow.json").write_text(json.dumps(slow_child))
+    url = f"file://{tmp_path / 'slow.json'}"
+
+    def resources(value, delay):
+        return {"Child": {"Type": "AWS::CloudFormation::Stack",
+                          "Properties": {"TemplateURL": url, "Parameters": {"Value": value, "Delay": delay}}}}
+
+    nest.create("parent", resources("one", "0"))
+    child_id = child_of(nest)
+    nest.call("update_stack", StackName="parent", TemplateBody=json.dumps({"Resources": resources("two", "60")}))
+    runner = threading.Thread(target=nest.worker.run_until_idle)
+    runner.start()
+    deadline = time.monotonic() + 30
+    while ("Inner", "UPDATE_IN_PROGRESS", None) not in nest.events(child_id):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    nest.call("cancel_update_stack", StackName="parent")
+    runner.join()
+    while nest.status(child_id).endswith("IN_PROGRESS"):  # the child's own rollback, in its thread
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert nest.status("parent") == "UPDATE_ROLLBACK_COMPLETE"
+    assert nest.status(child_id) == "UPDATE_ROLLBACK_COMPLETE"
+    assert ("Inner", "UPDATE_FAILED", "Resource update cancelled") in nest.events(child_id)
+    inner = nest.resources(child_id)["Inner"]["PhysicalResourceId"]
+    assert nest.cloud.records[inner].properties["Value"] == "one"
