@@ -88,7 +88,7 @@ class NestedStacks:
         name = child_stack_name(self.parent.name, logical_id)
         stack_id = new_stack_id(self.caller, name)
         body = fetch_template(request.template_url, self.runtime.url_policy)
-        params = request.as_params()
+        params = {**request.as_params(), "Tags": self._tags(request)}
         definition = compile_for(self.runtime, stack_id, name, self.caller, body, params)
         # A child may do what its parent was allowed to do, and no more.
         check_capabilities(definition, self.parent.capabilities)
@@ -129,7 +129,7 @@ class NestedStacks:
             return
         if child.status not in st.UPDATABLE:
             raise ResourceFailure(f"Stack:{child_id} is in {child.status} state and can not be updated.")
-        params = request.as_params()
+        params = {**request.as_params(), "Tags": self._tags(request)}
         definition = compile_for(self.runtime, child_id, child.name, self.caller, body, params)
         check_capabilities(definition, self.parent.capabilities)
         with self.runtime.db.transaction() as session:
@@ -223,6 +223,11 @@ class NestedStacks:
     def _matches(body: str | None, parameters: dict | None, wanted_body: str, request: ChildRequest) -> bool:
         given = parameters or {}
         return body == wanted_body and all(given.get(k) == v for k, v in request.parameters.items())
+
+    def _tags(self, request: ChildRequest) -> list[dict]:
+        """The parent's stack tags propagate to its children, as on AWS; the resource's own Tags win."""
+        own = {t["Key"]: t for t in request.tags}
+        return [t for t in self.parent.tags or [] if t["Key"] not in own] + list(request.tags)
 
     def _rollback_reason(self, child: StackRow) -> str | None:
         """Why the child's latest rollback started (its UPDATE_ROLLBACK_IN_PROGRESS stack event)."""

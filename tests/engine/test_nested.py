@@ -43,7 +43,9 @@ def child_of(h, parent="parent"):
 
 
 def test_child_is_a_real_stack_with_parent_and_root(nest):
-    parent_id = nest.create("parent", parent_resources(nest), TimeoutInMinutes=5)
+    parent_id = nest.create("parent", parent_resources(nest, Tags=[{"Key": "own", "Value": "child"}],
+                                                         NotificationARNs=["arn:aws:sns:us-east-1:1:t"]),
+                            TimeoutInMinutes=5, Tags=[{"Key": "team", "Value": "a"}, {"Key": "own", "Value": "p"}])
     assert nest.status("parent") == "CREATE_COMPLETE"
     child_id = child_of(nest)
     child = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]
@@ -51,6 +53,8 @@ def test_child_is_a_real_stack_with_parent_and_root(nest):
     assert child["ParentId"] == parent_id and child["RootId"] == parent_id
     assert child["StackName"].startswith("parent-Child-") and len(child["StackName"]) == len("parent-Child-") + 13
     assert child["Outputs"] == [{"OutputKey": "InnerValue", "OutputValue": "one"}]
+    assert child["Tags"] == [{"Key": "team", "Value": "a"}, {"Key": "own", "Value": "child"}]
+    assert child["NotificationARNs"] == ["arn:aws:sns:us-east-1:1:t"]
     listed = {s["StackId"] for s in nest.call("list_stacks")["StackSummaries"]}
     assert child_id in listed
     # Ref is the child's StackId; GetAtt Outputs.X its output.
