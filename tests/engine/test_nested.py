@@ -277,3 +277,23 @@ def test_cancelling_the_parents_update_cancels_and_rolls_back_the_child(nest, tm
     assert ("Inner", "UPDATE_FAILED", "Resource update cancelled") in nest.events(child_id)
     inner = nest.resources(child_id)["Inner"]["PhysicalResourceId"]
     assert nest.cloud.records[inner].properties["Value"] == "one"
+
+
+def test_a_sibling_failure_cancels_the_child_being_created_and_rollback_deletes_it(nest, tmp_path):
+    slow = {"Resources": {"Quick": {"Type": SLEEPER}, "Slow": {"Type": SLEEPER, "Properties": {"CreateDelay": "60"}}}}
+    (tmp_path / "slow.json").write_text(json.dumps(slow))
+    nest.create("parent", {
+        "Child": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": f"file://{tmp_path / 'slow.json'}"}},
+        # Fails once the child is under way (its Slow resource waiting for a minute).
+        "Broken": {"Type": SLEEPER, "Properties": {"FailOnCreate": "true", "CreateDelay": "1"}},
+    })
+    assert nest.status("parent") == "ROLLBACK_COMPLETE"
+    events = nest.events("parent")
+    assert ("Child", "CREATE_FAILED", "Resource creation cancelled") in events
+    child_id = next(r["PhysicalResourceId"] for r in nest.call("describe_stack_resources", StackName="parent")[
+        "StackResources"] if r["LogicalResourceId"] == "Child")
+    child_stack_events = [e[1:] for e in nest.events(child_id) if e[0].startswith("parent-Child-")]
+    assert child_stack_events == [("CREATE_IN_PROGRESS", "User Initiated"), ("DELETE_IN_PROGRESS", "User Initiated"),
+                                  ("DELETE_COMPLETE", None)]
+    assert ("Slow", "CREATE_COMPLETE", None) not in nest.events(child_id)
+    assert nest.cloud.existing() == {}
