@@ -238,6 +238,18 @@ def test_nested_stack_lifecycle_through_boto3(cfn, templates):
     assert [e[2:] for e in shape(events_since(cfn, child_id, "CREATE_IN_PROGRESS")) if e[1] == STACK] == [
         ("CREATE_IN_PROGRESS", "User Initiated"), ("CREATE_COMPLETE", None)]
 
+    cfn.create_change_set(StackName="outer", ChangeSetName="peek", TemplateBody=body, Parameters=params("ok-b"),
+                          IncludeNestedStacks=True)
+    cfn.get_waiter("change_set_create_complete").wait(StackName="outer", ChangeSetName="peek", WaiterConfig=FAST)
+    root = cfn.describe_change_set(StackName="outer", ChangeSetName="peek")
+    assert root["IncludeNestedStacks"] is True
+    [nested_id] = [c["ResourceChange"]["ChangeSetId"] for c in root["Changes"]
+                   if c["ResourceChange"]["LogicalResourceId"] == "Child"]
+    nested = cfn.describe_change_set(ChangeSetName=nested_id)
+    assert nested["StackId"] == child_id and nested["RootChangeSetId"] == root["ChangeSetId"]
+    assert [c["ResourceChange"]["LogicalResourceId"] for c in nested["Changes"]] == ["Inner"]
+    cfn.delete_change_set(StackName="outer", ChangeSetName="peek")
+
     cfn.update_stack(StackName="outer", TemplateBody=body, Parameters=params("ok-b"))
     cfn.get_waiter("stack_update_complete").wait(StackName="outer", WaiterConfig=FAST)
     [child] = cfn.describe_stacks(StackName=child_id)["Stacks"]
