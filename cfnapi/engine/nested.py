@@ -130,6 +130,8 @@ class NestedStacks:
         if child.status not in st.UPDATABLE:
             raise ResourceFailure(f"Stack:{child_id} is in {child.status} state and can not be updated.")
         params = {**request.as_params(), "Tags": self._tags(request)}
+        # An update run with DisableRollback keeps a failed child as it is too.
+        params["DisableRollback"] = self.parent.status == "UPDATE_IN_PROGRESS" and self.parent.on_failure == "DO_NOTHING"
         definition = compile_for(self.runtime, child_id, child.name, self.caller, body, params)
         check_capabilities(definition, self.parent.capabilities)
         with self.runtime.db.transaction() as session:

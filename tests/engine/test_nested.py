@@ -297,3 +297,20 @@ def test_a_sibling_failure_cancels_the_child_being_created_and_rollback_deletes_
                                   ("DELETE_COMPLETE", None)]
     assert ("Slow", "CREATE_COMPLETE", None) not in nest.events(child_id)
     assert nest.cloud.existing() == {}
+
+
+def test_disable_rollback_keeps_the_failed_child_and_rollback_stack_restores_it(nest):
+    nest.create("parent", parent_resources(nest))
+    child_id = child_of(nest)
+    nest.update("parent", parent_resources(nest, value="two", fail="true"), DisableRollback=True)
+    assert nest.status("parent") == "UPDATE_FAILED"
+    assert nest.status(child_id) == "UPDATE_FAILED"
+    [reason] = [e[2] for e in nest.events("parent") if e[:2] == ("Child", "UPDATE_FAILED")]
+    assert reason == (f"Embedded stack {child_id} was not successfully updated. Currently in UPDATE_FAILED "
+                      "with reason: The following resource(s) failed to update: [Risky]. ")
+    nest.call("rollback_stack", StackName="parent")
+    nest.worker.run_until_idle()
+    assert nest.status("parent") == "UPDATE_ROLLBACK_COMPLETE"
+    child = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in child["Parameters"]} == {"Value": "one", "Fail": "false"}
+    assert child["Outputs"][0]["OutputValue"] == "one"
