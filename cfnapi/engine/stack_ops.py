@@ -266,7 +266,7 @@ def delete_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
         return {}  # AWS: deleting a stack that does not exist succeeds
     if stack.status == "DELETE_COMPLETE" or stack.status == "DELETE_IN_PROGRESS":
         return {}
-    if stack.termination_protection:
+    if _termination_protected(runtime, stack):
         raise validation_error(
             f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
         )
@@ -301,6 +301,15 @@ def delete_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
     )
     runtime.notify_work()
     return {}
+
+
+def _termination_protected(runtime: EngineRuntime, stack: StackRow) -> bool:
+    """A nested stack is protected by its root's setting (AWS sets it on the root only)."""
+    if stack.termination_protection or not stack.root_id:
+        return bool(stack.termination_protection)
+    with runtime.db.transaction() as session:
+        root = session.get(StackRow, stack.root_id)
+        return bool(root is not None and root.termination_protection)
 
 
 def cancel_update_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:

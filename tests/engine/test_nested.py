@@ -314,3 +314,14 @@ def test_disable_rollback_keeps_the_failed_child_and_rollback_stack_restores_it(
     child = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]
     assert {p["ParameterKey"]: p["ParameterValue"] for p in child["Parameters"]} == {"Value": "one", "Fail": "false"}
     assert child["Outputs"][0]["OutputValue"] == "one"
+
+
+def test_a_child_is_protected_by_its_roots_termination_protection(nest):
+    nest.create("parent", parent_resources(nest), EnableTerminationProtection=True)
+    child_id = child_of(nest)
+    with pytest.raises(ServiceError, match="cannot be deleted while TerminationProtection is enabled"):
+        nest.call("delete_stack", StackName=child_id)
+    nest.call("update_termination_protection", StackName="parent", EnableTerminationProtection=False)
+    nest.call("delete_stack", StackName="parent")
+    nest.worker.run_until_idle()
+    assert nest.status(child_id) == "DELETE_COMPLETE"
