@@ -325,3 +325,26 @@ def test_a_child_is_protected_by_its_roots_termination_protection(nest):
     nest.call("delete_stack", StackName="parent")
     nest.worker.run_until_idle()
     assert nest.status(child_id) == "DELETE_COMPLETE"
+
+
+def test_child_timeout_fails_the_parents_resource(tmp_path):
+    from cfnapi.engine.template_binding import TemplateCompiler
+    from cfnapi.translate.testing import test_registry
+    from tests.engine.conftest import Harness
+
+    harness = Harness(tmp_path, compiler=TemplateCompiler(test_registry().supported()),
+                      seconds_per_timeout_minute=0.3, poll_initial_seconds=0.005, poll_max_seconds=0.02,
+                      watchdog_seconds=0.01)
+    try:
+        slow = {"Resources": {"Slow": {"Type": SLEEPER, "Properties": {"CreateDelay": "60"}}}}
+        (tmp_path / "slow.json").write_text(json.dumps(slow))
+        harness.runtime.url_policy = TemplateUrlPolicy(file_root=tmp_path)
+        harness.create("parent", {"Child": {"Type": "AWS::CloudFormation::Stack", "Properties": {
+            "TemplateURL": f"file://{tmp_path / 'slow.json'}", "TimeoutInMinutes": 1}}})
+        assert harness.status("parent") == "ROLLBACK_COMPLETE"
+        [reason] = [e[2] for e in harness.events("parent") if e[:2] == ("Child", "CREATE_FAILED")]
+        assert reason.endswith(" was not successfully created: Stack creation time exceeded the specified timeout.")
+        assert harness.cloud.existing() == {}
+    finally:
+        harness.runtime.shutdown()
+        harness.db.dispose()
