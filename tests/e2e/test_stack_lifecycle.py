@@ -12,10 +12,11 @@ its second says "Resource creation Initiated"; failures name the resources in
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from botocore.exceptions import WaiterError
+from botocore.exceptions import ClientError, WaiterError
 
 from cfnapi.testing.clients import client
 from cfnapi.testing.server import client_environment, start_server
@@ -355,3 +356,45 @@ def test_update_with_disable_rollback_then_rollback_stack(cfn):
     cfn.get_waiter("stack_rollback_complete").wait(StackName="keep", WaiterConfig=FAST)
     [stack] = cfn.describe_stacks(StackName="keep")["Stacks"]
     assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE" and stack["Parameters"] == params("ok-1")
+
+
+WAITING = json.dumps({"Resources": {
+    "Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"},
+    "Wait": {"Type": "AWS::CloudFormation::WaitCondition", "Properties": {"Handle": {"Ref": "Handle"}, "Timeout": "600"}},
+}})
+
+
+def wait_for_event(cfn, stack, logical_id, status, reason=None):
+    for _ in range(300):
+        if any((e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) == (logical_id, status, reason)
+               for e in cfn.describe_stack_events(StackName=stack)["StackEvents"]):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no {logical_id} {status} event")
+
+
+def test_delete_during_create_cancels_it_and_delete_during_update_is_refused(cfn):
+    stack_id = cfn.create_stack(StackName="impatient", TemplateBody=WAITING)["StackId"]
+    wait_for_event(cfn, "impatient", "Wait", "CREATE_IN_PROGRESS", "Resource creation Initiated")
+    cfn.delete_stack(StackName="impatient")
+    cfn.get_waiter("stack_delete_complete").wait(StackName=stack_id, WaiterConfig=FAST)
+    stack_events = [e[2:] for e in shape(events_since(cfn, stack_id, "CREATE_IN_PROGRESS")) if e[0] == "impatient"]
+    assert stack_events == [("CREATE_IN_PROGRESS", "User Initiated"), ("DELETE_IN_PROGRESS", "User Initiated"),
+                            ("DELETE_COMPLETE", None)]
+    assert ("Wait", "AWS::CloudFormation::WaitCondition", "CREATE_FAILED", "Resource creation cancelled") in shape(
+        events_since(cfn, stack_id, "CREATE_IN_PROGRESS"))
+
+    updating_id = cfn.create_stack(StackName="busy-update", TemplateBody=TEMPLATE, Parameters=params("ok-1"))["StackId"]
+    cfn.get_waiter("stack_create_complete").wait(StackName="busy-update", WaiterConfig=FAST)
+    grown = json.loads(TEMPLATE)
+    grown["Resources"].update(json.loads(WAITING)["Resources"])
+    cfn.update_stack(StackName="busy-update", TemplateBody=json.dumps(grown), Parameters=params("ok-1"))
+    with pytest.raises(ClientError) as refused:
+        cfn.delete_stack(StackName="busy-update")
+    assert refused.value.response["Error"]["Code"] == "ValidationError"
+    assert refused.value.response["Error"]["Message"] == (
+        f"Stack [{updating_id}] cannot be deleted while in status UPDATE_IN_PROGRESS")
+    cfn.cancel_update_stack(StackName="busy-update")
+    cfn.get_waiter("stack_rollback_complete").wait(StackName="busy-update", WaiterConfig=FAST)
+    cfn.delete_stack(StackName="busy-update")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="busy-update", WaiterConfig=FAST)
