@@ -195,10 +195,11 @@ def _update_one(run: OperationRun, logical_id: str) -> None:
     )
     record.metadata = metadata
     record.deletion_policy, record.update_replace_policy = decl.deletion_policy, decl.update_replace_policy
-    if change.action is Action.KEEP and record.status != "UPDATE_FAILED":
-        return
-    if change.action is Action.KEEP:  # failed in the update this one resumes: try it again
-        update_in_place(run, record, props)
+    if change.action is Action.KEEP:
+        # Retried when it failed in the update this one resumes; a nested stack is
+        # always updated, as on AWS (its template may have changed behind the same URL).
+        if record.status == "UPDATE_FAILED" or run.runtime.registry.class_for(record.type).update_when_unchanged:
+            update_in_place(run, record, props)
         return
     action = "Update:Replace" if change.action is Action.REPLACE else "Update:Modify"
     denial = policy_denial(effective_policy(run.stack), action, logical_id, record.type)

@@ -88,6 +88,9 @@ class ResourceType:
     # resource cannot be replaced (AWS: "CloudFormation cannot update a stack
     # when a custom-named resource requires replacing").
     name_properties: ClassVar[tuple[str, ...]] = ()
+    # True when an update of the stack must reach the resource even though its
+    # properties did not change (a nested stack: its template may have).
+    update_when_unchanged: ClassVar[bool] = False
 
     @classmethod
     def property_spec(cls, name: str) -> PropertySpec | None:

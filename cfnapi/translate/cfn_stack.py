@@ -39,9 +39,10 @@ class NestedStack(ResourceType):
     type_name = "AWS::CloudFormation::Stack"
     openstack_mapping = "a child stack run by the same engine (ParentId/RootId set)"
     not_honoured = (
-        "The child is updated only when the resource's properties change (a changed template behind "
-        "the same TemplateURL is not noticed)."
+        "Every update of the parent re-reads the child's template; when neither it nor the parameters "
+        "changed, the child itself is left alone (no child events)."
     )
+    update_when_unchanged = True  # AWS "initiates an update to its nested stacks" on every parent update
     # Every property updates the child in place (AWS: "Update requires: No interruption").
     properties = (
         PropertySpec("TemplateURL", "String", required=True),

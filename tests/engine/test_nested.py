@@ -348,3 +348,18 @@ def test_child_timeout_fails_the_parents_resource(tmp_path):
     finally:
         harness.runtime.shutdown()
         harness.db.dispose()
+
+
+def test_every_parent_update_reaches_the_child_and_picks_up_its_changed_template(nest, tmp_path):
+    nest.create("parent", parent_resources(nest))
+    child_id = child_of(nest)
+    changed = json.loads(json.dumps(CHILD))
+    changed["Resources"]["Extra"] = {"Type": SLEEPER}
+    (tmp_path / "child.json").write_text(json.dumps(changed))  # same TemplateURL, new template
+    resources = parent_resources(nest)
+    resources["Other"] = {"Type": SLEEPER}  # the parent's own template changes elsewhere
+    nest.update("parent", resources)
+    assert nest.status("parent") == "UPDATE_COMPLETE"
+    assert ("Child", "UPDATE_COMPLETE", None) in nest.events("parent")
+    assert "Extra" in nest.resources(child_id)
+    assert nest.status(child_id) == "UPDATE_COMPLETE"
