@@ -114,35 +114,55 @@ class NestedStacks:
         return stack_id
 
     def update(self, child_id: str, request: ChildRequest) -> None:
-        """Start updating the child, unless the request changes nothing in it."""
+        """Forward: start updating the child to ``request`` unless that changes nothing.
+        During the parent's rollback: undo what this parent operation did to the child."""
         child = self._load(child_id)
+        if self._parent_rolling_back():
+            self._roll_back(child)
+            return
         body = fetch_template(request.template_url, self.runtime.url_policy)
         if self._matches(child.template_body, child.parameters, body, request):
-            return
-        back_to_previous = self._matches(child.previous_template_body, child.previous_parameters, body, request)
-        if _rolling_back(child) and back_to_previous:
-            return  # the child is already rolling back to exactly this (``update_progress`` waits for it)
-        if child.status == "UPDATE_IN_PROGRESS" and back_to_previous:
-            # The parent's update was cancelled (or failed elsewhere) while the child's
-            # still runs: cancel it, and its own rollback restores what is asked.
-            self._request_cancel(child_id)
             return
         if child.status not in st.UPDATABLE:
             raise ResourceFailure(f"Stack:{child_id} is in {child.status} state and can not be updated.")
         params = {**request.as_params(), "Tags": self._tags(request)}
         # An update run with DisableRollback keeps a failed child as it is too.
-        params["DisableRollback"] = self.parent.status == "UPDATE_IN_PROGRESS" and self.parent.on_failure == "DO_NOTHING"
-        definition = compile_for(self.runtime, child_id, child.name, self.caller, body, params)
+        params["DisableRollback"] = self.parent.on_failure == "DO_NOTHING"
+        self._start_update(child, body, params, request.timeout_in_minutes)
+
+    def _roll_back(self, child: StackRow) -> None:
+        """The child goes back to what it was before this parent operation touched it.
+        AWS keeps a child's previous template until the root's cleanup; cfnapi keeps it
+        on the child (``previous_template_body``) until the child's next update."""
+        if child.status == "UPDATE_IN_PROGRESS":
+            self._request_cancel(child.stack_id)  # its own rollback restores it
+        elif child.status == "UPDATE_FAILED":  # left so by DisableRollback: roll it back as RollbackStack does
+            Recorder(self.runtime.db, StackRef(child.stack_id, child.name)).stack_status(
+                "UPDATE_ROLLBACK_IN_PROGRESS", st.USER_INITIATED, needs_work=True, **self._lease()
+            )
+            self._run(child.stack_id)
+        elif (
+            child.status == "UPDATE_COMPLETE"
+            and child.previous_template_body is not None
+            and self._updated_in_this_operation(child)
+        ):
+            params = {"Parameters": [{"ParameterKey": k, "ParameterValue": v}
+                                     for k, v in (child.previous_parameters or {}).items()]}
+            self._start_update(child, child.previous_template_body, params, child.timeout_in_minutes)
+        # Anything else (rolling back already, or untouched) needs nothing; update_progress waits.
+
+    def _start_update(self, child: StackRow, body: str, params: dict[str, Any], timeout: int | None) -> None:
+        definition = compile_for(self.runtime, child.stack_id, child.name, self.caller, body, params)
         check_capabilities(definition, self.parent.capabilities)
         with self.runtime.db.transaction() as session:
             session.execute(
                 update(StackRow)
-                .where(StackRow.stack_id == child_id)
-                .values(timeout_in_minutes=request.timeout_in_minutes, **self._lease())
+                .where(StackRow.stack_id == child.stack_id)
+                .values(timeout_in_minutes=timeout, **self._lease())
             )
-        child.timeout_in_minutes = request.timeout_in_minutes
+        child.timeout_in_minutes = timeout
         begin_update(self.runtime, child, body, definition, params, None)
-        self._run(child_id)
+        self._run(child.stack_id)
 
     def delete(self, child_id: str) -> None:
         """Start deleting the child. A child still busy is asked to stop first: a
@@ -170,21 +190,17 @@ class NestedStacks:
         raise ResourceFailure(f"Embedded stack {child_id} was not successfully created: {_reason(child)}")
 
     def update_progress(self, child_id: str, request: ChildRequest) -> bool:
-        """Done when the child holds what ``request`` asks for; a failure when it
-        rolled back (or failed) away from it."""
+        """Done when the child's update (or, in the parent's rollback, its restoration)
+        has finished; a failure when the child's update failed."""
         child = self._load(child_id)
-        if child.status in ("UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"):
-            return False
-        if child.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
-            return True
-        body = fetch_template(request.template_url, self.runtime.url_policy)
-        if _rolling_back(child):
-            # Rolling back to exactly what is asked (the parent's own rollback): wait for it.
-            if self._matches(child.previous_template_body, child.previous_parameters, body, request):
+        if child.status in st.IN_PROGRESS:
+            if child.status in ("UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"):
                 return False
-        elif child.status == "UPDATE_ROLLBACK_COMPLETE" and self._matches(
-            child.template_body, child.parameters, body, request
-        ):
+            if self._parent_rolling_back():
+                return False  # the child rolling back is what the parent's rollback wants
+        elif child.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+            return True
+        elif child.status == "UPDATE_ROLLBACK_COMPLETE" and self._parent_rolling_back():
             return True
         status, reason = child.status, _reason(child)
         if status in ("UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
@@ -220,6 +236,14 @@ class NestedStacks:
                 raise ResourceFailure(f"Embedded stack {child_id} does not exist")
             session.expunge(child)
             return child
+
+    def _parent_rolling_back(self) -> bool:
+        return self.parent.status == "UPDATE_ROLLBACK_IN_PROGRESS"
+
+    def _updated_in_this_operation(self, child: StackRow) -> bool:
+        """The child's last update started after the parent's update began."""
+        started = self.parent.updated_at
+        return started is not None and child.updated_at is not None and child.updated_at >= started
 
     @staticmethod
     def _matches(body: str | None, parameters: dict | None, wanted_body: str, request: ChildRequest) -> bool:
@@ -273,10 +297,6 @@ class NestedStacks:
         threading.Thread(
             target=StackWorker(self.runtime).process, args=(child_id,), name=f"cfn-nested-{child_id[-8:]}", daemon=True
         ).start()
-
-
-def _rolling_back(child: StackRow) -> bool:
-    return child.status in ("UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
 
 
 def _reason(child: StackRow) -> str:

@@ -295,11 +295,13 @@ def update_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
         run.current.pop(record.logical_id, None)
     _clear_update_marks(run)
     # A failed cleanup delete does not fail the update (AWS behaves the same way).
+    # A nested stack keeps its previous definition: its parent's rollback may still need it.
+    keep_previous = bool(run.stack.parent_id)
     run.recorder.stack_status(
         "UPDATE_COMPLETE",
         None,
-        previous_template_body=None,
-        previous_parameters=None,
+        previous_template_body=run.stack.previous_template_body if keep_previous else None,
+        previous_parameters=run.stack.previous_parameters if keep_previous else None,
         update_policy_override=None,
         no_echo_parameters=sorted(getattr(run.definition, "no_echo_parameters", ()) or ()),
         **_done(),

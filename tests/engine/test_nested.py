@@ -363,3 +363,19 @@ def test_every_parent_update_reaches_the_child_and_picks_up_its_changed_template
     assert ("Child", "UPDATE_COMPLETE", None) in nest.events("parent")
     assert "Extra" in nest.resources(child_id)
     assert nest.status(child_id) == "UPDATE_COMPLETE"
+
+
+def test_parent_rollback_restores_a_child_whose_template_changed_behind_the_same_url(nest, tmp_path):
+    nest.create("parent", parent_resources(nest))
+    child_id = child_of(nest)
+    changed = json.loads(json.dumps(CHILD))
+    changed["Resources"]["Extra"] = {"Type": SLEEPER}
+    (tmp_path / "child.json").write_text(json.dumps(changed))
+    resources = parent_resources(nest)
+    # The parent fails after the child's update completed.
+    resources["Late"] = {"Type": SLEEPER, "DependsOn": "Child", "Properties": {"FailOnCreate": "true"}}
+    nest.update("parent", resources)
+    assert nest.status("parent") == "UPDATE_ROLLBACK_COMPLETE"
+    assert nest.status(child_id) == "UPDATE_COMPLETE"
+    assert "Extra" not in {lid for lid, r in nest.resources(child_id).items() if r["ResourceStatus"] != "DELETE_COMPLETE"}
+    assert json.loads(nest.call("get_template", StackName=child_id)["TemplateBody"]) == CHILD
