@@ -21,6 +21,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cloud-name", default=os.environ.get("OS_CLOUD"), help="clouds.yaml entry (openstack)")
     parser.add_argument("--cloud-config", type=Path, default=None, help="sim cloud seed file (YAML)")
     parser.add_argument("--log-level", default=os.environ.get("CFNAPI_LOG_LEVEL", "INFO"))
+    parser.add_argument("--template-file-root", type=Path, default=os.environ.get("CFNAPI_TEMPLATE_FILE_ROOT"),
+                        help="directory below which file:// TemplateURLs may be read (none if unset)")
+    parser.add_argument("--template-url-allow-private", action="store_true",
+                        default=os.environ.get("CFNAPI_TEMPLATE_URL_ALLOW_PRIVATE", "") == "1",
+                        help="let TemplateURL fetch loopback, link-local and private addresses")
 
 
 def _add_worker(parser: argparse.ArgumentParser) -> None:
@@ -64,6 +69,8 @@ def _settings(args: argparse.Namespace, *, run_api: bool, run_worker: bool) -> S
         cloud=args.cloud,
         cloud_name=args.cloud_name,
         cloud_config=args.cloud_config,
+        template_file_root=Path(args.template_file_root) if args.template_file_root else None,
+        template_url_allow_private=args.template_url_allow_private,
         run_api=run_api,
         run_worker=run_worker,
         **{name: getattr(args, name) for name in ("lease_seconds", "stack_threads") if getattr(args, name, None)},

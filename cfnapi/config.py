@@ -53,6 +53,8 @@ class Settings:
     def listen_ports(self) -> tuple[int, ...]:
         """The main port first, then each agent port once."""
         return tuple(dict.fromkeys((self.port, *self.agent_ports)))
+    template_file_root: Path | None = None  # file:// TemplateURLs are read only below this directory
+    template_url_allow_private: bool = False  # TemplateURL may fetch loopback/private addresses
 
     @property
     def resolved_database_url(self) -> str:

@@ -32,7 +32,7 @@ from cfnapi.handlers.cloudformation import CloudFormationHandlers
 from cfnapi.handlers.cloudwatch import CloudWatchHandlers
 from cfnapi.ssm.store import ParameterStore
 from cfnapi.signals import SignalTarget, SignalUrls, server_secret, signal_route
-from cfnapi.template_url import TemplateUrlPolicy
+from cfnapi.template_url import TemplateUrlPolicy, fetch_template
 from cfnapi.translate.registry import default_registry
 
 
@@ -85,12 +85,16 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
     registry = default_registry()
     cloud = build_cloud(settings, db, credentials)
     signal_urls = SignalUrls(server_secret(db, "wait-condition-signals"), public_endpoint(settings))
-    url_policy = TemplateUrlPolicy()
+    url_policy = TemplateUrlPolicy(
+        allow_private_addresses=settings.template_url_allow_private, file_root=settings.template_file_root
+    )
     compiler = TemplateCompiler(
         registry.supported(),
         lookup_for=lambda identity: ProviderCloudLookup(cloud.provider(identity.account_id)),
         parameter_store_for=lambda identity: cloud.parameters.scoped(identity.account_id, identity.region),
         attributes_for=registry.attribute_names,
+        # AWS::Include snippets are fetched under the same policy as TemplateURL.
+        include_fetcher=lambda location: fetch_template(location, url_policy),
     )
     runtime = EngineRuntime(
         db=db,

@@ -85,8 +85,18 @@ def preview_update(runtime: EngineRuntime, stack: StackRow, definition: StackDef
     return Plan(changes)
 
 
+def preview_properties(runtime: EngineRuntime, stack: StackRow, definition: StackDefinition,
+                       logical_id: str) -> dict[str, Any] | None:
+    """The properties ``logical_id`` would get, or None while they name a resource not created yet."""
+    env = _PreviewEnv(OperationRun(runtime, stack, definition))
+    try:
+        return definition.resolve_properties(logical_id, env)
+    except _NotKnownYet:
+        return None
+
+
 def preview_create(definition: StackDefinition) -> Plan:
     return Plan({lid: ResourceChange(lid, Action.CREATE, decl.type) for lid, decl in definition.resources.items()})
 
 
-__all__ = ["preview_create", "preview_update"]
+__all__ = ["preview_create", "preview_properties", "preview_update"]

@@ -1,10 +1,11 @@
 """Change sets: CreateChangeSet, DescribeChangeSet, ExecuteChangeSet,
 DeleteChangeSet, ListChangeSets.
 
-A change set is computed when it is created (the plan is pure and quick), so it
-is CREATE_COMPLETE / AVAILABLE by the time CreateChangeSet returns — which
-satisfies the ``change_set_create_complete`` waiter on its first poll. A CREATE
-change set brings a new stack into being in REVIEW_IN_PROGRESS. Executing one
+CreateChangeSet validates the template and parameters at once and returns a
+change set in CREATE_PENDING; it is computed in the background
+(``change_set_review``), so clients wait for it with the
+``change_set_create_complete`` waiter as they do on AWS. A CREATE change set
+brings a new stack into being in REVIEW_IN_PROGRESS. Executing one
 starts the same create or update UpdateStack/CreateStack would, and deletes
 the stack's other change sets, as AWS does.
 """
@@ -15,14 +16,13 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 
 from cfnapi.engine import statuses as st
-from cfnapi.engine.change_preview import preview_create, preview_update
+from cfnapi.engine.change_set_review import is_stale, review_change_set
 from cfnapi.engine.lookup import Caller, find_live_stack, find_stack, no_such_stack
 from cfnapi.engine.models import ChangeSetRow, StackRow, utcnow
 from cfnapi.engine.pagination import page, with_token
-from cfnapi.engine.plan import change_set_changes
 from cfnapi.engine.records import Recorder, StackRef
 from cfnapi.engine.runtime import EngineRuntime
 from cfnapi.engine.stack_ops import (
@@ -36,9 +36,6 @@ from cfnapi.engine.stack_ops import (
 )
 from cfnapi.errors import ServiceError, validation_error
 
-NO_CHANGES = (
-    "The submitted information didn't contain changes. Submit different information to create a change set."
-)
 _NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]*")
 
 
@@ -120,17 +117,6 @@ def create_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, 
 
     if stack is None:
         stack = _review_stack(runtime, caller, stack_id, params)
-    if kind == "CREATE":
-        plan = preview_create(definition)
-        unchanged = False
-    else:
-        plan = preview_update(runtime, stack, definition)
-        unchanged = (
-            not plan.has_changes
-            and body == stack.template_body
-            and dict(definition.parameter_values) == dict(stack.parameters or {})
-            and (params.get("Tags") is None or list(params["Tags"]) == list(stack.tags or []))
-        )
     change_set_id = (
         f"arn:aws:cloudformation:{caller.region}:{caller.account_id}:changeSet/{name}/{uuid.uuid4()}"
     )
@@ -139,9 +125,8 @@ def create_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, 
         name=name,
         stack_id=stack_id,
         change_set_type=kind,
-        status="FAILED" if unchanged else "CREATE_COMPLETE",
-        status_reason=NO_CHANGES if unchanged else None,
-        execution_status="UNAVAILABLE" if unchanged else "AVAILABLE",
+        status="CREATE_PENDING",  # computed in the background (change_set_review)
+        execution_status="UNAVAILABLE",
         description=params.get("Description"),
         template_body=body,
         parameters=dict(definition.parameter_values),
@@ -153,11 +138,13 @@ def create_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, 
         role_arn=params.get("RoleARN"),
         on_stack_failure=params.get("OnStackFailure"),
         client_token=params.get("ClientToken"),
-        changes=change_set_changes(plan),
+        include_nested_stacks=bool(params.get("IncludeNestedStacks")),
+        changes=[],
         created_at=utcnow(),
     )
     with runtime.db.transaction() as session:
         session.add(row)
+    runtime.in_background(lambda: review_change_set(runtime, change_set_id, definition))
     return {"Id": change_set_id, "StackId": stack_id}
 
 
@@ -193,7 +180,11 @@ def _review_stack(runtime: EngineRuntime, caller: Caller, stack_id: str, params:
 
 
 def _execution_status(row: ChangeSetRow, stack: StackRow) -> str:
-    """EXECUTE_IN_PROGRESS until the stack operation it started has finished."""
+    """EXECUTE_IN_PROGRESS until the stack operation it started has finished; an
+    AVAILABLE change set is OBSOLETE once the stack changed after it was made."""
+    if row.execution_status == "AVAILABLE":
+        changed = stack.updated_at is not None and stack.updated_at > row.created_at
+        return "OBSOLETE" if changed or stack.deleted_at is not None else "AVAILABLE"
     if row.execution_status != "EXECUTE_IN_PROGRESS" or stack.status in st.IN_PROGRESS:
         return row.execution_status
     if stack.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
@@ -208,9 +199,40 @@ def _stack_of(runtime: EngineRuntime, row: ChangeSetRow) -> StackRow:
         return stack
 
 
+def _execution_of(runtime: EngineRuntime, row: ChangeSetRow, stack: StackRow) -> str:
+    """A nested change set is executed by its root's update: it follows the root stack."""
+    if row.root_change_set_id and row.execution_status == "EXECUTE_IN_PROGRESS":
+        with runtime.db.transaction() as session:
+            root = session.get(ChangeSetRow, row.root_change_set_id)
+            root_stack = session.get(StackRow, root.stack_id) if root is not None else None
+            if root_stack is not None:
+                session.expunge(root_stack)
+                stack = root_stack
+    return _execution_status(row, stack)
+
+
+def _nesting(row: ChangeSetRow) -> dict[str, Any]:
+    out: dict[str, Any] = {"IncludeNestedStacks": bool(row.include_nested_stacks)}
+    if row.parent_change_set_id:
+        out["ParentChangeSetId"] = row.parent_change_set_id
+        out["RootChangeSetId"] = row.root_change_set_id
+    return out
+
+
+def _recover_if_stale(runtime: EngineRuntime, caller: Caller, row: ChangeSetRow, stack: StackRow) -> ChangeSetRow:
+    """A change set left pending by a process that died is computed now, by this caller."""
+    if not is_stale(row):
+        return row
+    parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in (row.parameters or {}).items()]
+    definition = compile_for(runtime, stack.stack_id, stack.name, caller, row.template_body, {"Parameters": parameters})
+    review_change_set(runtime, row.change_set_id, definition)
+    return find_change_set(runtime, caller, row.change_set_id, None)
+
+
 def describe_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     row = find_change_set(runtime, caller, params["ChangeSetName"], params.get("StackName"))
     stack = _stack_of(runtime, row)
+    row = _recover_if_stale(runtime, caller, row, stack)
     masked = set(row.no_echo_parameters or ())
     out: dict[str, Any] = {
         "ChangeSetName": row.name,
@@ -221,14 +243,14 @@ def describe_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str
             {"ParameterKey": k, "ParameterValue": "****" if k in masked else v} for k, v in row.parameters.items()
         ],
         "CreationTime": row.created_at,
-        "ExecutionStatus": _execution_status(row, stack),
+        "ExecutionStatus": _execution_of(runtime, row, stack),
         "Status": row.status,
         "NotificationARNs": list(row.notification_arns or []),
         "RollbackConfiguration": {},
         "Capabilities": list(row.capabilities or []),
         "Tags": list(row.tags or []),
         "Changes": list(row.changes or []),
-        "IncludeNestedStacks": False,
+        **_nesting(row),
     }
     if row.description is not None:
         out["Description"] = row.description
@@ -245,10 +267,16 @@ def execute_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str,
     token = params.get("ClientRequestToken")
     if token and row.execution_status == "EXECUTE_IN_PROGRESS" and stack.client_request_token == token:
         return {}  # a retry of the execution already under way
-    if row.execution_status != "AVAILABLE":
+    if row.parent_change_set_id:
+        raise validation_error(
+            f"ChangeSet [{row.change_set_id}] is a nested change set; execute its root change set "
+            f"[{row.root_change_set_id}] instead"
+        )
+    execution = _execution_status(row, stack)
+    if execution != "AVAILABLE":
+        which = f"status of [{row.status}]" if row.status != "CREATE_COMPLETE" else f"execution status of [{execution}]"
         raise ServiceError(
-            "InvalidChangeSetStatus",
-            f"ChangeSet [{row.change_set_id}] cannot be executed in its current status of [{row.status}]",
+            "InvalidChangeSetStatus", f"ChangeSet [{row.change_set_id}] cannot be executed in its current {which}"
         )
     settings = {
         "Capabilities": row.capabilities,
@@ -274,6 +302,7 @@ def execute_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str,
     else:
         if stack.status not in st.UPDATABLE:
             raise validation_error(f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated.")
+        settings["DisableRollback"] = params.get("DisableRollback")
         begin_update(runtime, stack, row.template_body, definition, settings, token)
     with runtime.db.transaction() as session:
         # Executing one change set makes the stack's others obsolete; AWS deletes them.
@@ -284,19 +313,34 @@ def execute_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str,
         )
         executed = session.get(ChangeSetRow, row.change_set_id)
         executed.execution_status = "EXECUTE_IN_PROGRESS"
+        session.execute(
+            update(ChangeSetRow)
+            .where(ChangeSetRow.root_change_set_id == row.change_set_id)
+            .values(execution_status="EXECUTE_IN_PROGRESS")
+        )
     return {}
 
 
 def delete_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     row = find_change_set(runtime, caller, params["ChangeSetName"], params.get("StackName"))
     stack = _stack_of(runtime, row)
-    if _execution_status(row, stack) == "EXECUTE_IN_PROGRESS":
+    if _execution_of(runtime, row, stack) == "EXECUTE_IN_PROGRESS":
         raise ServiceError(
             "InvalidChangeSetStatus",
             f"Cannot delete ChangeSet in status {row.status} while it is being executed",
         )
+    if row.parent_change_set_id:
+        raise validation_error(
+            f"ChangeSet [{row.change_set_id}] is a nested change set; delete its root change set "
+            f"[{row.root_change_set_id}] instead"
+        )
     with runtime.db.transaction() as session:
-        session.execute(delete(ChangeSetRow).where(ChangeSetRow.change_set_id == row.change_set_id))
+        session.execute(
+            delete(ChangeSetRow).where(
+                or_(ChangeSetRow.change_set_id == row.change_set_id,
+                    ChangeSetRow.root_change_set_id == row.change_set_id)
+            )
+        )
     return {}
 
 
@@ -317,10 +361,10 @@ def list_change_sets(runtime: EngineRuntime, caller: Caller, params: dict[str, A
                 "StackName": stack.name,
                 "ChangeSetId": row.change_set_id,
                 "ChangeSetName": row.name,
-                "ExecutionStatus": _execution_status(row, stack),
+                "ExecutionStatus": _execution_of(runtime, row, stack),
                 "Status": row.status,
                 "CreationTime": row.created_at,
-                "IncludeNestedStacks": False,
+                **_nesting(row),
             }
             if row.status_reason is not None:
                 summary["StatusReason"] = row.status_reason

@@ -173,6 +173,11 @@ class ChangeSetRow(Base):
     on_stack_failure: Mapped[str | None] = mapped_column(String(16))
     client_token: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # IncludeNestedStacks: the root change set has one nested change set per child
+    # stack the update would change; those point back at their parent and root.
+    include_nested_stacks: Mapped[bool] = mapped_column(Boolean, default=False)
+    parent_change_set_id: Mapped[str | None] = mapped_column(String(512))
+    root_change_set_id: Mapped[str | None] = mapped_column(String(512), index=True)
 
 
 class ExportRow(Base):

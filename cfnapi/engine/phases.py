@@ -145,6 +145,11 @@ def create_phase(run: OperationRun, interrupted: bool) -> None:
     outcome = run_graph(graph, lambda lid: step(run, lid), run.runtime.resource_pool, run.stop)
     if run.stop_reason == "lease":
         return  # another worker owns the stack now
+    if run.stop_reason == "cancel" or run.cancel_was_requested():
+        # Only DeleteStack (or a parent deleting its child) cancels a create.
+        run.recorder.stack_status("DELETE_IN_PROGRESS", st.USER_INITIATED, operation_deadline=None,
+                                  cancel_requested=False, needs_work=True)
+        return
     problem = None
     if outcome.ok:
         outputs, problem = _finish_outputs(run)
@@ -218,8 +223,9 @@ def _behaviour_of(run: OperationRun):
 
 def _update_one(run: OperationRun, logical_id: str) -> None:
     record = run.current.get(logical_id)
-    if record is None:
-        create_resource(run, logical_id)
+    if record is None or record.status == "CREATE_FAILED":
+        # New, or new in the failed update this one resumes: create it (again).
+        create_resource(run, logical_id, failed=record)
         return
     decl = run.definition.resources[logical_id]
     props = run.definition.resolve_properties(logical_id, run.env)
@@ -233,6 +239,10 @@ def _update_one(run: OperationRun, logical_id: str) -> None:
     record.metadata = metadata
     record.deletion_policy, record.update_replace_policy = decl.deletion_policy, decl.update_replace_policy
     if change.action is Action.KEEP:
+        # Retried when it failed in the update this one resumes; a nested stack is
+        # always updated, as on AWS (its template may have changed behind the same URL).
+        if record.status == "UPDATE_FAILED" or run.runtime.registry.class_for(record.type).update_when_unchanged:
+            update_in_place(run, record, props)
         return
     action = "Update:Replace" if change.action is Action.REPLACE else "Update:Modify"
     denial = policy_denial(effective_policy(run.stack), action, logical_id, record.type)
@@ -287,6 +297,10 @@ def update_phase(run: OperationRun, interrupted: bool) -> None:
     failed = outcome.failed or outcome.cancelled
     verb = "create" if all(run.current[f].status == "CREATE_FAILED" for f in failed if f in run.current) else "update"
     reason = problem or _failure_reason(run, verb, failed, "", "update")
+    if run.stack.on_failure == "DO_NOTHING" and run.stop_reason != "cancel":
+        # DisableRollback: keep what was done; UpdateStack resumes, RollbackStack undoes it.
+        run.recorder.stack_status("UPDATE_FAILED", reason, **_done())
+        return
     run.recorder.stack_status("UPDATE_ROLLBACK_IN_PROGRESS", reason, operation_deadline=None, cancel_requested=False)
 
 
@@ -326,11 +340,13 @@ def update_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
         run.current.pop(record.logical_id, None)
     _clear_update_marks(run)
     # A failed cleanup delete does not fail the update (AWS behaves the same way).
+    # A nested stack keeps its previous definition: its parent's rollback may still need it.
+    keep_previous = bool(run.stack.parent_id)
     run.recorder.stack_status(
         "UPDATE_COMPLETE",
         None,
-        previous_template_body=None,
-        previous_parameters=None,
+        previous_template_body=run.stack.previous_template_body if keep_previous else None,
+        previous_parameters=run.stack.previous_parameters if keep_previous else None,
         update_policy_override=None,
         no_echo_parameters=sorted(getattr(run.definition, "no_echo_parameters", ()) or ()),
         **_done(),

@@ -87,8 +87,9 @@ def _resolve(run: OperationRun, record: ResourceRecord, failed_status: str) -> d
         raise ActionFailed(record.logical_id) from error
 
 
-def create_resource(run: OperationRun, logical_id: str) -> None:
-    """A resource new to the stack: CREATE_IN_PROGRESS, "Resource creation Initiated", CREATE_COMPLETE."""
+def create_resource(run: OperationRun, logical_id: str, failed: ResourceRecord | None = None) -> None:
+    """A resource new to the stack: CREATE_IN_PROGRESS, "Resource creation Initiated", CREATE_COMPLETE.
+    ``failed`` is this resource's row from an earlier failed create that is being retried."""
     if run.stop.is_set():
         raise ActionCancelled(logical_id)
     decl = run.definition.resources[logical_id]
@@ -100,6 +101,13 @@ def create_resource(run: OperationRun, logical_id: str) -> None:
         # During an update, remember the resource is new so a rollback removes it.
         update_action="created" if run.stack.status == "UPDATE_IN_PROGRESS" else None,
     )
+    if failed is not None:
+        record.row_id = failed.row_id
+        if failed.physical_id is not None:  # what the failed attempt left is cleaned up later
+            leftover = dataclasses.replace(failed, role="replaced", row_id=None, update_action=None)
+            run.recorder.save_quietly(leftover)
+            with run.lock:
+                run.replaced.append(leftover)
     with run.lock:
         run.current[logical_id] = record
     props = _resolve(run, record, "CREATE_FAILED")

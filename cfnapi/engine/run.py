@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from cfnapi.engine.definition import Identity, StackDefinition
 from cfnapi.engine.models import ExportRow, SignalRow, StackRow
+from cfnapi.engine.nested import NestedStacks
 from cfnapi.engine.records import Recorder, ResourceRecord, StackRef, load_resources
 from cfnapi.engine.runtime import EngineRuntime
 from cfnapi.errors import validation_error
@@ -54,6 +55,13 @@ class OperationRun:
         self.stop = threading.Event()
         self.stop_reason = None
 
+    def cancel_was_requested(self) -> bool:
+        """Read now, not at the last watchdog tick: a cancel must not slip past the end of a phase."""
+        with self.runtime.db.transaction() as session:
+            return bool(
+                session.scalar(select(StackRow.cancel_requested).where(StackRow.stack_id == self.stack.stack_id))
+            )
+
     def context_for(self, logical_id: str, creation_token: str | None = None) -> ResourceContext:
         decl = self.definition.resources.get(logical_id) if self.definition is not None else None
         return ResourceContext(
@@ -69,6 +77,7 @@ class OperationRun:
             creation_policy=decl.creation_policy if decl is not None else None,
             update_policy=decl.update_policy if decl is not None else None,
             creation_token=creation_token,
+            nested_stacks=NestedStacks(self.runtime, self.stack),
         )
 
     @staticmethod

@@ -7,7 +7,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,9 @@ class EngineRuntime:
     worker_id: str = field(default_factory=default_worker_id)
     _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
     _pool_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    # Short jobs an API call starts and does not wait for (computing a change set).
+    _background: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
+    _background_jobs: set[Future] = field(default_factory=set, init=False, repr=False)
 
     @property
     def resource_pool(self) -> ThreadPoolExecutor:
@@ -56,6 +59,20 @@ class EngineRuntime:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.settings.resource_threads, thread_name_prefix="cfn-resource")
             return self._pool
+
+    def in_background(self, job: Callable[[], None]) -> None:
+        with self._pool_lock:
+            if self._background is None:
+                self._background = ThreadPoolExecutor(2, thread_name_prefix="cfn-background")
+            future = self._background.submit(job)
+            self._background_jobs.add(future)
+        future.add_done_callback(self._background_jobs.discard)
+
+    def wait_for_background(self) -> None:
+        """Until every background job started so far has finished (tests, shutdown)."""
+        with self._pool_lock:
+            jobs = list(self._background_jobs)
+        wait(jobs)
 
     def notify_work(self) -> None:
         if self.work_queued is not None:
@@ -66,3 +83,6 @@ class EngineRuntime:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
+            if self._background is not None:
+                self._background.shutdown(wait=True)
+                self._background = None

@@ -111,6 +111,15 @@ def _is_retry(stack: StackRow, token: str | None, statuses: tuple[str, ...]) -> 
     return bool(token) and stack.client_request_token == token and stack.status.startswith(statuses)
 
 
+def refuse_nested(stack: StackRow, operation: str) -> None:
+    """Operations AWS lets only the root stack run (its rollback and cancel drive the children)."""
+    if stack.parent_id:
+        raise validation_error(
+            f"{operation} cannot be called on nested stack {stack.stack_id}; "
+            f"call it on the root stack {stack.root_id or stack.parent_id} instead"
+        )
+
+
 def new_stack_id(caller: Caller, name: str) -> str:
     return f"arn:aws:cloudformation:{caller.region}:{caller.account_id}:stack/{name}/{uuid.uuid4()}"
 
@@ -188,11 +197,17 @@ def begin_update(runtime: EngineRuntime, stack: StackRow, body: str, definition:
         changed["notification_arns"] = list(params["NotificationARNs"])
     if params.get("RoleARN") is not None:
         changed["role_arn"] = params["RoleARN"]
+    # DisableRollback (default false, per operation) decides what a failure of this
+    # update does: UPDATE_FAILED, keeping what was done, instead of a rollback.
+    changed["on_failure"] = "DO_NOTHING" if params.get("DisableRollback") else "ROLLBACK"
+    # Resuming after a failed DisableRollback update: a rollback must still go back to
+    # the last stable definition, not to the one that failed.
+    resuming = stack.status == "UPDATE_FAILED" and stack.previous_template_body is not None
     _recorder(runtime, stack, token).stack_status(
         "UPDATE_IN_PROGRESS",
         st.USER_INITIATED,
-        previous_template_body=stack.template_body,
-        previous_parameters=stack.parameters,
+        previous_template_body=stack.previous_template_body if resuming else stack.template_body,
+        previous_parameters=stack.previous_parameters if resuming else stack.parameters,
         template_body=body,
         parameters=dict(definition.parameter_values),
         no_echo_parameters=sorted(set(no_echo_of(definition)) | set(stack.no_echo_parameters or ())),
@@ -236,7 +251,8 @@ def update_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
         params.get("StackPolicyDuringUpdateURL"),
         "StackPolicyDuringUpdate",
     )
-    if body == stack.template_body and dict(definition.parameter_values) == dict(stack.parameters):
+    unchanged = body == stack.template_body and dict(definition.parameter_values) == dict(stack.parameters)
+    if unchanged and stack.status != "UPDATE_FAILED":  # from UPDATE_FAILED, the same template retries
         if params.get("Tags") is None or list(params["Tags"]) == list(stack.tags or []):
             raise validation_error("No updates are to be performed.")
     begin_update(runtime, stack, body, definition, params, token, policy_override=override)
@@ -250,7 +266,7 @@ def delete_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
         return {}  # AWS: deleting a stack that does not exist succeeds
     if stack.status == "DELETE_COMPLETE" or stack.status == "DELETE_IN_PROGRESS":
         return {}
-    if stack.termination_protection:
+    if _termination_protected(runtime, stack):
         raise validation_error(
             f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
         )
@@ -265,9 +281,20 @@ def delete_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
             "DELETE_COMPLETE", None, deleted_at=utcnow(), needs_work=False
         )
         return {}
+    if stack.status == "CREATE_IN_PROGRESS":
+        # As on AWS, a create can be deleted: it stops (resources in flight are
+        # cancelled) and the stack goes on to DELETE_IN_PROGRESS.
+        with runtime.db.transaction() as session:
+            stopped = session.execute(
+                update(StackRow)
+                .where(StackRow.stack_id == stack.stack_id, StackRow.status == "CREATE_IN_PROGRESS")
+                .values(cancel_requested=True, on_failure="DELETE")
+            ).rowcount
+        if not stopped:  # the create finished meanwhile: delete whatever it became
+            return delete_stack(runtime, caller, params)
+        return {}
     if stack.status in st.IN_PROGRESS:
-        # AWS queues a delete behind a create or update; cfnapi refuses instead of guessing.
-        raise validation_error(f"Stack:{stack.stack_id} is in {stack.status} state and can not be deleted.")
+        raise validation_error(f"Stack [{stack.stack_id}] cannot be deleted while in status {stack.status}")
     _recorder(runtime, stack, params.get("ClientRequestToken")).stack_status(
         "DELETE_IN_PROGRESS", st.USER_INITIATED, needs_work=True, retain_resources=retain,
         client_request_token=params.get("ClientRequestToken"),
@@ -276,8 +303,18 @@ def delete_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
     return {}
 
 
+def _termination_protected(runtime: EngineRuntime, stack: StackRow) -> bool:
+    """A nested stack is protected by its root's setting (AWS sets it on the root only)."""
+    if stack.termination_protection or not stack.root_id:
+        return bool(stack.termination_protection)
+    with runtime.db.transaction() as session:
+        root = session.get(StackRow, stack.root_id)
+        return bool(root is not None and root.termination_protection)
+
+
 def cancel_update_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     stack = find_live_stack(runtime, caller, params["StackName"])
+    refuse_nested(stack, "CancelUpdateStack")
     if stack.status != "UPDATE_IN_PROGRESS":
         raise validation_error(f"CancelUpdateStack cannot be called from current stack status {stack.status}")
     with runtime.db.transaction() as session:
@@ -290,6 +327,7 @@ def continue_update_rollback(runtime: EngineRuntime, caller: Caller, params: dic
     token = params.get("ClientRequestToken")
     if _is_retry(stack, token, ("UPDATE_ROLLBACK_",)):
         return {}
+    refuse_nested(stack, "ContinueUpdateRollback")
     if stack.status != "UPDATE_ROLLBACK_FAILED":
         raise validation_error(
             f"Stack {stack.stack_id} is in {stack.status} state and can not continue update rollback"
@@ -314,6 +352,7 @@ def rollback_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any
     token = params.get("ClientRequestToken")
     if _is_retry(stack, token, ("ROLLBACK_", "UPDATE_ROLLBACK_")):
         return {"StackId": stack.stack_id}
+    refuse_nested(stack, "RollbackStack")
     target = _ROLLBACK_FROM.get(stack.status)
     if target is None:
         raise validation_error(f"Stack {stack.stack_id} is in {stack.status} state and can not be rolled back")
@@ -326,10 +365,7 @@ def rollback_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any
 
 def update_termination_protection(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     stack = find_live_stack(runtime, caller, params["StackName"])
-    if stack.parent_id:
-        raise validation_error(
-            "TerminationProtection cannot be updated on a nested stack; update it on the root stack"
-        )
+    refuse_nested(stack, "UpdateTerminationProtection")
     with runtime.db.transaction() as session:
         session.execute(
             update(StackRow)

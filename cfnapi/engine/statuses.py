@@ -30,9 +30,18 @@ IN_PROGRESS = frozenset(
     }
 )
 
-# States from which UpdateStack is allowed.
+# States from which UpdateStack is allowed. UPDATE_FAILED is where an update run
+# with DisableRollback stops; updating again resumes from there (AWS's "preserve
+# successfully provisioned resources").
 UPDATABLE = frozenset(
-    {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE"}
+    {
+        "CREATE_COMPLETE",
+        "UPDATE_COMPLETE",
+        "UPDATE_FAILED",
+        "UPDATE_ROLLBACK_COMPLETE",
+        "IMPORT_COMPLETE",
+        "IMPORT_ROLLBACK_COMPLETE",
+    }
 )
 
 ALL_STACK_STATUSES = (

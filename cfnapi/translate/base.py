@@ -69,6 +69,9 @@ class ResourceContext:
     # Saved by the engine before ``create``: generated names end with it (``physical_name``), so
     # ``find_created`` can find what a create made if its process died before the id was saved.
     creation_token: str | None = None
+    # The engine's narrow API for child stacks (``engine.nested.NestedStacks``):
+    # AWS::CloudFormation::Stack creates, updates and deletes its stack only through it.
+    nested_stacks: Any = None
 
 
 class ResourceFailure(Exception):
@@ -91,6 +94,9 @@ class ResourceType:
     # resource cannot be replaced (AWS: "CloudFormation cannot update a stack
     # when a custom-named resource requires replacing").
     name_properties: ClassVar[tuple[str, ...]] = ()
+    # True when an update of the stack must reach the resource even though its
+    # properties did not change (a nested stack: its template may have).
+    update_when_unchanged: ClassVar[bool] = False
 
     @classmethod
     def property_spec(cls, name: str) -> PropertySpec | None:

@@ -19,6 +19,7 @@ def builtin_resource_types() -> dict[str, type[ResourceType]]:
     from cfnapi.translate import (
         autoscaling,
         autoscaling_policies,
+        cfn_stack,
         cloudwatch_alarm,
         ec2_address,
         ec2_instance,
@@ -34,6 +35,7 @@ def builtin_resource_types() -> dict[str, type[ResourceType]]:
     )
 
     return {
+        "AWS::CloudFormation::Stack": cfn_stack.NestedStack,
         "AWS::CloudFormation::WaitCondition": WaitCondition,
         "AWS::CloudFormation::WaitConditionHandle": WaitConditionHandle,
         "AWS::EC2::Instance": ec2_instance.Instance,

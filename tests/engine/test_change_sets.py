@@ -60,6 +60,10 @@ def deploy(h, name, body, parameters=()):
         Description="Created by AWS CLI",
     )
     described = h.call("describe_change_set", ChangeSetName=created["Id"], StackName=name)
+    if described["Status"] in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
+        assert waiter_verdict("ChangeSetCreateComplete", described) == "retry"
+        h.runtime.wait_for_background()
+        described = h.call("describe_change_set", ChangeSetName=created["Id"], StackName=name)
     verdict = waiter_verdict("ChangeSetCreateComplete", described)
     if verdict != "success":
         return kind, described
@@ -95,6 +99,7 @@ def test_deploy_creates_then_updates_then_reports_no_changes(cfn):
 def test_create_change_set_puts_new_stack_in_review(cfn):
     result = cfn.call("create_change_set", StackName="rev", ChangeSetName="first", TemplateBody=TEMPLATE_V1,
                       ChangeSetType="CREATE")
+    cfn.runtime.wait_for_background()
     stack = cfn.call("describe_stacks", StackName="rev")["Stacks"][0]
     assert stack["StackStatus"] == "REVIEW_IN_PROGRESS" and stack["StackId"] == result["StackId"]
     assert cfn.cloud.existing() == {}
@@ -120,6 +125,7 @@ def test_update_change_set_describes_replacement_and_references(cfn):
     cfn.worker.run_until_idle()
     replaced = TEMPLATE_V1.replace("Value: !Ref Size", "ReplaceMe: !Ref Size")
     cfn.call("create_change_set", StackName="rep", ChangeSetName="r1", TemplateBody=replaced)
+    cfn.runtime.wait_for_background()
     changes = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]
                for c in cfn.call("describe_change_set", ChangeSetName="r1", StackName="rep")["Changes"]}
     assert changes["Base"]["Action"] == "Modify" and changes["Base"]["Replacement"] == "True"
@@ -136,6 +142,7 @@ def test_executing_one_change_set_deletes_the_others(cfn):
     for n, size in (("a", "one"), ("b", "two")):
         cfn.call("create_change_set", StackName="many", ChangeSetName=n, TemplateBody=TEMPLATE_V1,
                  Parameters=[{"ParameterKey": "Size", "ParameterValue": size}])
+    cfn.runtime.wait_for_background()
     cfn.call("execute_change_set", ChangeSetName="b", StackName="many")
     names = [s["ChangeSetName"] for s in cfn.call("list_change_sets", StackName="many")["Summaries"]]
     assert names == ["b"]
@@ -152,3 +159,72 @@ def test_change_set_name_needs_stack_unless_arn(cfn):
         cfn.call("describe_change_set", ChangeSetName="x")
     with pytest.raises(ServiceError, match=r"Stack \[none\] does not exist"):
         cfn.call("create_change_set", StackName="none", ChangeSetName="x", TemplateBody=TEMPLATE_V1)
+
+
+def test_change_set_is_computed_after_create_returns(cfn, monkeypatch):
+    """CREATE_PENDING when CreateChangeSet returns, CREATE_IN_PROGRESS while the plan is made, then
+    CREATE_COMPLETE; nothing can execute it before."""
+    from cfnapi.engine import change_set_review
+
+    cfn.call("create_stack", StackName="async", TemplateBody=TEMPLATE_V1)
+    cfn.worker.run_until_idle()
+    jobs, seen_while_planning = [], []
+    monkeypatch.setattr(cfn.runtime, "in_background", jobs.append)
+    real_preview = change_set_review.preview_update
+
+    def watching_preview(*args):
+        seen_while_planning.append(cfn.call("describe_change_set", ChangeSetName="c", StackName="async")["Status"])
+        return real_preview(*args)
+
+    monkeypatch.setattr(change_set_review, "preview_update", watching_preview)
+    cfn.call("create_change_set", StackName="async", ChangeSetName="c", TemplateBody=TEMPLATE_V1,
+             Parameters=[{"ParameterKey": "Size", "ParameterValue": "big"}])
+    pending = cfn.call("describe_change_set", ChangeSetName="c", StackName="async")
+    assert (pending["Status"], pending["ExecutionStatus"]) == ("CREATE_PENDING", "UNAVAILABLE")
+    assert waiter_verdict("ChangeSetCreateComplete", pending) == "retry"
+    with pytest.raises(ServiceError) as info:
+        cfn.call("execute_change_set", ChangeSetName="c", StackName="async")
+    assert info.value.code == "InvalidChangeSetStatus" and "CREATE_PENDING" in info.value.message
+    [job] = jobs
+    job()
+    assert seen_while_planning == ["CREATE_IN_PROGRESS"]
+    done = cfn.call("describe_change_set", ChangeSetName="c", StackName="async")
+    assert (done["Status"], done["ExecutionStatus"]) == ("CREATE_COMPLETE", "AVAILABLE")
+    assert waiter_verdict("ChangeSetCreateComplete", done) == "success"
+    assert [c["ResourceChange"]["LogicalResourceId"] for c in done["Changes"]] == ["Base"]
+
+
+def test_change_set_left_pending_by_a_dead_process_is_computed_on_describe(cfn, monkeypatch):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from cfnapi.engine.models import ChangeSetRow
+
+    cfn.call("create_stack", StackName="orphan", TemplateBody=TEMPLATE_V1)
+    cfn.worker.run_until_idle()
+    monkeypatch.setattr(cfn.runtime, "in_background", lambda job: None)  # the process "dies" first
+    created = cfn.call("create_change_set", StackName="orphan", ChangeSetName="c", TemplateBody=TEMPLATE_V1)
+    assert cfn.call("describe_change_set", ChangeSetName=created["Id"])["Status"] == "CREATE_PENDING"
+    with cfn.db.transaction() as session:
+        session.execute(update(ChangeSetRow).values(created_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)))
+    later = cfn.call("describe_change_set", ChangeSetName=created["Id"])
+    assert (later["Status"], later["StatusReason"]) == (
+        "FAILED", "The submitted information didn't contain changes. Submit different information to create a change set.")
+
+
+def test_change_set_is_obsolete_once_the_stack_changed_by_other_means(cfn):
+    cfn.call("create_stack", StackName="obs", TemplateBody=TEMPLATE_V1)
+    cfn.worker.run_until_idle()
+    cfn.call("create_change_set", StackName="obs", ChangeSetName="stale", TemplateBody=TEMPLATE_V1,
+             Parameters=[{"ParameterKey": "Size", "ParameterValue": "two"}])
+    cfn.runtime.wait_for_background()
+    assert cfn.call("describe_change_set", ChangeSetName="stale", StackName="obs")["ExecutionStatus"] == "AVAILABLE"
+    cfn.call("update_stack", StackName="obs", TemplateBody=TEMPLATE_V1,
+             Parameters=[{"ParameterKey": "Size", "ParameterValue": "three"}])
+    cfn.worker.run_until_idle()
+    described = cfn.call("describe_change_set", ChangeSetName="stale", StackName="obs")
+    assert (described["Status"], described["ExecutionStatus"]) == ("CREATE_COMPLETE", "OBSOLETE")
+    with pytest.raises(ServiceError) as info:
+        cfn.call("execute_change_set", ChangeSetName="stale", StackName="obs")
+    assert info.value.code == "InvalidChangeSetStatus" and "OBSOLETE" in info.value.message

@@ -224,3 +224,78 @@ def test_every_operation_has_the_handler_signature():
 
     for name in api.OPERATIONS:
         assert list(inspect.signature(getattr(api, name)).parameters) == ["runtime", "caller", "params"], name
+
+
+def _wait_for(predicate, timeout=30.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
+
+
+def test_delete_during_create_cancels_the_create_then_deletes(engine):
+    import threading
+
+    stack_id = engine.call("create_stack", StackName="busy", TemplateBody=body({
+        "Quick": sleeper(), "Slow": sleeper(CreateDelay="60"), "After": {**sleeper(), "DependsOn": "Slow"}}))["StackId"]
+    runner = threading.Thread(target=engine.worker.run_until_idle)
+    runner.start()
+    _wait_for(lambda: ("Slow", "CREATE_IN_PROGRESS", "Resource creation Initiated") in engine.events("busy")
+              and ("Quick", "CREATE_COMPLETE", None) in engine.events("busy"))
+    assert engine.call("delete_stack", StackName="busy") == {}
+    runner.join()
+    events = engine.events(stack_id)
+    stack_events = [e[1:] for e in events if e[0] == "busy"]
+    assert stack_events == [("CREATE_IN_PROGRESS", "User Initiated"), ("DELETE_IN_PROGRESS", "User Initiated"),
+                            ("DELETE_COMPLETE", None)]
+    assert ("Slow", "CREATE_FAILED", "Resource creation cancelled") in events
+    assert not any(e[0] == "After" for e in events)  # never started
+    assert engine.cloud.existing() == {}
+
+
+@pytest.mark.parametrize("status", ["UPDATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS"])
+def test_delete_refused_while_another_operation_runs(engine, status):
+    from sqlalchemy import update
+
+    from cfnapi.engine.models import StackRow
+
+    stack_id = create(engine, "running", {"A": sleeper()})
+    with engine.db.transaction() as session:
+        session.execute(update(StackRow).where(StackRow.stack_id == stack_id).values(status=status))
+    with pytest.raises(ServiceError) as caught:
+        engine.call("delete_stack", StackName="running")
+    assert caught.value.message == f"Stack [{stack_id}] cannot be deleted while in status {status}"
+
+
+def test_delete_of_a_stack_already_deleting_is_accepted(engine):
+    stack_id = create(engine, "twice", {"A": sleeper()})
+    assert engine.call("delete_stack", StackName="twice") == {}
+    assert engine.call("delete_stack", StackName="twice") == {}  # DELETE_IN_PROGRESS: nothing more to do
+    engine.worker.run_until_idle()
+    assert engine.status(stack_id) == "DELETE_COMPLETE"
+    assert [e[1] for e in engine.events(stack_id) if e[0] == "twice"].count("DELETE_IN_PROGRESS") == 1
+
+
+def test_get_template_processed_stage_expands_transforms(cfn):
+    template = json.dumps({
+        "Transform": "AWS::LanguageExtensions",
+        "Resources": {"Fn::ForEach::Items": ["Name", ["A", "B"], {"S${Name}": sleeper(Value={"Ref": "Name"})}]},
+    })
+    cfn.call("create_stack", StackName="tx", TemplateBody=template, Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    cfn.worker.run_until_idle()
+    original = cfn.call("get_template", StackName="tx")
+    assert original == {"TemplateBody": template, "StagesAvailable": ["Original", "Processed"]}
+    assert cfn.call("get_template", StackName="tx", TemplateStage="Original") == original
+    processed = cfn.call("get_template", StackName="tx", TemplateStage="Processed")
+    assert processed["StagesAvailable"] == ["Original", "Processed"]
+    data = json.loads(processed["TemplateBody"])
+    assert "Transform" not in data and set(data["Resources"]) == {"SA", "SB"}
+    assert data["Resources"]["SB"]["Properties"] == {"Value": "B"}
+
+
+def test_get_template_processed_without_transforms_is_the_original(cfn):
+    create(cfn, "plain", {"A": sleeper()})
+    assert cfn.call("get_template", StackName="plain", TemplateStage="Processed")["TemplateBody"] == body(
+        {"A": sleeper()})
