@@ -133,3 +133,20 @@ def test_network_quota_uses_neutrons_wording(cloud):
     with pytest.raises(CloudError) as caught:
         cloud.create_network("x")
     assert caught.value.message == "Quota exceeded for resources: ['network']."
+
+
+def test_two_requests_racing_for_one_address_leave_the_loser_retryable(cloud, monkeypatch):
+    """Concurrent allocations read the same free address; the unique index lets one
+    win, and the loser's whole transaction rolls back as a retryable error (the
+    engine retries it, as Neutron retries a DBDuplicateEntry)."""
+    from cfnapi.cloud.sim.network import SimNetworkService
+
+    first = cloud.allocate_floating_ip()
+    # Replay the race: the second request does not yet see the first one's allocation.
+    monkeypatch.setattr(SimNetworkService, "_used_addresses", lambda self, session, subnet: set())
+    with pytest.raises(CloudError) as caught:
+        cloud.allocate_floating_ip()
+    assert caught.value.kind is ErrorKind.UNAVAILABLE and caught.value.retryable
+    monkeypatch.undo()
+    assert [f.id for f in cloud.list_floating_ips()] == [first.id]  # nothing half-made
+    assert cloud.allocate_floating_ip().floating_ip_address == "172.24.4.11"
