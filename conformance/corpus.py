@@ -43,8 +43,8 @@ def sim_inventory(server: RunningServer) -> dict:
     return json.loads(result.stdout)
 
 
-def run_all(report: Report, server: RunningServer) -> None:
-    paths = templates()
+def run_all(report: Report, server: RunningServer, only: list[str] | None = None) -> None:
+    paths = [p for p in templates() if not only or any(part in p.stem for part in only)]
     if not paths:
         report.skip("corpus", "all", f"no templates found under {CORPUS_DIR}")
         return
