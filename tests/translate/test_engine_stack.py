@@ -156,3 +156,23 @@ def test_get_azs_in_a_running_stack_lists_every_zone_of_the_cloud(stack_world):
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["Zones"] == "us-east-1a,us-east-1b,us-east-1c"  # the seed's three zones
     assert outputs["SecondZone"] == "us-east-1b"
+
+
+def test_dynamic_ssm_reference_in_a_property_is_resolved_at_create(stack_world):
+    world, runtime = stack_world
+    admin = world.credentials.ensure_admin().credential
+    caller = Caller(account_id=admin.account_id)
+    template = """
+Resources:
+  Copy:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: /copied/image
+      Type: String
+      Value: '{{resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64}}'
+"""
+    api.create_stack(runtime, caller, {"StackName": "dynref", "TemplateBody": template})
+    StackWorker(runtime).run_until_idle()
+    stack = api.describe_stacks(runtime, caller, {"StackName": "dynref"})["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert world.parameters.get(admin.account_id, REGION, "/copied/image").value == "amazon-linux-2023"
