@@ -151,6 +151,14 @@ class OpenStackCloud:
         self.conn.compute.delete_server(server_id, ignore_missing=False)
 
     @_classified
+    def resize_server(self, server_id: str, flavor_id: str) -> None:
+        self.conn.compute.resize_server(server_id, flavor_id)
+
+    @_classified
+    def confirm_server_resize(self, server_id: str) -> None:
+        self.conn.compute.confirm_server_resize(server_id)
+
+    @_classified
     def attach_volume(self, server_id: str, volume_id: str, device: str | None = None) -> VolumeAttachment:
         attrs = {"volume_id": volume_id}
         if device:
@@ -418,6 +426,10 @@ class OpenStackCloud:
     @_classified
     def delete_volume(self, volume_id: str) -> None:
         self.conn.block_storage.delete_volume(volume_id, ignore_missing=False)
+
+    @_classified
+    def extend_volume(self, volume_id: str, size_gb: int) -> None:
+        self.conn.block_storage.extend_volume(volume_id, size_gb)
 
     @_classified
     def create_volume_snapshot(self, volume_id: str, name: str = "", force: bool = False) -> VolumeSnapshot:
