@@ -51,6 +51,20 @@ def test_volume_in_use_cannot_be_deleted_with_cinders_message(world):
     assert differences_from_seed(world.db, world.config) == {}
 
 
+def test_volume_size_increase_extends_in_place_and_a_decrease_is_refused(world):
+    props = {"AvailabilityZone": "us-east-1a", "Size": 1}
+    volume = world.create(Volume(), props, "Vol")
+    assert Volume.update_behaviour("Size") == "mutable"
+    grown = {**props, "Size": 3}
+    Volume().update(world.ctx("Vol"), volume, props, grown)
+    assert Volume().check_update_complete(world.ctx("Vol"), world.state("Vol", volume.physical_id, grown))
+    assert world.cloud.get_volume(volume.physical_id).size_gb == 3
+    with pytest.raises(ResourceFailure, match="New size cannot be smaller than existing size"):
+        Volume().update(world.ctx("Vol"), volume, grown, {**props, "Size": 2})
+    world.delete(Volume(), volume)
+    assert differences_from_seed(world.db, world.config) == {}
+
+
 def test_volume_over_quota_surfaces_cinders_message(world):
     world.cloud.set_quota("gigabytes", 1)
     with pytest.raises(ResourceFailure, match="exceeds allowed gigabytes quota"):
