@@ -26,8 +26,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -35,6 +33,7 @@ from botocore.exceptions import ClientError
 
 from cfnapi.testing.clients import client
 from cfnapi.testing.server import RunningServer
+from cfnapi.testing.sim_inventory import sim_inventory
 from conformance import signals
 from conformance.report import Report, Skip
 
@@ -46,13 +45,6 @@ CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAN
 
 def templates() -> list[Path]:
     return sorted(p for p in CORPUS_DIR.rglob("*") if p.suffix in (".yaml", ".yml", ".json", ".template"))
-
-
-def sim_inventory(server: RunningServer) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-m", "cfnapi", "sim", "show", "--json", "--data-dir", str(server.data_dir)],
-        capture_output=True, text=True, timeout=120, check=True)
-    return json.loads(result.stdout)
 
 
 def run_all(report: Report, server: RunningServer, only: list[str] | None = None) -> None:

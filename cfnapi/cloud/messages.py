@@ -299,3 +299,7 @@ def volume_extend_not_larger(current: int, requested: int) -> CloudError:
 
 def volume_extend_wrong_status(status: str) -> CloudError:
     return invalid(f"Invalid volume: Volume status must be available or in-use to extend, but current status is: {status}.")
+
+
+def invalid_remote_ip_prefix(prefix: str) -> CloudError:
+    return invalid(f"Invalid input for remote_ip_prefix. Reason: '{prefix}' is not a valid IP prefix.")

@@ -150,3 +150,13 @@ def test_two_requests_racing_for_one_address_leave_the_loser_retryable(cloud, mo
     monkeypatch.undo()
     assert [f.id for f in cloud.list_floating_ips()] == [first.id]  # nothing half-made
     assert cloud.allocate_floating_ip().floating_ip_address == "172.24.4.11"
+
+
+def test_security_group_rule_with_a_malformed_prefix_is_refused_like_neutron(cloud):
+    group = cloud.create_security_group("web")
+    with pytest.raises(CloudError) as caught:
+        cloud.create_security_group_rule(group.id, direction="ingress", protocol="tcp", port_range_min=22,
+                                         port_range_max=22, remote_ip_prefix="not-a-cidr")
+    assert caught.value.kind is ErrorKind.INVALID
+    assert caught.value.message == "Invalid input for remote_ip_prefix. Reason: 'not-a-cidr' is not a valid IP prefix."
+    cloud.create_security_group_rule(group.id, direction="ingress", remote_ip_prefix="10.1.2.3/8")

@@ -498,6 +498,8 @@ class SimNetworkService(SimService):
                 raise msg.security_group_rule_bad_port_range()
             if remote_group_id:
                 self._find(session, m.SimSecurityGroup, remote_group_id, msg.security_group_not_found)
+            if remote_ip_prefix is not None and not ipam.is_ip_prefix(remote_ip_prefix):
+                raise msg.invalid_remote_ip_prefix(remote_ip_prefix)
             fields = dict(
                 direction=direction, ethertype=ethertype, protocol=protocol, port_range_min=port_range_min,
                 port_range_max=port_range_max, remote_ip_prefix=remote_ip_prefix, remote_group_id=remote_group_id,

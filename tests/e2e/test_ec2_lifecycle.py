@@ -1,0 +1,202 @@
+"""EC2 types end to end through boto3 on the sim: update in place, update with
+replacement, and each type's natural failure rolling back cleanly — judged by
+the physical ids CloudFormation reports and by the sim's own inventory."""
+
+import pytest
+
+from cfnapi.testing.clients import client
+from cfnapi.testing.server import start_server
+from cfnapi.testing.sim_inventory import ids, sim_inventory
+
+pytestmark = pytest.mark.e2e
+
+INSTANCE = """
+Parameters:
+  Image: {Type: String, Default: cirros-0.6.2-x86_64-disk}
+  Type: {Type: String, Default: t2.micro}
+Resources:
+  Server:
+    Type: AWS::EC2::Instance
+    Properties: {ImageId: !Ref Image, InstanceType: !Ref Type}
+Outputs:
+  Ip: {Value: !GetAtt Server.PrivateIp}
+"""
+
+VOLUME = """
+Parameters:
+  Size: {Type: Number, Default: 1}
+  Zone: {Type: String, Default: us-east-1a}
+Resources:
+  Data:
+    Type: AWS::EC2::Volume
+    Properties: {AvailabilityZone: !Ref Zone, Size: !Ref Size}
+"""
+
+GROUP = """
+Parameters:
+  Cidr: {Type: String, Default: 10.0.0.0/8}
+  Description: {Type: String, Default: web}
+Resources:
+  Web:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: !Ref Description
+      SecurityGroupIngress: [{IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: !Ref Cidr}]
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A server of its own, so the sim inventory holds only what these tests make."""
+    running = start_server(tmp_path_factory.mktemp("cfnapi-ec2-lifecycle"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def cfn(server):
+    return client("cloudformation", server.endpoint)
+
+
+def wait(cfn, name, waiter):
+    cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+
+
+def status(cfn, name):
+    return cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+
+
+def physical_id(cfn, name, logical_id):
+    return cfn.describe_stack_resource(StackName=name, LogicalResourceId=logical_id)[
+        "StackResourceDetail"]["PhysicalResourceId"]
+
+
+def update(cfn, name, template, **parameters):
+    cfn.update_stack(StackName=name, TemplateBody=template,
+                     Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in parameters.items()])
+
+
+def failure_reasons(cfn, name):
+    return [e.get("ResourceStatusReason", "") for e in cfn.describe_stack_events(StackName=name)["StackEvents"]
+            if e["ResourceStatus"].endswith("FAILED")]
+
+
+def entry(inventory, kind, entry_id):
+    [found] = [e for e in inventory[kind] if e["id"] == entry_id]
+    return found
+
+
+def delete_and_check_seed(cfn, server, name, seed):
+    cfn.delete_stack(StackName=name)
+    wait(cfn, name, "stack_delete_complete")
+    assert sim_inventory(server) == seed
+
+
+def test_instance_resize_in_place_replace_on_image_and_unknown_image_rolls_back(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="inst", TemplateBody=INSTANCE)
+    wait(cfn, "inst", "stack_create_complete")
+    first = physical_id(cfn, "inst", "Server")
+    small_flavor = entry(sim_inventory(server), "servers", first)["flavor_id"]
+
+    update(cfn, "inst", INSTANCE, Type="t2.large")  # AWS: stop, modify, start — same instance
+    wait(cfn, "inst", "stack_update_complete")
+    assert physical_id(cfn, "inst", "Server") == first
+    assert entry(sim_inventory(server), "servers", first)["flavor_id"] != small_flavor
+
+    update(cfn, "inst", INSTANCE, Type="t2.large", Image="ubuntu-22.04")  # ImageId is createOnly
+    wait(cfn, "inst", "stack_update_complete")
+    second = physical_id(cfn, "inst", "Server")
+    assert second != first
+    assert ids(sim_inventory(server), "servers") - ids(seed, "servers") == {second}  # the old one cleaned up
+
+    before = sim_inventory(server)
+    update(cfn, "inst", INSTANCE, Type="t2.large", Image="no-such-image")
+    with pytest.raises(Exception):
+        wait(cfn, "inst", "stack_update_complete")
+    assert status(cfn, "inst") == "UPDATE_ROLLBACK_COMPLETE"
+    assert any("Image no-such-image could not be found." in r for r in failure_reasons(cfn, "inst"))
+    assert physical_id(cfn, "inst", "Server") == second
+    assert ids(sim_inventory(server), "servers") == ids(before, "servers")
+    assert ids(sim_inventory(server), "ports") == ids(before, "ports")
+
+    delete_and_check_seed(cfn, server, "inst", seed)
+
+
+def test_instance_over_the_cores_quota_rolls_back_the_create_with_novas_message(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="huge", TemplateBody=INSTANCE,
+                     Parameters=[{"ParameterKey": "Type", "ParameterValue": "m5.4xlarge"}])
+    with pytest.raises(Exception):
+        wait(cfn, "huge", "stack_create_complete")
+    assert status(cfn, "huge") == "ROLLBACK_COMPLETE"
+    assert any("Quota exceeded for" in r for r in failure_reasons(cfn, "huge"))
+    assert sim_inventory(server) == seed
+    cfn.delete_stack(StackName="huge")
+    wait(cfn, "huge", "stack_delete_complete")
+
+
+def test_volume_extends_in_place_replaces_on_zone_and_a_shrink_rolls_back(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="vol", TemplateBody=VOLUME)
+    wait(cfn, "vol", "stack_create_complete")
+    first = physical_id(cfn, "vol", "Data")
+
+    update(cfn, "vol", VOLUME, Size=3)  # EC2 ModifyVolume: in place
+    wait(cfn, "vol", "stack_update_complete")
+    assert physical_id(cfn, "vol", "Data") == first
+    assert entry(sim_inventory(server), "volumes", first)["size_gb"] == 3
+
+    update(cfn, "vol", VOLUME, Size=2)
+    with pytest.raises(Exception):
+        wait(cfn, "vol", "stack_update_complete")
+    assert status(cfn, "vol") == "UPDATE_ROLLBACK_COMPLETE"
+    assert any("New size cannot be smaller than existing size" in r for r in failure_reasons(cfn, "vol"))
+    assert entry(sim_inventory(server), "volumes", first)["size_gb"] == 3
+
+    update(cfn, "vol", VOLUME, Size=3, Zone="us-east-1b")  # AvailabilityZone: replacement
+    wait(cfn, "vol", "stack_update_complete")
+    second = physical_id(cfn, "vol", "Data")
+    assert second != first
+    assert ids(sim_inventory(server), "volumes") - ids(seed, "volumes") == {second}
+
+    delete_and_check_seed(cfn, server, "vol", seed)
+
+
+def test_volume_over_the_gigabytes_quota_rolls_back_with_cinders_message(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="bigvol", TemplateBody=VOLUME,
+                     Parameters=[{"ParameterKey": "Size", "ParameterValue": "5000"}])
+    with pytest.raises(Exception):
+        wait(cfn, "bigvol", "stack_create_complete")
+    assert status(cfn, "bigvol") == "ROLLBACK_COMPLETE"
+    assert any("exceeds allowed gigabytes quota" in r for r in failure_reasons(cfn, "bigvol"))
+    assert sim_inventory(server) == seed
+    cfn.delete_stack(StackName="bigvol")
+    wait(cfn, "bigvol", "stack_delete_complete")
+
+
+def test_security_group_rules_update_in_place_and_description_replaces(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="sg", TemplateBody=GROUP)
+    wait(cfn, "sg", "stack_create_complete")
+    first = physical_id(cfn, "sg", "Web")
+
+    update(cfn, "sg", GROUP, Cidr="192.168.0.0/16")
+    wait(cfn, "sg", "stack_update_complete")
+    assert physical_id(cfn, "sg", "Web") == first
+
+    update(cfn, "sg", GROUP, Cidr="192.168.0.0/16", Description="web servers")  # GroupDescription: createOnly
+    wait(cfn, "sg", "stack_update_complete")
+    second = physical_id(cfn, "sg", "Web")
+    assert second != first
+    assert ids(sim_inventory(server), "security_groups") - ids(seed, "security_groups") == {second}
+
+    update(cfn, "sg", GROUP, Cidr="not-a-cidr", Description="web servers")
+    with pytest.raises(Exception):
+        wait(cfn, "sg", "stack_update_complete")
+    assert status(cfn, "sg") == "UPDATE_ROLLBACK_COMPLETE"
+    assert any("'not-a-cidr' is not a valid IP prefix" in r for r in failure_reasons(cfn, "sg"))
+    assert physical_id(cfn, "sg", "Web") == second
+
+    delete_and_check_seed(cfn, server, "sg", seed)
