@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     table = report.render()
     print(table)
     if args.markdown:
-        args.markdown.write_text("```\n" + table + "\n```\n")
+        args.markdown.write_text(report.render_markdown())
     _, failed, _ = report.counts()
     return 1 if failed else 0
 
