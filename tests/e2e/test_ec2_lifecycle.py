@@ -200,3 +200,76 @@ def test_security_group_rules_update_in_place_and_description_replaces(cfn, serv
     assert physical_id(cfn, "sg", "Web") == second
 
     delete_and_check_seed(cfn, server, "sg", seed)
+
+
+NETWORK = """
+Parameters:
+  VpcCidr: {Type: String, Default: 10.50.0.0/16}
+  SubnetCidr: {Type: String, Default: 10.50.1.0/24}
+Resources:
+  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: !Ref VpcCidr}}
+  Subnet: {Type: AWS::EC2::Subnet, Properties: {VpcId: !Ref Vpc, CidrBlock: !Ref SubnetCidr}}
+  Address: {Type: AWS::EC2::EIP, Properties: {Domain: vpc}}
+Outputs:
+  Ip: {Value: !GetAtt Address.PublicIp}
+"""
+
+
+def test_vpc_subnet_and_eip_replace_on_cidr_and_a_malformed_cidr_rolls_back(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="net", TemplateBody=NETWORK)
+    wait(cfn, "net", "stack_create_complete")
+    vpc, subnet, address = (physical_id(cfn, "net", r) for r in ("Vpc", "Subnet", "Address"))
+
+    update(cfn, "net", NETWORK, SubnetCidr="10.50.2.0/24")  # Subnet CidrBlock: createOnly
+    wait(cfn, "net", "stack_update_complete")
+    assert physical_id(cfn, "net", "Vpc") == vpc and physical_id(cfn, "net", "Address") == address
+    moved = physical_id(cfn, "net", "Subnet")
+    assert moved != subnet
+    assert ids(sim_inventory(server), "subnets") - ids(seed, "subnets") == {moved}
+
+    before = sim_inventory(server)
+    update(cfn, "net", NETWORK, SubnetCidr="10.50.300.0/24")
+    with pytest.raises(Exception):
+        wait(cfn, "net", "stack_update_complete")
+    assert status(cfn, "net") == "UPDATE_ROLLBACK_COMPLETE"
+    assert any("10.50.300.0/24" in r for r in failure_reasons(cfn, "net")), failure_reasons(cfn, "net")
+    assert physical_id(cfn, "net", "Subnet") == moved
+    assert ids(sim_inventory(server), "subnets") == ids(before, "subnets")
+
+    delete_and_check_seed(cfn, server, "net", seed)
+
+
+ATTACHED = """
+Parameters:
+  Second: {Type: String, Default: "no"}
+Conditions:
+  Twice: !Equals [!Ref Second, "yes"]
+Resources:
+  Server: {Type: AWS::EC2::Instance, Properties: {ImageId: cirros-0.6.2-x86_64-disk, InstanceType: t2.micro}}
+  Other: {Type: AWS::EC2::Instance, Properties: {ImageId: cirros-0.6.2-x86_64-disk, InstanceType: t2.micro}}
+  Data: {Type: AWS::EC2::Volume, Properties: {AvailabilityZone: !GetAtt Server.AvailabilityZone, Size: 1}}
+  Mount: {Type: AWS::EC2::VolumeAttachment, Properties: {InstanceId: !Ref Server, VolumeId: !Ref Data}}
+  MountAgain:
+    Type: AWS::EC2::VolumeAttachment
+    Condition: Twice
+    DependsOn: Mount
+    Properties: {InstanceId: !Ref Other, VolumeId: !Ref Data}
+"""
+
+
+def test_attaching_an_in_use_volume_fails_and_rolls_back_leaving_the_first_attachment(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="att", TemplateBody=ATTACHED)
+    wait(cfn, "att", "stack_create_complete")
+    volume = physical_id(cfn, "att", "Data")
+    assert entry(sim_inventory(server), "volumes", volume)["status"] == "in-use"
+
+    update(cfn, "att", ATTACHED, Second="yes")
+    with pytest.raises(Exception):
+        wait(cfn, "att", "stack_update_complete")
+    assert status(cfn, "att") == "UPDATE_ROLLBACK_COMPLETE"
+    assert any("in-use" in r for r in failure_reasons(cfn, "att"))
+    assert entry(sim_inventory(server), "volumes", volume)["status"] == "in-use"
+
+    delete_and_check_seed(cfn, server, "att", seed)
