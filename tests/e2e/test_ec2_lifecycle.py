@@ -273,3 +273,56 @@ def test_attaching_an_in_use_volume_fails_and_rolls_back_leaving_the_first_attac
     assert entry(sim_inventory(server), "volumes", volume)["status"] == "in-use"
 
     delete_and_check_seed(cfn, server, "att", seed)
+
+
+KEYS_AND_INTERFACES = """
+Parameters:
+  KeyName: {Type: String, Default: deploy-1}
+  Ip: {Type: String, Default: 10.0.0.50}
+  Group: {Type: String, Default: first}
+Resources:
+  Key: {Type: AWS::EC2::KeyPair, Properties: {KeyName: !Ref KeyName}}
+  First: {Type: AWS::EC2::SecurityGroup, Properties: {GroupDescription: first}}
+  Second: {Type: AWS::EC2::SecurityGroup, Properties: {GroupDescription: second}}
+  Nic:
+    Type: AWS::EC2::NetworkInterface
+    Properties:
+      SubnetId: 39eadb3d-faaf-59d3-b258-3901471b49ed
+      PrivateIpAddress: !Ref Ip
+      GroupSet: [!If [UseFirst, !Ref First, !Ref Second]]
+Conditions:
+  UseFirst: !Equals [!Ref Group, first]
+Outputs:
+  KeyPairId: {Value: !GetAtt Key.KeyPairId}
+  NicIp: {Value: !GetAtt Nic.PrimaryPrivateIpAddress}
+"""
+
+
+def test_keypair_and_network_interface_in_place_replacement_and_conflicts_roll_back(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="nic", TemplateBody=KEYS_AND_INTERFACES)
+    wait(cfn, "nic", "stack_create_complete")
+    nic, key = physical_id(cfn, "nic", "Nic"), physical_id(cfn, "nic", "Key")
+    assert key == "deploy-1"
+
+    update(cfn, "nic", KEYS_AND_INTERFACES, Group="second")  # GroupSet: in place
+    wait(cfn, "nic", "stack_update_complete")
+    assert physical_id(cfn, "nic", "Nic") == nic
+
+    update(cfn, "nic", KEYS_AND_INTERFACES, Group="second", Ip="10.0.0.51")  # PrivateIpAddress: createOnly
+    wait(cfn, "nic", "stack_update_complete")
+    moved = physical_id(cfn, "nic", "Nic")
+    assert moved != nic
+    assert ids(sim_inventory(server), "ports") - ids(seed, "ports") == {moved}
+
+    before = sim_inventory(server)
+    # KeyName is createOnly, and "default" is the seed's own pair: EC2 and Nova refuse a duplicate.
+    update(cfn, "nic", KEYS_AND_INTERFACES, Group="second", Ip="10.0.0.51", KeyName="default")
+    with pytest.raises(Exception):
+        wait(cfn, "nic", "stack_update_complete")
+    assert status(cfn, "nic") == "UPDATE_ROLLBACK_COMPLETE"
+    assert any("already exists" in r for r in failure_reasons(cfn, "nic")), failure_reasons(cfn, "nic")
+    assert physical_id(cfn, "nic", "Key") == "deploy-1"
+    assert ids(sim_inventory(server), "keypairs") == ids(before, "keypairs")
+
+    delete_and_check_seed(cfn, server, "nic", seed)
