@@ -6,6 +6,8 @@ Parameter values for running each template on the sim cloud live in
     {"parameters": {"KeyName": "default"},       # CreateStack parameters
      "update": {"InstanceType": "t3.small"},      # changed on UpdateStack
      "outputs": {"URL": "^http://"},              # output key -> regex its value must match
+     "update_keeps": ["Server"],                  # updated in place: same physical id after the update
+     "update_replaces": ["Volume"],               # replaced: a new physical id
      "no_update_because": "…",                   # why the update row is skipped (no "update")
      "prerequisites": {...template...},           # a stack made first: what the account must already hold
      "signals": [{"resource": "Handle", "via": "curl"},
@@ -104,9 +106,16 @@ def run_template(report: Report, server: RunningServer, path: Path) -> None:
         if not spec.get("update"):
             raise Skip(spec.get("no_update_because", "no parameter to change in the parameter file"))
         changed = {**spec.get("parameters", {}), **spec["update"]}
+        before = _physical_ids(cfn, stack_name)
         cfn.update_stack(StackName=stack_name, TemplateBody=body, Capabilities=CAPABILITIES,
                          Parameters=_parameters(changed))
         _wait(cfn, stack_name, "stack_update_complete")
+        after = _physical_ids(cfn, stack_name)
+        moved = sorted(k for k in spec.get("update_keeps", []) if after.get(k) != before.get(k))
+        assert not moved, f"replaced, but AWS updates them in place: {moved}"
+        kept = sorted(k for k in spec.get("update_replaces", []) if after.get(k) == before.get(k))
+        assert not kept, f"kept, but AWS replaces them: {kept}"
+        return f"changed {sorted(spec['update'])}; in place: {len(spec.get('update_keeps', []))} checked"
 
     def delete():
         _delete(cfn, stack_name)
@@ -157,6 +166,11 @@ def _physical_id_once_made(cfn, stack_name: str, logical_id: str) -> str:
                 return resource["PhysicalResourceId"]
         time.sleep(0.2)
     raise AssertionError(f"{logical_id} got no physical id within 120 s")
+
+
+def _physical_ids(cfn, stack_name: str) -> dict[str, str]:
+    resources = cfn.describe_stack_resources(StackName=stack_name)["StackResources"]
+    return {r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in resources}
 
 
 def _parameters(values: dict[str, str]) -> list[dict[str, str]]:
