@@ -326,3 +326,44 @@ def test_keypair_and_network_interface_in_place_replacement_and_conflicts_roll_b
     assert ids(sim_inventory(server), "keypairs") == ids(before, "keypairs")
 
     delete_and_check_seed(cfn, server, "nic", seed)
+
+
+RESIZE_THEN_FAIL = """
+Parameters:
+  Type: {Type: String, Default: t2.micro}
+  Break: {Type: String, Default: "no"}
+Conditions:
+  Broken: !Equals [!Ref Break, "yes"]
+Resources:
+  Server:
+    Type: AWS::EC2::Instance
+    Properties: {ImageId: cirros-0.6.2-x86_64-disk, InstanceType: !Ref Type}
+  Gate:
+    Type: AWS::SSM::Parameter
+    DependsOn: Server
+    Properties: {Type: !If [Broken, Bogus, String], Value: !Ref Type}
+"""
+
+
+def test_a_resize_is_undone_by_the_rollback_and_one_over_quota_fails_cleanly(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="resize", TemplateBody=RESIZE_THEN_FAIL)
+    wait(cfn, "resize", "stack_create_complete")
+    instance = physical_id(cfn, "resize", "Server")
+    original = entry(sim_inventory(server), "servers", instance)["flavor_id"]
+
+    update(cfn, "resize", RESIZE_THEN_FAIL, Type="t2.large", Break="yes")  # resized, then Gate fails
+    with pytest.raises(Exception):
+        wait(cfn, "resize", "stack_update_complete")
+    assert status(cfn, "resize") == "UPDATE_ROLLBACK_COMPLETE"
+    assert physical_id(cfn, "resize", "Server") == instance
+    assert entry(sim_inventory(server), "servers", instance)["flavor_id"] == original  # resized back
+
+    update(cfn, "resize", RESIZE_THEN_FAIL, Type="m5.4xlarge")  # 32 vCPUs: over the seed's 20 cores
+    with pytest.raises(Exception):
+        wait(cfn, "resize", "stack_update_complete")
+    assert status(cfn, "resize") == "UPDATE_ROLLBACK_COMPLETE"
+    assert any("Quota exceeded for cores" in r for r in failure_reasons(cfn, "resize"))
+    assert entry(sim_inventory(server), "servers", instance)["flavor_id"] == original
+
+    delete_and_check_seed(cfn, server, "resize", seed)
