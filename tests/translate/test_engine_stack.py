@@ -176,3 +176,22 @@ Resources:
     stack = api.describe_stacks(runtime, caller, {"StackName": "dynref"})["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     assert world.parameters.get(admin.account_id, REGION, "/copied/image").value == "amazon-linux-2023"
+
+
+def test_dynamic_reference_to_a_missing_parameter_fails_the_resource_and_rolls_back(stack_world):
+    world, runtime = stack_world
+    admin = world.credentials.ensure_admin().credential
+    caller = Caller(account_id=admin.account_id)
+    template = """
+Resources:
+  Copy:
+    Type: AWS::SSM::Parameter
+    Properties: {Type: String, Value: '{{resolve:ssm:/not/there}}'}
+"""
+    api.create_stack(runtime, caller, {"StackName": "dynmiss", "TemplateBody": template})
+    StackWorker(runtime).run_until_idle()
+    stack = api.describe_stacks(runtime, caller, {"StackName": "dynmiss"})["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = api.describe_stack_events(runtime, caller, {"StackName": "dynmiss"})["StackEvents"]
+    assert any(e.get("ResourceStatusReason") == "Parameters: [/not/there] cannot be found."
+               for e in events if e["LogicalResourceId"] == "Copy"), [e.get("ResourceStatusReason") for e in events]
