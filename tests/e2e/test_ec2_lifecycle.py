@@ -2,11 +2,16 @@
 replacement, and each type's natural failure rolling back cleanly — judged by
 the physical ids CloudFormation reports and by the sim's own inventory."""
 
-import pytest
+from pathlib import Path
 
+import pytest
+import yaml
+
+import cfnapi.cloud.sim
 from cfnapi.testing.clients import client
 from cfnapi.testing.server import start_server
-from cfnapi.testing.sim_inventory import ids, sim_inventory
+from cfnapi.testing.sim_inventory import ids
+from cfnapi.testing.sim_inventory import sim_inventory_direct as sim_inventory
 
 pytestmark = pytest.mark.e2e
 
@@ -47,8 +52,14 @@ Resources:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A server of its own, so the sim inventory holds only what these tests make."""
-    running = start_server(tmp_path_factory.mktemp("cfnapi-ec2-lifecycle"))
+    """A server of its own, so the sim inventory holds only what these tests make;
+    the shipped seed with shorter build times, so the module runs quickly."""
+    data_dir = tmp_path_factory.mktemp("cfnapi-ec2-lifecycle")
+    seed = yaml.safe_load((Path(cfnapi.cloud.sim.__file__).with_name("default_cloud.yaml")).read_text())
+    seed["behaviour"] = {"server_build_seconds": 0.2, "volume_create_seconds": 0.1, "snapshot_create_seconds": 0.1}
+    config = data_dir / "cloud.yaml"
+    config.write_text(yaml.safe_dump(seed))
+    running = start_server(data_dir, extra_args=["--cloud-config", str(config)])
     yield running
     running.stop()
 
@@ -59,7 +70,7 @@ def cfn(server):
 
 
 def wait(cfn, name, waiter):
-    cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig={"Delay": 0.25, "MaxAttempts": 480})
 
 
 def status(cfn, name):
