@@ -18,6 +18,7 @@ from typing import Any
 from cfnapi.cloud.provider import (
     SERVER_ACTIVE,
     SERVER_ERROR,
+    SERVER_RESIZE,
     SERVER_VERIFY_RESIZE,
     BlockDevice,
     CloudProvider,
@@ -227,7 +228,7 @@ class Instance(ResourceType):
             return False
         if server.status == SERVER_ERROR:
             raise ResourceFailure(server.fault or f"Server {server.name} went into ERROR state")
-        return server.status == SERVER_ACTIVE
+        return server.status != SERVER_RESIZE  # a stopped (SHUTOFF) server stays stopped
 
     @staticmethod
     def _update_volumes(cloud: CloudProvider, server: Server, old: list, new: list) -> None:

@@ -157,3 +157,14 @@ def test_resize_over_the_cores_quota_fails_with_novas_message(world):
         Instance().update(ctx, state, props, {**props, "InstanceType": "m5.4xlarge"})
     assert world.cloud.get_server(state.physical_id).status == "ACTIVE"
     world.delete(Instance(), state)
+
+
+def test_an_update_of_a_stopped_server_completes_without_waiting_for_active(world):
+    ctx = world.ctx("Web")
+    props = {"ImageId": "cirros-0.6.2-x86_64-disk", "Tags": [{"Key": "a", "Value": "1"}]}
+    state = world.create(Instance(), props, "Web")
+    world.cloud.force_server_status(state.physical_id, "SHUTOFF")
+    new_props = {**props, "Tags": [{"Key": "a", "Value": "2"}]}
+    Instance().update(ctx, state, props, new_props)
+    assert Instance().check_update_complete(ctx, world.state("Web", state.physical_id, new_props)) is True
+    world.delete(Instance(), state)
