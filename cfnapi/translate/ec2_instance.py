@@ -228,7 +228,12 @@ class Instance(ResourceType):
             return False
         if server.status == SERVER_ERROR:
             raise ResourceFailure(server.fault or f"Server {server.name} went into ERROR state")
-        return server.status != SERVER_RESIZE  # a stopped (SHUTOFF) server stays stopped
+        if server.status == SERVER_RESIZE:
+            return False
+        # Right after the resize call Nova still reports ACTIVE (task_state resize_prep):
+        # done only once the server runs on the flavor asked for. A stopped server stays stopped.
+        wanted = call(naming(ctx).flavor_for, str(resource.properties.get("InstanceType") or "m1.small"))
+        return server.flavor_id in (wanted.id, wanted.name)
 
     @staticmethod
     def _update_volumes(cloud: CloudProvider, server: Server, old: list, new: list) -> None:

@@ -168,3 +168,17 @@ def test_an_update_of_a_stopped_server_completes_without_waiting_for_active(worl
     Instance().update(ctx, state, props, new_props)
     assert Instance().check_update_complete(ctx, world.state("Web", state.physical_id, new_props)) is True
     world.delete(Instance(), state)
+
+
+def test_update_waits_while_nova_still_reports_active_before_the_resize_starts(world, monkeypatch):
+    ctx = world.ctx("Web")
+    props = {"ImageId": "cirros-0.6.2-x86_64-disk", "InstanceType": "t2.micro"}
+    state = world.create(Instance(), props, "Web")
+    accepted = []
+    # Nova accepted the resize but has not left ACTIVE yet (task_state resize_prep).
+    monkeypatch.setattr(type(world.cloud), "resize_server", lambda self, server_id, flavor_id: accepted.append(flavor_id))
+    new_props = {**props, "InstanceType": "t2.large"}
+    Instance().update(ctx, state, props, new_props)
+    assert accepted and world.cloud.get_server(state.physical_id).status == "ACTIVE"
+    assert Instance().check_update_complete(ctx, world.state("Web", state.physical_id, new_props)) is False
+    world.delete(Instance(), state)
