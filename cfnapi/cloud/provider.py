@@ -28,6 +28,7 @@ VOLUME_CREATING = "creating"
 VOLUME_AVAILABLE = "available"
 VOLUME_IN_USE = "in-use"
 VOLUME_ERROR = "error"
+VOLUME_ERROR_EXTENDING = "error_extending"  # Cinder's failed extend (the volume itself is intact)
 
 
 # --- compute ----------------------------------------------------------------

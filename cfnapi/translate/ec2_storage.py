@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cfnapi.cloud.provider import VOLUME_AVAILABLE, VOLUME_ERROR, VOLUME_IN_USE
+from cfnapi.cloud.provider import VOLUME_AVAILABLE, VOLUME_ERROR, VOLUME_ERROR_EXTENDING, VOLUME_IN_USE
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import call, exists, gone_ok, naming, physical_name, provider
 
@@ -58,8 +58,8 @@ class Volume(ResourceType):
 
     def check_update_complete(self, ctx, resource) -> bool:
         volume = call(provider(ctx).get_volume, resource.physical_id)
-        if volume.status == VOLUME_ERROR:
-            raise ResourceFailure(f"Volume {volume.id} went into error status")
+        if volume.status in (VOLUME_ERROR, VOLUME_ERROR_EXTENDING):
+            raise ResourceFailure(f"Volume {volume.id} went into {volume.status} status")
         wanted = resource.properties.get("Size")
         return wanted in (None, "") or volume.size_gb >= int(wanted)
 

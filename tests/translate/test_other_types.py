@@ -65,6 +65,16 @@ def test_volume_size_increase_extends_in_place_and_a_decrease_is_refused(world):
     assert differences_from_seed(world.db, world.config) == {}
 
 
+def test_a_failed_extend_fails_the_update(world):
+    props = {"AvailabilityZone": "us-east-1a", "Size": 1}
+    volume = world.create(Volume(), props, "Vol")
+    world.cloud.force_volume_status(volume.physical_id, "error_extending")
+    with pytest.raises(ResourceFailure, match="error_extending"):
+        Volume().check_update_complete(world.ctx("Vol"), world.state("Vol", volume.physical_id, {**props, "Size": 2}))
+    world.cloud.force_volume_status(volume.physical_id, "available")
+    world.delete(Volume(), volume)
+
+
 def test_volume_over_quota_surfaces_cinders_message(world):
     world.cloud.set_quota("gigabytes", 1)
     with pytest.raises(ResourceFailure, match="exceeds allowed gigabytes quota"):
