@@ -303,3 +303,8 @@ def volume_extend_wrong_status(status: str) -> CloudError:
 
 def invalid_remote_ip_prefix(prefix: str) -> CloudError:
     return invalid(f"Invalid input for remote_ip_prefix. Reason: '{prefix}' is not a valid IP prefix.")
+
+
+def subnet_overlaps(cidr: str, network_id: str) -> CloudError:
+    return invalid(f"Invalid input for operation: Requested subnet with cidr: {cidr} for network: "
+                   f"{network_id} overlaps with another subnet.")

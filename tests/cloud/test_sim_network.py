@@ -160,3 +160,15 @@ def test_security_group_rule_with_a_malformed_prefix_is_refused_like_neutron(clo
     assert caught.value.kind is ErrorKind.INVALID
     assert caught.value.message == "Invalid input for remote_ip_prefix. Reason: 'not-a-cidr' is not a valid IP prefix."
     cloud.create_security_group_rule(group.id, direction="ingress", remote_ip_prefix="10.1.2.3/8")
+
+
+def test_overlapping_subnets_on_one_network_are_refused_like_neutron(cloud, net):
+    network, _ = net  # holds 192.168.10.0/29
+    with pytest.raises(CloudError) as caught:
+        cloud.create_subnet(network.id, "192.168.10.0/24")
+    assert caught.value.kind is ErrorKind.INVALID
+    assert caught.value.message == ("Invalid input for operation: Requested subnet with cidr: 192.168.10.0/24 "
+                                    f"for network: {network.id} overlaps with another subnet.")
+    cloud.create_subnet(network.id, "192.168.11.0/24")  # disjoint: fine
+    other = cloud.create_network("other")
+    cloud.create_subnet(other.id, "192.168.10.0/24")  # another network: fine

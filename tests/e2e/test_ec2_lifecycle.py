@@ -251,6 +251,20 @@ def test_vpc_subnet_and_eip_replace_on_cidr_and_a_malformed_cidr_rolls_back(cfn,
     delete_and_check_seed(cfn, server, "net", seed)
 
 
+def test_a_subnet_overlapping_another_in_its_vpc_rolls_back_the_create(cfn, server):
+    seed = sim_inventory(server)
+    overlapping = NETWORK.replace("Outputs:", """  Overlap: {Type: AWS::EC2::Subnet, Properties: {VpcId: !Ref Vpc, CidrBlock: 10.50.1.128/25}, DependsOn: Subnet}
+Outputs:""")
+    cfn.create_stack(StackName="overlap", TemplateBody=overlapping)
+    with pytest.raises(Exception):
+        wait(cfn, "overlap", "stack_create_complete")
+    assert status(cfn, "overlap") == "ROLLBACK_COMPLETE"
+    assert any("overlaps with another subnet" in r for r in failure_reasons(cfn, "overlap"))
+    assert sim_inventory(server) == seed
+    cfn.delete_stack(StackName="overlap")
+    wait(cfn, "overlap", "stack_delete_complete")
+
+
 ATTACHED = """
 Parameters:
   Second: {Type: String, Default: "no"}

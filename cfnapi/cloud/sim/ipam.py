@@ -75,3 +75,7 @@ def is_ip_prefix(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def overlaps(cidr: str, other: str) -> bool:
+    return ipaddress.ip_network(cidr, strict=False).overlaps(ipaddress.ip_network(other, strict=False))

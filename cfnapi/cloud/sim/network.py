@@ -107,6 +107,9 @@ class SimNetworkService(SimService):
             complaint = ipam.validate_pools(cidr, pools, gateway)
             if complaint:
                 raise invalid(complaint)
+            siblings = session.scalars(select(m.SimSubnet.cidr).where(m.SimSubnet.network_id == network_id))
+            if any(ipam.overlaps(cidr, other) for other in siblings):
+                raise msg.subnet_overlaps(cidr, network_id)
             self._enforce_quota(session, "subnet", 1, lambda used, allowed: msg.network_quota("subnet"))
             row = m.SimSubnet(
                 id=new_id(), project_id=self.project_id, network_id=network_id, name=name, cidr=cidr,
