@@ -392,3 +392,62 @@ def test_a_resize_is_undone_by_the_rollback_and_one_over_quota_fails_cleanly(cfn
     assert entry(sim_inventory(server), "servers", instance)["flavor_id"] == original
 
     delete_and_check_seed(cfn, server, "resize", seed)
+
+
+ROUTING = """
+Parameters:
+  Destination: {Type: String, Default: 0.0.0.0/0}
+  Via: {Type: String, Default: igw, AllowedValues: [igw, nat, instance]}
+  Table: {Type: String, Default: main}
+Conditions:
+  ViaIgw: !Equals [!Ref Via, igw]
+  ViaNat: !Equals [!Ref Via, nat]
+  ViaInstance: !Equals [!Ref Via, instance]
+  MainTable: !Equals [!Ref Table, main]
+Resources:
+  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.60.0.0/16}}
+  Public: {Type: AWS::EC2::Subnet, Properties: {VpcId: !Ref Vpc, CidrBlock: 10.60.0.0/24}}
+  Igw: {Type: AWS::EC2::InternetGateway}
+  Attach: {Type: AWS::EC2::VPCGatewayAttachment, Properties: {VpcId: !Ref Vpc, InternetGatewayId: !Ref Igw}}
+  NatIp: {Type: AWS::EC2::EIP, DependsOn: Attach, Properties: {Domain: vpc}}
+  Nat: {Type: AWS::EC2::NatGateway, Properties: {SubnetId: !Ref Public, AllocationId: !GetAtt NatIp.AllocationId}}
+  Main: {Type: AWS::EC2::RouteTable, Properties: {VpcId: !Ref Vpc}}
+  Spare: {Type: AWS::EC2::RouteTable, Properties: {VpcId: !Ref Vpc}}
+  Default:
+    Type: AWS::EC2::Route
+    DependsOn: Attach
+    Properties:
+      RouteTableId: !Ref Main
+      DestinationCidrBlock: !Ref Destination
+      GatewayId: !If [ViaIgw, !Ref Igw, !Ref AWS::NoValue]
+      NatGatewayId: !If [ViaNat, !Ref Nat, !Ref AWS::NoValue]
+      InstanceId: !If [ViaInstance, i-0123456789abcdef0, !Ref AWS::NoValue]
+  Assoc:
+    Type: AWS::EC2::SubnetRouteTableAssociation
+    Properties: {SubnetId: !Ref Public, RouteTableId: !If [MainTable, !Ref Main, !Ref Spare]}
+"""
+
+
+def test_routes_and_associations_update_in_place_replace_on_destination_and_refuse_instance_targets(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="routes", TemplateBody=ROUTING)
+    wait(cfn, "routes", "stack_create_complete")
+    route, assoc = physical_id(cfn, "routes", "Default"), physical_id(cfn, "routes", "Assoc")
+
+    update(cfn, "routes", ROUTING, Via="nat", Table="spare")  # route target and association: in place
+    wait(cfn, "routes", "stack_update_complete")
+    assert (physical_id(cfn, "routes", "Default"), physical_id(cfn, "routes", "Assoc")) == (route, assoc)
+
+    update(cfn, "routes", ROUTING, Via="nat", Table="spare", Destination="10.99.0.0/16")  # createOnly
+    wait(cfn, "routes", "stack_update_complete")
+    moved = physical_id(cfn, "routes", "Default")
+    assert moved != route
+
+    update(cfn, "routes", ROUTING, Via="instance", Table="spare", Destination="10.99.0.0/16")
+    with pytest.raises(Exception):
+        wait(cfn, "routes", "stack_update_complete")
+    assert status(cfn, "routes") == "UPDATE_ROLLBACK_COMPLETE"
+    assert any("Routes with target InstanceId are not supported" in r for r in failure_reasons(cfn, "routes"))
+    assert physical_id(cfn, "routes", "Default") == moved
+
+    delete_and_check_seed(cfn, server, "routes", seed)
