@@ -451,3 +451,67 @@ def test_routes_and_associations_update_in_place_replace_on_destination_and_refu
     assert physical_id(cfn, "routes", "Default") == moved
 
     delete_and_check_seed(cfn, server, "routes", seed)
+
+
+ATTACHMENTS = """
+Parameters:
+  Value: {Type: String, Default: blue}
+  Name: {Type: String, Default: /e2e/colour}
+  Cidr: {Type: String, Default: 10.0.0.0/8}
+  Target: {Type: String, Default: first}
+Conditions:
+  First: !Equals [!Ref Target, first]
+Resources:
+  One: {Type: AWS::EC2::Instance, Properties: {ImageId: cirros-0.6.2-x86_64-disk, InstanceType: t2.micro}}
+  Two: {Type: AWS::EC2::Instance, Properties: {ImageId: cirros-0.6.2-x86_64-disk, InstanceType: t2.micro}}
+  Web: {Type: AWS::EC2::SecurityGroup, Properties: {GroupDescription: web}}
+  Http:
+    Type: AWS::EC2::SecurityGroupIngress
+    Properties: {GroupId: !GetAtt Web.GroupId, IpProtocol: tcp, FromPort: 80, ToPort: 80, CidrIp: !Ref Cidr}
+  Ip: {Type: AWS::EC2::EIP, Properties: {Domain: vpc}}
+  Bind:
+    Type: AWS::EC2::EIPAssociation
+    Properties: {AllocationId: !GetAtt Ip.AllocationId, InstanceId: !If [First, !Ref One, !Ref Two]}
+  Colour:
+    Type: AWS::SSM::Parameter
+    Properties: {Name: !Ref Name, Type: String, Value: !Ref Value, AllowedPattern: "^[a-z]+$"}
+Outputs:
+  Colour: {Value: !GetAtt Colour.Value}
+"""
+
+
+def output(cfn, name, key):
+    [stack] = cfn.describe_stacks(StackName=name)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}[key]
+
+
+def test_ingress_eip_association_and_ssm_parameter_update_replace_and_roll_back(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="bits", TemplateBody=ATTACHMENTS)
+    wait(cfn, "bits", "stack_create_complete")
+    rule, colour = physical_id(cfn, "bits", "Http"), physical_id(cfn, "bits", "Colour")
+    two = physical_id(cfn, "bits", "Two")
+
+    update(cfn, "bits", ATTACHMENTS, Value="green")  # Value: in place
+    wait(cfn, "bits", "stack_update_complete")
+    assert physical_id(cfn, "bits", "Colour") == colour and output(cfn, "bits", "Colour") == "green"
+
+    update(cfn, "bits", ATTACHMENTS, Value="green", Cidr="192.168.0.0/16", Target="second")  # both createOnly
+    wait(cfn, "bits", "stack_update_complete")
+    assert physical_id(cfn, "bits", "Http") != rule
+    inventory = sim_inventory(server)
+    [address] = [f for f in inventory["floating_ips"] if f["project_id"]]
+    assert entry(inventory, "ports", address["port_id"])["device_id"] == two  # the address moved
+
+    update(cfn, "bits", ATTACHMENTS, Value="Not-Lowercase", Cidr="192.168.0.0/16", Target="second")
+    with pytest.raises(Exception):
+        wait(cfn, "bits", "stack_update_complete")
+    assert status(cfn, "bits") == "UPDATE_ROLLBACK_COMPLETE"
+    assert any("failed to satisfy constraint specified in AllowedPattern" in r for r in failure_reasons(cfn, "bits"))
+    assert output(cfn, "bits", "Colour") == "green"
+
+    update(cfn, "bits", ATTACHMENTS, Value="green", Name="/e2e/color", Cidr="192.168.0.0/16", Target="second")
+    wait(cfn, "bits", "stack_update_complete")  # Name: createOnly, and renamed, so it can be replaced
+    assert physical_id(cfn, "bits", "Colour") == "/e2e/color"
+
+    delete_and_check_seed(cfn, server, "bits", seed)
