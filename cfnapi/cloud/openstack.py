@@ -187,8 +187,8 @@ class OpenStackCloud:
         raise not_found("Network (external) could not be found.")
 
     @_classified
-    def create_network(self, name: str) -> Network:
-        return _network(self.conn.network.create_network(name=name))
+    def create_network(self, name: str, description: str = "") -> Network:
+        return _network(self.conn.network.create_network(name=name, description=description))
 
     @_classified
     def delete_network(self, network_id: str) -> None:
@@ -526,7 +526,7 @@ def _server(s) -> Server:
 
 def _network(n) -> Network:
     return Network(n.id, n.name or "", bool(n.is_router_external), bool(n.is_shared),
-                   tuple(n.subnet_ids or ()), n.status or "ACTIVE")
+                   tuple(n.subnet_ids or ()), n.status or "ACTIVE", getattr(n, "description", None) or "")
 
 
 def _subnet(s) -> Subnet:

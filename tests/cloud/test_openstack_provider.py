@@ -192,3 +192,12 @@ def test_resize_and_extend_errors_are_classified(cloud, conn, call, sdk_method, 
     with pytest.raises(CloudError) as caught:
         call(cloud)
     assert caught.value.kind is kind and caught.value.message == message
+
+
+def test_create_network_sends_and_reads_back_the_description(cloud, conn):
+    conn.network.create_network.return_value = NS(
+        id="n", name="vpc", is_router_external=False, is_shared=False, subnet_ids=[], status="ACTIVE",
+        description="AWS VPC CidrBlock 10.0.0.0/16")
+    network = cloud.create_network("vpc", description="AWS VPC CidrBlock 10.0.0.0/16")
+    conn.network.create_network.assert_called_once_with(name="vpc", description="AWS VPC CidrBlock 10.0.0.0/16")
+    assert network.description == "AWS VPC CidrBlock 10.0.0.0/16"

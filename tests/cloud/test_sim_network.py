@@ -172,3 +172,9 @@ def test_overlapping_subnets_on_one_network_are_refused_like_neutron(cloud, net)
     cloud.create_subnet(network.id, "192.168.11.0/24")  # disjoint: fine
     other = cloud.create_network("other")
     cloud.create_subnet(other.id, "192.168.10.0/24")  # another network: fine
+
+
+def test_a_network_keeps_its_description(cloud):
+    network = cloud.create_network("vpc", description="AWS VPC CidrBlock 10.0.0.0/16")
+    assert cloud.get_network(network.id).description == "AWS VPC CidrBlock 10.0.0.0/16"
+    assert cloud.create_network("plain").description == ""

@@ -245,6 +245,12 @@ def test_vpc_subnet_and_eip_replace_on_cidr_and_a_malformed_cidr_rolls_back(cfn,
         wait(cfn, "net", "stack_update_complete")
     assert status(cfn, "net") == "UPDATE_ROLLBACK_COMPLETE"
     assert any("10.50.300.0/24" in r for r in failure_reasons(cfn, "net")), failure_reasons(cfn, "net")
+
+    update(cfn, "net", NETWORK, SubnetCidr="10.99.0.0/24")  # outside the VPC's 10.50.0.0/16
+    with pytest.raises(Exception):
+        wait(cfn, "net", "stack_update_complete")
+    assert status(cfn, "net") == "UPDATE_ROLLBACK_COMPLETE"
+    assert "The CIDR '10.99.0.0/24' is invalid." in failure_reasons(cfn, "net")
     assert physical_id(cfn, "net", "Subnet") == moved
     assert ids(sim_inventory(server), "subnets") == ids(before, "subnets")
 

@@ -92,6 +92,16 @@ def test_vpc_and_subnet_are_network_router_and_interface(world):
     assert differences_from_seed(world.db, world.config) == {}
 
 
+def test_a_subnet_outside_its_vpc_block_and_a_vpc_block_of_the_wrong_size_fail_like_ec2(world):
+    vpc = world.create(VPC(), {"CidrBlock": "10.9.0.0/16"}, "Vpc")
+    with pytest.raises(ResourceFailure, match=r"^The CIDR '10\.8\.1\.0/24' is invalid\.$"):
+        Subnet().create(world.ctx("Sn"), {"VpcId": vpc.physical_id, "CidrBlock": "10.8.1.0/24"})
+    with pytest.raises(ResourceFailure, match=r"^The CIDR '10\.0\.0\.0/8' is invalid\.$"):
+        VPC().create(world.ctx("Big"), {"CidrBlock": "10.0.0.0/8"})
+    world.delete(VPC(), vpc)
+    assert differences_from_seed(world.db, world.config) == {}
+
+
 def test_ssm_parameter_create_update_delete(world):
     props = {"Type": "String", "Value": "one", "Name": "/app/x"}
     state = world.create(Parameter(), props)

@@ -49,10 +49,11 @@ class SimNetworkService(SimService):
                 raise msg.network_not_found("(external)")
             return self._network_view(session, row)
 
-    def create_network(self, name: str) -> Network:
+    def create_network(self, name: str, description: str = "") -> Network:
         with self._transaction() as session:
             self._enforce_quota(session, "network", 1, lambda used, allowed: msg.network_quota("network"))
-            row = m.SimNetwork(id=new_id(), project_id=self.project_id, name=name, is_external=False, is_shared=False)
+            row = m.SimNetwork(id=new_id(), project_id=self.project_id, name=name, is_external=False, is_shared=False,
+                               description=description)
             session.add(row)
             session.flush()
             return self._network_view(session, row)
@@ -69,7 +70,8 @@ class SimNetworkService(SimService):
         subnet_ids = session.scalars(
             select(m.SimSubnet.id).where(m.SimSubnet.network_id == row.id).order_by(m.SimSubnet.id)
         ).all()
-        return Network(row.id, row.name, row.is_external, row.is_shared, tuple(subnet_ids))
+        return Network(row.id, row.name, row.is_external, row.is_shared, tuple(subnet_ids),
+                       description=row.description or "")
 
     # --- subnets ------------------------------------------------------------
 
