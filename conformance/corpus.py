@@ -5,7 +5,19 @@ Parameter values for running each template on the sim cloud live in
 
     {"parameters": {"KeyName": "default"},       # CreateStack parameters
      "update": {"InstanceType": "t3.small"},      # changed on UpdateStack
-     "outputs": {"URL": "^http://"}}              # output key -> regex its value must match
+     "outputs": {"URL": "^http://"},              # output key -> regex its value must match
+     "update_keeps": ["Server"],                  # updated in place: same physical id after the update
+     "update_replaces": ["Volume"],               # replaced: a new physical id
+     "no_update_because": "…",                   # why the update row is skipped (no "update")
+     "prerequisites": {...template...},           # a stack made first: what the account must already hold
+     "signals": [{"resource": "Handle", "via": "curl"},
+                 {"resource": "Instance", "via": "signal-resource"}]}
+
+The sim never runs an instance's user data, so the suite sends the signals the
+instance's cfn-signal would: ``curl`` PUTs to a WaitConditionHandle's URL with
+an empty Content-Type and a JSON body, exactly as cfn-signal does;
+``signal-resource`` calls SignalResource for a CreationPolicy with the
+instance id as UniqueId, as ``cfn-signal --stack --resource`` does.
 
 A template using types cfnapi does not support must fail validation naming
 them; its row reads "unsupported: [types]" and counts as skipped.
@@ -16,14 +28,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
+import time
 from pathlib import Path
 
 from botocore.exceptions import ClientError
 
 from cfnapi.testing.clients import client
 from cfnapi.testing.server import RunningServer
+from cfnapi.testing.sim_inventory import sim_inventory
+from conformance import signals
 from conformance.report import Report, Skip
 
 CORPUS_DIR = Path(os.environ.get("CFNAPI_CORPUS_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "corpus"))
@@ -36,15 +49,8 @@ def templates() -> list[Path]:
     return sorted(p for p in CORPUS_DIR.rglob("*") if p.suffix in (".yaml", ".yml", ".json", ".template"))
 
 
-def sim_inventory(server: RunningServer) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-m", "cfnapi", "sim", "show", "--json", "--data-dir", str(server.data_dir)],
-        capture_output=True, text=True, timeout=120, check=True)
-    return json.loads(result.stdout)
-
-
-def run_all(report: Report, server: RunningServer) -> None:
-    paths = templates()
+def run_all(report: Report, server: RunningServer, only: list[str] | None = None) -> None:
+    paths = [p for p in templates() if not only or any(part in p.stem for part in only)]
     if not paths:
         report.skip("corpus", "all", f"no templates found under {CORPUS_DIR}")
         return
@@ -73,12 +79,19 @@ def run_template(report: Report, server: RunningServer, path: Path) -> None:
     if not spec:
         report.skip(subject, "create", f"no parameter file {spec_path.name}")
         return
-    seed = sim_inventory(server)
     stack_name = re.sub(r"[^A-Za-z0-9-]", "-", subject)[:100]
+    prerequisites = f"{stack_name[:80]}-prerequisites"
+    if spec.get("prerequisites") and not report.run(
+            subject, "prerequisites stack", lambda: _create_prerequisites(cfn, prerequisites, spec["prerequisites"])):
+        return
+    seed = sim_inventory(server)
 
     def create():
         cfn.create_stack(StackName=stack_name, TemplateBody=body, Capabilities=CAPABILITIES,
                          Parameters=_parameters(spec.get("parameters", {})))
+        for signal in spec.get("signals", []):
+            report.run(subject, f"signal {signal['resource']} via {signal['via']}",
+                       lambda signal=signal: send_signal(cfn, stack_name, signal))
         _wait(cfn, stack_name, "stack_create_complete")
 
     def outputs():
@@ -91,15 +104,21 @@ def run_template(report: Report, server: RunningServer, path: Path) -> None:
 
     def update():
         if not spec.get("update"):
-            raise Skip("no parameter to change in the parameter file")
+            raise Skip(spec.get("no_update_because", "no parameter to change in the parameter file"))
         changed = {**spec.get("parameters", {}), **spec["update"]}
+        before = _physical_ids(cfn, stack_name)
         cfn.update_stack(StackName=stack_name, TemplateBody=body, Capabilities=CAPABILITIES,
                          Parameters=_parameters(changed))
         _wait(cfn, stack_name, "stack_update_complete")
+        after = _physical_ids(cfn, stack_name)
+        moved = sorted(k for k in spec.get("update_keeps", []) if after.get(k) != before.get(k))
+        assert not moved, f"replaced, but AWS updates them in place: {moved}"
+        kept = sorted(k for k in spec.get("update_replaces", []) if after.get(k) == before.get(k))
+        assert not kept, f"kept, but AWS replaces them: {kept}"
+        return f"changed {sorted(spec['update'])}; in place: {len(spec.get('update_keeps', []))} checked"
 
     def delete():
-        cfn.delete_stack(StackName=stack_name)
-        _wait(cfn, stack_name, "stack_delete_complete")
+        _delete(cfn, stack_name)
 
     def inventory():
         left = sim_inventory(server)
@@ -111,6 +130,47 @@ def run_template(report: Report, server: RunningServer, path: Path) -> None:
         report.run(subject, "update", update)
     report.run(subject, "delete", delete)
     report.run(subject, "inventory back to seed", inventory)
+    if spec.get("prerequisites"):
+        report.run(subject, "prerequisites deleted", lambda: _delete(cfn, prerequisites))
+
+
+def _create_prerequisites(cfn, stack_name: str, template: dict) -> str:
+    cfn.create_stack(StackName=stack_name, TemplateBody=json.dumps(template), Capabilities=CAPABILITIES)
+    _wait(cfn, stack_name, "stack_create_complete")
+    return ", ".join(sorted(template.get("Resources", {})))
+
+
+def _delete(cfn, stack_name: str) -> None:
+    cfn.delete_stack(StackName=stack_name)
+    _wait(cfn, stack_name, "stack_delete_complete")
+
+
+def send_signal(cfn, stack_name: str, signal: dict) -> str:
+    """Signal on the instance's behalf once the engine has made the resource."""
+    physical_id = _physical_id_once_made(cfn, stack_name, signal["resource"])
+    if signal["via"] == "curl":
+        return signals.curl_wait_condition_signal(physical_id, unique_id="corpus-instance")
+    if signal["via"] == "signal-resource":
+        cfn.signal_resource(StackName=stack_name, LogicalResourceId=signal["resource"],
+                            UniqueId=physical_id, Status="SUCCESS")
+        return f"SignalResource UniqueId={physical_id}"
+    raise AssertionError(f"unknown signal kind {signal['via']!r} in the parameter file")
+
+
+def _physical_id_once_made(cfn, stack_name: str, logical_id: str) -> str:
+    """The resource's physical id as soon as it has one (bounded wait)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for resource in cfn.describe_stack_resources(StackName=stack_name)["StackResources"]:
+            if resource["LogicalResourceId"] == logical_id and resource.get("PhysicalResourceId"):
+                return resource["PhysicalResourceId"]
+        time.sleep(0.2)
+    raise AssertionError(f"{logical_id} got no physical id within 120 s")
+
+
+def _physical_ids(cfn, stack_name: str) -> dict[str, str]:
+    resources = cfn.describe_stack_resources(StackName=stack_name)["StackResources"]
+    return {r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in resources}
 
 
 def _parameters(values: dict[str, str]) -> list[dict[str, str]]:

@@ -276,3 +276,35 @@ def volume_smaller_than_snapshot(size: int, snapshot_size: int) -> CloudError:
         f"Invalid input received: Volume size '{size}'GB cannot be smaller than the "
         f"snapshot size {snapshot_size}GB. They must be >= original snapshot size."
     )
+
+
+# --- resize and extend ------------------------------------------------------
+
+
+def resize_same_flavor() -> CloudError:
+    return invalid("When resizing, instances must change flavor!")
+
+
+def server_wrong_state(server_id: str, action: str, state: str) -> CloudError:
+    """Nova's InstanceInvalidState (409) for an action the server's state does not allow."""
+    return conflict(f"Cannot '{action}' instance {server_id} while it is in vm_state {state}")
+
+
+def volume_extend_not_larger(current: int, requested: int) -> CloudError:
+    return invalid(
+        "Invalid input received: New size for extend must be greater than current size. "
+        f"(current: {current}, extended: {requested})."
+    )
+
+
+def volume_extend_wrong_status(status: str) -> CloudError:
+    return invalid(f"Invalid volume: Volume status must be available or in-use to extend, but current status is: {status}.")
+
+
+def invalid_remote_ip_prefix(prefix: str) -> CloudError:
+    return invalid(f"Invalid input for remote_ip_prefix. Reason: '{prefix}' is not a valid IP prefix.")
+
+
+def subnet_overlaps(cidr: str, network_id: str) -> CloudError:
+    return invalid(f"Invalid input for operation: Requested subnet with cidr: {cidr} for network: "
+                   f"{network_id} overlaps with another subnet.")

@@ -151,6 +151,14 @@ class OpenStackCloud:
         self.conn.compute.delete_server(server_id, ignore_missing=False)
 
     @_classified
+    def resize_server(self, server_id: str, flavor_id: str) -> None:
+        self.conn.compute.resize_server(server_id, flavor_id)
+
+    @_classified
+    def confirm_server_resize(self, server_id: str) -> None:
+        self.conn.compute.confirm_server_resize(server_id)
+
+    @_classified
     def attach_volume(self, server_id: str, volume_id: str, device: str | None = None) -> VolumeAttachment:
         attrs = {"volume_id": volume_id}
         if device:
@@ -179,8 +187,8 @@ class OpenStackCloud:
         raise not_found("Network (external) could not be found.")
 
     @_classified
-    def create_network(self, name: str) -> Network:
-        return _network(self.conn.network.create_network(name=name))
+    def create_network(self, name: str, description: str = "") -> Network:
+        return _network(self.conn.network.create_network(name=name, description=description))
 
     @_classified
     def delete_network(self, network_id: str) -> None:
@@ -420,6 +428,10 @@ class OpenStackCloud:
         self.conn.block_storage.delete_volume(volume_id, ignore_missing=False)
 
     @_classified
+    def extend_volume(self, volume_id: str, size_gb: int) -> None:
+        self.conn.block_storage.extend_volume(volume_id, size_gb)
+
+    @_classified
     def create_volume_snapshot(self, volume_id: str, name: str = "", force: bool = False) -> VolumeSnapshot:
         return _snapshot(self.conn.block_storage.create_snapshot(volume_id=volume_id, name=name, force=force))
 
@@ -514,7 +526,7 @@ def _server(s) -> Server:
 
 def _network(n) -> Network:
     return Network(n.id, n.name or "", bool(n.is_router_external), bool(n.is_shared),
-                   tuple(n.subnet_ids or ()), n.status or "ACTIVE")
+                   tuple(n.subnet_ids or ()), n.status or "ACTIVE", getattr(n, "description", None) or "")
 
 
 def _subnet(s) -> Subnet:

@@ -250,7 +250,10 @@ def replace(run: OperationRun, record: ResourceRecord, new_type: str, new_props:
     """Create the replacement now; the old physical resource is kept as a
     "replaced" row and deleted in the cleanup phase (or restored by a rollback)."""
     handler = run.runtime.registry.handler(record.type)
-    named = [p for p in handler.name_properties if record.properties.get(p) and new_props.get(p)]
+    # Only a replacement that would keep the same custom name is impossible; a new
+    # name gives the replacement its own identity (AWS behaves the same way).
+    named = [p for p in handler.name_properties
+             if record.properties.get(p) and record.properties.get(p) == new_props.get(p)]
     if named:
         run.recorder.resource_status(
             record,

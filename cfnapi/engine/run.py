@@ -145,5 +145,5 @@ class RunEnv:
     def availability_zones(self) -> list[str]:
         lister = getattr(self.run.runtime.cloud, "availability_zones", None)
         if callable(lister):
-            return list(lister(self.run.stack.region))
+            return list(lister(self.run.stack.account_id, self.run.stack.region))
         return [f"{self.run.stack.region}a"]

@@ -30,6 +30,7 @@ from cfnapi.template import (
     resolve_outputs,
     resolve_parameters,
 )
+from cfnapi.template.dynamic_references import resolve_dynamic_references
 from cfnapi.template.expr import iter_intrinsics
 from cfnapi.template.functions import ImportValue
 
@@ -47,8 +48,10 @@ def stack_identity(identity: Identity) -> StackIdentity:
 class TemplateDefinition:
     """A template bound to one stack's parameter values (a ``StackDefinition``)."""
 
-    def __init__(self, template: Template, params: ResolvedParameters, identity: StackIdentity):
+    def __init__(self, template: Template, params: ResolvedParameters, identity: StackIdentity,
+                 ssm: ParameterStore | None = None):
         self.template = template
+        self.ssm = ssm  # for {{resolve:ssm:...}} in properties
         self.params = params
         self.identity = identity
         self.conditions = evaluate_conditions(template, params, identity)
@@ -100,7 +103,7 @@ class TemplateDefinition:
 
     def resolve_properties(self, logical_id: str, env) -> dict[str, Any]:
         resolved = resolve(self._active[logical_id].properties, env, self.params, self.conditions, self.identity)
-        return resolved if isinstance(resolved, dict) else {}
+        return resolve_dynamic_references(resolved, self.ssm) if isinstance(resolved, dict) else {}
 
     def resolve_metadata(self, logical_id: str, env) -> Any:
         metadata = self._active[logical_id].metadata
@@ -154,14 +157,15 @@ class TemplateCompiler:
         # The stack's values (supplied, then previous) drive the transforms;
         # resolve_parameters below fills Defaults and checks every value.
         template = self.parse(body, parameters)
+        ssm = self.parameter_store_for(identity) if self.parameter_store_for else None
         params = resolve_parameters(
             template,
             parameters,
             use_previous=use_previous or {},
             lookup=self.lookup_for(identity) if self.lookup_for else None,
-            ssm=self.parameter_store_for(identity) if self.parameter_store_for else None,
+            ssm=ssm,
         )
-        return TemplateDefinition(template, params, stack_identity(identity))
+        return TemplateDefinition(template, params, stack_identity(identity), ssm)
 
     def processed_body(self, body: str, parameters: Mapping[str, str]) -> str:
         """GetTemplate's Processed stage for a stack or change set with these values."""

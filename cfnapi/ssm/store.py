@@ -22,6 +22,9 @@ from cfnapi.ssm.models import SsmParameterRow
 PUBLIC_IMAGE_PARAMETERS: Mapping[str, str] = {
     "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64": "amazon-linux-2023",
     "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64": "amazon-linux-2023",
+    # The arm64 builds (Graviton samples such as EC2_InstanceWithCfnInit): the seed has one architecture.
+    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64": "amazon-linux-2023",
+    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64": "amazon-linux-2023",
     "/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2": "amazon-linux-2023",
     "/aws/service/ami-amazon-linux-latest/amzn2-ami-kernel-5.10-hvm-x86_64-gp2": "amazon-linux-2023",
     "/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id": "ubuntu-22.04",

@@ -11,7 +11,7 @@ from typing import Any
 
 from cfnapi.cloud.provider import CloudProvider, FloatingIp
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
-from cfnapi.translate.cloud_calls import call, gone_ok, provider
+from cfnapi.translate.cloud_calls import call, exists, gone_ok, provider
 
 
 def floating_ip_by_address(cloud: CloudProvider, address: str) -> FloatingIp | None:
@@ -107,4 +107,18 @@ class EIPAssociation(ResourceType):
         return fip_id
 
     def delete(self, ctx, resource) -> None:
-        gone_ok(provider(ctx).disassociate_floating_ip, resource.physical_id)
+        """Disassociate only what this association made: after a replacement the new
+        association (made first) already moved the address, and must keep it."""
+        cloud = provider(ctx)
+        fip = exists(cloud.get_floating_ip, resource.physical_id)
+        if fip is None or fip.port_id is None or fip.port_id not in self._own_ports(cloud, resource.properties):
+            return
+        gone_ok(cloud.disassociate_floating_ip, fip.id)
+
+    @staticmethod
+    def _own_ports(cloud, props: Mapping[str, Any]) -> set[str]:
+        if props.get("NetworkInterfaceId"):
+            return {str(props["NetworkInterfaceId"])}
+        if props.get("InstanceId"):
+            return {p.id for p in call(cloud.list_ports, None, str(props["InstanceId"]))}
+        return set()

@@ -18,6 +18,8 @@ from typing import Any
 from cfnapi.cloud.provider import (
     SERVER_ACTIVE,
     SERVER_ERROR,
+    SERVER_RESIZE,
+    SERVER_VERIFY_RESIZE,
     BlockDevice,
     CloudProvider,
     FixedIp,
@@ -151,8 +153,8 @@ class Instance(ResourceType):
     openstack_mapping = "Nova server (+ Neutron ports for SubnetId/NetworkInterfaces, Cinder volumes for EBS)"
     properties = (
         PropertySpec("ImageId", update="replace"),
-        # Nova can resize, but this provider interface has no resize verb yet: a new server it is.
-        PropertySpec("InstanceType", update="replace"),
+        # AWS stops, modifies and starts the instance; Nova resizes and the engine confirms.
+        PropertySpec("InstanceType"),
         PropertySpec("KeyName", update="replace"),
         PropertySpec("SecurityGroups", "List", update="replace"),
         PropertySpec("SecurityGroupIds", "List"),
@@ -214,6 +216,28 @@ class Instance(ResourceType):
             for port in call(cloud.list_ports, None, server.id):
                 call(cloud.update_port_security_groups, port.id, group_ids)
         self._update_volumes(cloud, server, as_list(old_props.get("Volumes")), as_list(new_props.get("Volumes")))
+        new_type = str(new_props.get("InstanceType") or "m1.small")
+        if str(old_props.get("InstanceType") or "m1.small") != new_type:
+            flavor = call(naming(ctx).flavor_for, new_type)
+            if flavor.id != server.flavor_id:  # two AWS types may map onto one flavor
+                call(cloud.resize_server, server.id, flavor.id)
+
+    def check_update_complete(self, ctx, resource) -> bool:
+        """A resize ends in VERIFY_RESIZE; confirming it is part of the update, as
+        AWS's modify-instance-attribute leaves nothing for the user to accept."""
+        cloud = provider(ctx)
+        server = call(cloud.get_server, resource.physical_id)
+        if server.status == SERVER_VERIFY_RESIZE:
+            call(cloud.confirm_server_resize, server.id)
+            return False
+        if server.status == SERVER_ERROR:
+            raise ResourceFailure(server.fault or f"Server {server.name} went into ERROR state")
+        if server.status == SERVER_RESIZE:
+            return False
+        # Right after the resize call Nova still reports ACTIVE (task_state resize_prep):
+        # done only once the server runs on the flavor asked for. A stopped server stays stopped.
+        wanted = call(naming(ctx).flavor_for, str(resource.properties.get("InstanceType") or "m1.small"))
+        return server.flavor_id in (wanted.id, wanted.name)
 
     @staticmethod
     def _update_volumes(cloud: CloudProvider, server: Server, old: list, new: list) -> None:

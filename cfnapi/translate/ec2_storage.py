@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cfnapi.cloud.provider import VOLUME_AVAILABLE, VOLUME_ERROR, VOLUME_IN_USE
+from cfnapi.cloud.provider import VOLUME_AVAILABLE, VOLUME_ERROR, VOLUME_ERROR_EXTENDING, VOLUME_IN_USE
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import call, exists, find_by_name, gone_ok, naming, physical_name, provider
 
@@ -15,14 +15,15 @@ class Volume(ResourceType):
     openstack_mapping = "Cinder volume"
     properties = (
         PropertySpec("AvailabilityZone", required=True, update="replace"),
-        PropertySpec("Size", "Integer"),  # Cinder can extend, the provider interface cannot yet
+        PropertySpec("Size", "Integer"),  # in place: Cinder extends (AWS ModifyVolume); never shrinks
         PropertySpec("SnapshotId", update="replace"),
         PropertySpec("VolumeType"),
         PropertySpec("Encrypted", "Boolean", update="replace"),
         PropertySpec("Tags", "List"),
     )
     attribute_names = ("VolumeId",)
-    not_honoured = "Iops, Throughput, KmsKeyId, MultiAttachEnabled; Size/VolumeType changes are recorded, not applied."
+    not_honoured = ("Iops, Throughput, KmsKeyId, MultiAttachEnabled; a VolumeType change is recorded, not applied; "
+                    "Size can only grow (Cinder extend).")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
@@ -45,6 +46,25 @@ class Volume(ResourceType):
         if volume.status == VOLUME_ERROR:
             raise ResourceFailure(f"Volume {volume.id} went into error status")
         return volume.status == VOLUME_AVAILABLE
+
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        old_size, new_size = old_props.get("Size"), new_props.get("Size")
+        if new_size in (None, "") or str(old_size) == str(new_size):
+            return
+        cloud = provider(ctx)
+        current = call(cloud.get_volume, resource.physical_id).size_gb
+        if int(new_size) < current:
+            # EC2 ModifyVolume's own refusal; the update rolls back with this reason.
+            raise ResourceFailure(f"New size cannot be smaller than existing size ({int(new_size)} < {current} GiB).")
+        if int(new_size) > current:
+            call(cloud.extend_volume, resource.physical_id, int(new_size))
+
+    def check_update_complete(self, ctx, resource) -> bool:
+        volume = call(provider(ctx).get_volume, resource.physical_id)
+        if volume.status in (VOLUME_ERROR, VOLUME_ERROR_EXTENDING):
+            raise ResourceFailure(f"Volume {volume.id} went into {volume.status} status")
+        wanted = resource.properties.get("Size")
+        return wanted in (None, "") or volume.size_gb >= int(wanted)
 
     def delete(self, ctx, resource) -> None:
         gone_ok(provider(ctx).delete_volume, resource.physical_id)

@@ -8,12 +8,30 @@ remembered, even when a create failed half-way and is being rolled back.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
 from cfnapi.cloud.provider import CloudProvider, Router
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
 from cfnapi.translate.cloud_calls import call, exists, gone_ok, naming, physical_name, provider
+
+
+# Neutron networks have no address range; the VPC's CidrBlock rides in the network's
+# description so that any Subnet (of this stack or another) can be checked against it.
+VPC_CIDR_PREFIX = "AWS VPC CidrBlock "
+
+
+def vpc_cidr_of(cloud: CloudProvider, vpc_id: str) -> str | None:
+    description = call(cloud.get_network, vpc_id).description
+    return description[len(VPC_CIDR_PREFIX):] if description.startswith(VPC_CIDR_PREFIX) else None
+
+
+def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return None
 
 
 def router_name(network_id: str) -> str:
@@ -53,7 +71,12 @@ class VPC(ResourceType):
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
-        network = call(cloud.create_network, physical_name(ctx))
+        cidr = str(props.get("CidrBlock") or "")
+        block = _network(cidr) if cidr else None
+        if cidr and (block is None or not 16 <= block.prefixlen <= 28):
+            raise ResourceFailure(f"The CIDR '{cidr}' is invalid.")  # EC2's InvalidVpc.Range
+        network = call(cloud.create_network, physical_name(ctx),
+                       description=f"{VPC_CIDR_PREFIX}{cidr}" if cidr else "")
         try:
             call(cloud.create_router, router_name(network.id))
         except Exception:
@@ -103,6 +126,7 @@ class Subnet(ResourceType):
         if not props.get("CidrBlock"):
             raise ResourceFailure("Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
         router = require_vpc_router(cloud, props["VpcId"])
+        self._check_inside_vpc(cloud, props["VpcId"], str(props["CidrBlock"]))
         subnet = call(cloud.create_subnet, props["VpcId"], props["CidrBlock"], name=physical_name(ctx))
         try:
             call(cloud.add_router_interface, router.id, subnet_id=subnet.id)
@@ -110,6 +134,18 @@ class Subnet(ResourceType):
             gone_ok(cloud.delete_subnet, subnet.id)
             raise
         return subnet.id
+
+    @staticmethod
+    def _check_inside_vpc(cloud: CloudProvider, vpc_id: str, cidr: str) -> None:
+        """EC2's InvalidSubnet.Range: a subnet must lie inside its VPC's block
+        (Neutron would take any range, so the check is made here)."""
+        vpc_block = vpc_cidr_of(cloud, vpc_id)
+        block = _network(cidr)
+        if block is None:
+            return  # Neutron's own message names a malformed CIDR
+        vpc_network = _network(vpc_block) if vpc_block else None
+        if vpc_network is not None and (block.version != vpc_network.version or not block.subnet_of(vpc_network)):
+            raise ResourceFailure(f"The CIDR '{cidr}' is invalid.")
 
     def delete(self, ctx, resource) -> None:
         cloud = provider(ctx)

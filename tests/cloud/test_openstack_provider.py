@@ -65,6 +65,9 @@ def test_create_server_sends_novas_request_shape(cloud, conn):
 @pytest.mark.parametrize("call, sdk_method, args", [
     (lambda c: c.get_server("s1"), "compute.get_server", ("s1",)),
     (lambda c: c.delete_server("s1"), "compute.delete_server", ("s1",)),
+    (lambda c: c.resize_server("s1", "3"), "compute.resize_server", ("s1", "3")),
+    (lambda c: c.confirm_server_resize("s1"), "compute.confirm_server_resize", ("s1",)),
+    (lambda c: c.extend_volume("v", 2), "block_storage.extend_volume", ("v", 2)),
     (lambda c: c.get_flavor("m1.small"), "compute.find_flavor", ("m1.small",)),
     (lambda c: c.get_keypair("k"), "compute.get_keypair", ("k",)),
     (lambda c: c.delete_keypair("k"), "compute.delete_keypair", ("k",)),
@@ -159,3 +162,42 @@ def test_volume_and_container_verbs(cloud, conn):
     assert cloud.container_is_empty("c") is False
     cloud.put_object("c", "o", b"x")
     conn.object_store.upload_object.assert_called_once_with(container="c", name="o", data=b"x")
+
+
+def test_resize_confirm_and_extend_call_the_sdk(cloud, conn):
+    cloud.resize_server("s1", "3")
+    cloud.confirm_server_resize("s1")
+    cloud.extend_volume("v1", 20)
+    conn.compute.resize_server.assert_called_once_with("s1", "3")
+    conn.compute.confirm_server_resize.assert_called_once_with("s1")
+    conn.block_storage.extend_volume.assert_called_once_with("v1", 20)
+
+
+@pytest.mark.parametrize("call, sdk_method, body, kind, message", [
+    (lambda c: c.resize_server("s1", "1"), "compute.resize_server",
+     '{"badRequest": {"code": 400, "message": "When resizing, instances must change flavor!"}}',
+     ErrorKind.INVALID, "When resizing, instances must change flavor!"),
+    (lambda c: c.confirm_server_resize("s1"), "compute.confirm_server_resize",
+     '{"conflictingRequest": {"code": 409, "message": "Cannot \'confirmResize\' instance s1 while it is in vm_state active"}}',
+     ErrorKind.CONFLICT, "Cannot 'confirmResize' instance s1 while it is in vm_state active"),
+    (lambda c: c.extend_volume("v1", 1), "block_storage.extend_volume",
+     '{"badRequest": {"code": 400, "message": "Invalid input received: New size for extend must be greater than current size. (current: 2, extended: 1)."}}',
+     ErrorKind.INVALID, "Invalid input received: New size for extend must be greater than current size. (current: 2, extended: 1)."),
+])
+def test_resize_and_extend_errors_are_classified(cloud, conn, call, sdk_method, body, kind, message):
+    proxy, name = sdk_method.split(".")
+    status = 409 if kind is ErrorKind.CONFLICT else 400
+    cls = sdk.ConflictException if status == 409 else sdk.BadRequestException
+    getattr(getattr(conn, proxy), name).side_effect = http_error(cls, status, body)
+    with pytest.raises(CloudError) as caught:
+        call(cloud)
+    assert caught.value.kind is kind and caught.value.message == message
+
+
+def test_create_network_sends_and_reads_back_the_description(cloud, conn):
+    conn.network.create_network.return_value = NS(
+        id="n", name="vpc", is_router_external=False, is_shared=False, subnet_ids=[], status="ACTIVE",
+        description="AWS VPC CidrBlock 10.0.0.0/16")
+    network = cloud.create_network("vpc", description="AWS VPC CidrBlock 10.0.0.0/16")
+    conn.network.create_network.assert_called_once_with(name="vpc", description="AWS VPC CidrBlock 10.0.0.0/16")
+    assert network.description == "AWS VPC CidrBlock 10.0.0.0/16"

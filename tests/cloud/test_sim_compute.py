@@ -140,3 +140,35 @@ def test_with_a_delete_delay_a_deleted_server_stays_until_the_time_has_passed(db
         cloud.get_server(server.id)
     assert cloud.list_servers() == []
     assert cloud.list_ports(device_id=server.id) == []
+
+
+def test_resize_lands_in_verify_resize_and_confirm_makes_it_active_on_the_new_flavor(cloud, clock, config):
+    server = cloud.create_server(ServerRequest("web", CIRROS, "1"))
+    with pytest.raises(CloudError) as caught:
+        cloud.resize_server(server.id, "2")  # still building
+    assert caught.value.kind is ErrorKind.CONFLICT
+    assert caught.value.message == f"Cannot 'resize' instance {server.id} while it is in vm_state build"
+    clock.advance(config.behaviour.server_build_seconds)
+    with pytest.raises(CloudError, match="When resizing, instances must change flavor!"):
+        cloud.resize_server(server.id, "1")
+    cloud.resize_server(server.id, "3")
+    assert (cloud.get_server(server.id).status, cloud.get_server(server.id).flavor_id) == ("VERIFY_RESIZE", "3")
+    cloud.confirm_server_resize(server.id)
+    assert cloud.get_server(server.id).status == "ACTIVE"
+    with pytest.raises(CloudError) as caught:
+        cloud.confirm_server_resize(server.id)
+    assert caught.value.kind is ErrorKind.CONFLICT
+
+
+def test_resize_checks_quota_for_the_growth_only(cloud, clock, config):
+    cloud.set_quota("cores", 3)
+    server = cloud.create_server(ServerRequest("web", CIRROS, "3"))  # 2 vCPUs
+    clock.advance(config.behaviour.server_build_seconds)
+    with pytest.raises(CloudError) as caught:
+        cloud.resize_server(server.id, "4")  # 4 vCPUs: 2 more, 1 left
+    assert caught.value.kind is ErrorKind.OVER_QUOTA
+    assert caught.value.message == "Quota exceeded for cores: Requested 2, but already used 2 of 3 cores"
+    assert cloud.get_server(server.id).flavor_id == "3"
+    cloud.resize_server(server.id, "1")  # shrinking needs no quota
+    cloud.confirm_server_resize(server.id)
+    assert cloud.get_server(server.id).flavor_id == "1"

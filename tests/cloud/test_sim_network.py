@@ -133,3 +133,48 @@ def test_network_quota_uses_neutrons_wording(cloud):
     with pytest.raises(CloudError) as caught:
         cloud.create_network("x")
     assert caught.value.message == "Quota exceeded for resources: ['network']."
+
+
+def test_two_requests_racing_for_one_address_leave_the_loser_retryable(cloud, monkeypatch):
+    """Concurrent allocations read the same free address; the unique index lets one
+    win, and the loser's whole transaction rolls back as a retryable error (the
+    engine retries it, as Neutron retries a DBDuplicateEntry)."""
+    from cfnapi.cloud.sim.network import SimNetworkService
+
+    first = cloud.allocate_floating_ip()
+    # Replay the race: the second request does not yet see the first one's allocation.
+    monkeypatch.setattr(SimNetworkService, "_used_addresses", lambda self, session, subnet: set())
+    with pytest.raises(CloudError) as caught:
+        cloud.allocate_floating_ip()
+    assert caught.value.kind is ErrorKind.UNAVAILABLE and caught.value.retryable
+    monkeypatch.undo()
+    assert [f.id for f in cloud.list_floating_ips()] == [first.id]  # nothing half-made
+    assert cloud.allocate_floating_ip().floating_ip_address == "172.24.4.11"
+
+
+def test_security_group_rule_with_a_malformed_prefix_is_refused_like_neutron(cloud):
+    group = cloud.create_security_group("web")
+    with pytest.raises(CloudError) as caught:
+        cloud.create_security_group_rule(group.id, direction="ingress", protocol="tcp", port_range_min=22,
+                                         port_range_max=22, remote_ip_prefix="not-a-cidr")
+    assert caught.value.kind is ErrorKind.INVALID
+    assert caught.value.message == "Invalid input for remote_ip_prefix. Reason: 'not-a-cidr' is not a valid IP prefix."
+    cloud.create_security_group_rule(group.id, direction="ingress", remote_ip_prefix="10.1.2.3/8")
+
+
+def test_overlapping_subnets_on_one_network_are_refused_like_neutron(cloud, net):
+    network, _ = net  # holds 192.168.10.0/29
+    with pytest.raises(CloudError) as caught:
+        cloud.create_subnet(network.id, "192.168.10.0/24")
+    assert caught.value.kind is ErrorKind.INVALID
+    assert caught.value.message == ("Invalid input for operation: Requested subnet with cidr: 192.168.10.0/24 "
+                                    f"for network: {network.id} overlaps with another subnet.")
+    cloud.create_subnet(network.id, "192.168.11.0/24")  # disjoint: fine
+    other = cloud.create_network("other")
+    cloud.create_subnet(other.id, "192.168.10.0/24")  # another network: fine
+
+
+def test_a_network_keeps_its_description(cloud):
+    network = cloud.create_network("vpc", description="AWS VPC CidrBlock 10.0.0.0/16")
+    assert cloud.get_network(network.id).description == "AWS VPC CidrBlock 10.0.0.0/16"
+    assert cloud.create_network("plain").description == ""

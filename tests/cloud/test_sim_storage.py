@@ -73,3 +73,27 @@ def test_non_empty_container_cannot_be_deleted(cloud):
     with pytest.raises(CloudError) as missing:
         cloud.delete_container("nope")
     assert missing.value.kind is ErrorKind.NOT_FOUND
+
+
+def test_extend_grows_available_and_in_use_volumes_only_upwards_within_quota(cloud, clock, config):
+    volume = cloud.create_volume(2)
+    with pytest.raises(CloudError) as caught:
+        cloud.extend_volume(volume.id, 4)  # still creating
+    assert caught.value.kind is ErrorKind.INVALID and "current status is: creating" in caught.value.message
+    clock.advance(config.behaviour.volume_create_seconds)
+    cloud.extend_volume(volume.id, 4)
+    assert cloud.get_volume(volume.id).size_gb == 4
+    server = cloud.create_server(ServerRequest("db", CIRROS, "1"))
+    cloud.attach_volume(server.id, volume.id)
+    cloud.extend_volume(volume.id, 5)  # in-use: Cinder 3.42+
+    assert cloud.get_volume(volume.id).size_gb == 5
+
+    with pytest.raises(CloudError) as caught:
+        cloud.extend_volume(volume.id, 5)
+    assert caught.value.message == ("Invalid input received: New size for extend must be greater than current "
+                                    "size. (current: 5, extended: 5).")
+    cloud.set_quota("gigabytes", 6)
+    with pytest.raises(CloudError) as caught:
+        cloud.extend_volume(volume.id, 8)
+    assert caught.value.kind is ErrorKind.OVER_QUOTA
+    assert cloud.get_volume(volume.id).size_gb == 5

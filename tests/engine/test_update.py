@@ -61,6 +61,14 @@ def test_custom_named_resource_cannot_be_replaced(engine):
     )
 
 
+def test_custom_named_resource_is_replaced_when_the_name_changes_too(engine):
+    engine.create("renamed", {"A": sleeper(Name="first", ReplaceMe="1")})
+    old = engine.cloud.existing()["A"]
+    engine.update("renamed", {"A": sleeper(Name="second", ReplaceMe="2")})
+    assert engine.status("renamed") == "UPDATE_COMPLETE"
+    assert engine.cloud.existing()["A"] != old
+
+
 def test_failure_mid_update_rolls_back_to_previous_state(engine):
     stack_id = engine.create(
         "rb", {"A": sleeper(Value="1"), "R": sleeper(ReplaceMe="1"), "Gone": sleeper(), "Bad": sleeper(Value="1")}

@@ -103,6 +103,7 @@ def test_update_behaviour_follows_aws(world):
     assert Instance.update_behaviour("ImageId") == "replace"
     assert Instance.update_behaviour("SubnetId") == "replace"
     assert Instance.update_behaviour("SecurityGroupIds") == "mutable"
+    assert Instance.update_behaviour("InstanceType") == "mutable"  # AWS: stop, modify, start
     assert Instance.update_behaviour("Volumes") == "mutable"
     assert Instance.update_behaviour("Tags") == "mutable"
 
@@ -126,4 +127,58 @@ def test_block_device_mapping_boots_from_a_sized_volume_deleted_with_the_server(
 def test_delete_is_tolerant_of_an_already_deleted_server(world):
     state = world.create(Instance(), {"ImageId": "cirros-0.6.2-x86_64-disk"})
     world.cloud.delete_server(state.physical_id)
+    world.delete(Instance(), state)
+
+
+def test_instance_type_change_resizes_in_place_and_confirms(world):
+    ctx = world.ctx("Web")
+    props = {"ImageId": "cirros-0.6.2-x86_64-disk", "InstanceType": "t2.micro"}
+    state = world.create(Instance(), props, "Web")
+    before = world.cloud.get_server(state.physical_id).flavor_id
+    new_props = {**props, "InstanceType": "t2.large"}
+    Instance().update(ctx, state, props, new_props)
+    updated = world.state("Web", state.physical_id, new_props)
+    assert world.cloud.get_server(state.physical_id).status == "VERIFY_RESIZE"
+    assert Instance().check_update_complete(ctx, updated) is False  # confirms the resize
+    assert Instance().check_update_complete(ctx, updated) is True
+    server = world.cloud.get_server(state.physical_id)
+    assert server.flavor_id != before
+    assert (world.cloud.get_flavor(server.flavor_id).vcpus, world.cloud.get_flavor(server.flavor_id).ram_mb) >= (2, 8192)
+    world.delete(Instance(), updated)
+    assert differences_from_seed(world.db, world.config) == {}
+
+
+def test_resize_over_the_cores_quota_fails_with_novas_message(world):
+    ctx = world.ctx("Web")
+    props = {"ImageId": "cirros-0.6.2-x86_64-disk", "InstanceType": "t2.micro"}
+    state = world.create(Instance(), props, "Web")
+    world.cloud.set_quota("cores", 2)
+    with pytest.raises(ResourceFailure, match="Quota exceeded for cores"):
+        Instance().update(ctx, state, props, {**props, "InstanceType": "m5.4xlarge"})
+    assert world.cloud.get_server(state.physical_id).status == "ACTIVE"
+    world.delete(Instance(), state)
+
+
+def test_an_update_of_a_stopped_server_completes_without_waiting_for_active(world):
+    ctx = world.ctx("Web")
+    props = {"ImageId": "cirros-0.6.2-x86_64-disk", "Tags": [{"Key": "a", "Value": "1"}]}
+    state = world.create(Instance(), props, "Web")
+    world.cloud.force_server_status(state.physical_id, "SHUTOFF")
+    new_props = {**props, "Tags": [{"Key": "a", "Value": "2"}]}
+    Instance().update(ctx, state, props, new_props)
+    assert Instance().check_update_complete(ctx, world.state("Web", state.physical_id, new_props)) is True
+    world.delete(Instance(), state)
+
+
+def test_update_waits_while_nova_still_reports_active_before_the_resize_starts(world, monkeypatch):
+    ctx = world.ctx("Web")
+    props = {"ImageId": "cirros-0.6.2-x86_64-disk", "InstanceType": "t2.micro"}
+    state = world.create(Instance(), props, "Web")
+    accepted = []
+    # Nova accepted the resize but has not left ACTIVE yet (task_state resize_prep).
+    monkeypatch.setattr(type(world.cloud), "resize_server", lambda self, server_id, flavor_id: accepted.append(flavor_id))
+    new_props = {**props, "InstanceType": "t2.large"}
+    Instance().update(ctx, state, props, new_props)
+    assert accepted and world.cloud.get_server(state.physical_id).status == "ACTIVE"
+    assert Instance().check_update_complete(ctx, world.state("Web", state.physical_id, new_props)) is False
     world.delete(Instance(), state)

@@ -131,3 +131,67 @@ def test_vpc_instance_stack_creates_and_deletes_without_leftovers(stack_world):
     assert differences_from_seed(world.db, world.config) == {}
     assert world.credentials.get(outputs["KeyId"]) is None
     assert world.parameters.get(project, REGION, outputs["ConfigName"]) is None
+
+
+ZONES_TEMPLATE = """
+Resources:
+  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.30.0.0/16}}
+  Second:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref Vpc, CidrBlock: 10.30.1.0/24, AvailabilityZone: !Select [1, !GetAZs ""]}
+Outputs:
+  Zones: {Value: !Join [",", !GetAZs ""]}
+  SecondZone: {Value: !GetAtt Second.AvailabilityZone}
+"""
+
+
+def test_get_azs_in_a_running_stack_lists_every_zone_of_the_cloud(stack_world):
+    world, runtime = stack_world
+    admin = world.credentials.ensure_admin().credential
+    caller = Caller(account_id=admin.account_id)
+    api.create_stack(runtime, caller, {"StackName": "zones", "TemplateBody": ZONES_TEMPLATE})
+    StackWorker(runtime).run_until_idle()
+    stack = api.describe_stacks(runtime, caller, {"StackName": "zones"})["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["Zones"] == "us-east-1a,us-east-1b,us-east-1c"  # the seed's three zones
+    assert outputs["SecondZone"] == "us-east-1b"
+
+
+def test_dynamic_ssm_reference_in_a_property_is_resolved_at_create(stack_world):
+    world, runtime = stack_world
+    admin = world.credentials.ensure_admin().credential
+    caller = Caller(account_id=admin.account_id)
+    template = """
+Resources:
+  Copy:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: /copied/image
+      Type: String
+      Value: '{{resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64}}'
+"""
+    api.create_stack(runtime, caller, {"StackName": "dynref", "TemplateBody": template})
+    StackWorker(runtime).run_until_idle()
+    stack = api.describe_stacks(runtime, caller, {"StackName": "dynref"})["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert world.parameters.get(admin.account_id, REGION, "/copied/image").value == "amazon-linux-2023"
+
+
+def test_dynamic_reference_to_a_missing_parameter_fails_the_resource_and_rolls_back(stack_world):
+    world, runtime = stack_world
+    admin = world.credentials.ensure_admin().credential
+    caller = Caller(account_id=admin.account_id)
+    template = """
+Resources:
+  Copy:
+    Type: AWS::SSM::Parameter
+    Properties: {Type: String, Value: '{{resolve:ssm:/not/there}}'}
+"""
+    api.create_stack(runtime, caller, {"StackName": "dynmiss", "TemplateBody": template})
+    StackWorker(runtime).run_until_idle()
+    stack = api.describe_stacks(runtime, caller, {"StackName": "dynmiss"})["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = api.describe_stack_events(runtime, caller, {"StackName": "dynmiss"})["StackEvents"]
+    assert any(e.get("ResourceStatusReason") == "Parameters: [/not/there] cannot be found."
+               for e in events if e["LogicalResourceId"] == "Copy"), [e.get("ResourceStatusReason") for e in events]

@@ -54,6 +54,30 @@ def test_volume_in_use_cannot_be_deleted_with_cinders_message(world):
     assert differences_from_seed(world.db, world.config) == {}
 
 
+def test_volume_size_increase_extends_in_place_and_a_decrease_is_refused(world):
+    props = {"AvailabilityZone": "us-east-1a", "Size": 1}
+    volume = world.create(Volume(), props, "Vol")
+    assert Volume.update_behaviour("Size") == "mutable"
+    grown = {**props, "Size": 3}
+    Volume().update(world.ctx("Vol"), volume, props, grown)
+    assert Volume().check_update_complete(world.ctx("Vol"), world.state("Vol", volume.physical_id, grown))
+    assert world.cloud.get_volume(volume.physical_id).size_gb == 3
+    with pytest.raises(ResourceFailure, match="New size cannot be smaller than existing size"):
+        Volume().update(world.ctx("Vol"), volume, grown, {**props, "Size": 2})
+    world.delete(Volume(), volume)
+    assert differences_from_seed(world.db, world.config) == {}
+
+
+def test_a_failed_extend_fails_the_update(world):
+    props = {"AvailabilityZone": "us-east-1a", "Size": 1}
+    volume = world.create(Volume(), props, "Vol")
+    world.cloud.force_volume_status(volume.physical_id, "error_extending")
+    with pytest.raises(ResourceFailure, match="error_extending"):
+        Volume().check_update_complete(world.ctx("Vol"), world.state("Vol", volume.physical_id, {**props, "Size": 2}))
+    world.cloud.force_volume_status(volume.physical_id, "available")
+    world.delete(Volume(), volume)
+
+
 def test_volume_over_quota_surfaces_cinders_message(world):
     world.cloud.set_quota("gigabytes", 1)
     with pytest.raises(ResourceFailure, match="exceeds allowed gigabytes quota"):
@@ -67,6 +91,16 @@ def test_vpc_and_subnet_are_network_router_and_interface(world):
     (router,) = [r for r in world.cloud.list_routers() if r.name.endswith(vpc.physical_id)]
     assert [i.subnet_id for i in router.interfaces] == [subnet.physical_id]
     world.delete(Subnet(), subnet)
+    world.delete(VPC(), vpc)
+    assert differences_from_seed(world.db, world.config) == {}
+
+
+def test_a_subnet_outside_its_vpc_block_and_a_vpc_block_of_the_wrong_size_fail_like_ec2(world):
+    vpc = world.create(VPC(), {"CidrBlock": "10.9.0.0/16"}, "Vpc")
+    with pytest.raises(ResourceFailure, match=r"^The CIDR '10\.8\.1\.0/24' is invalid\.$"):
+        Subnet().create(world.ctx("Sn"), {"VpcId": vpc.physical_id, "CidrBlock": "10.8.1.0/24"})
+    with pytest.raises(ResourceFailure, match=r"^The CIDR '10\.0\.0\.0/8' is invalid\.$"):
+        VPC().create(world.ctx("Big"), {"CidrBlock": "10.0.0.0/8"})
     world.delete(VPC(), vpc)
     assert differences_from_seed(world.db, world.config) == {}
 

@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cfnapi.cloud.errors import CloudError, forbidden
+from cfnapi.cloud.errors import CloudError, ErrorKind, forbidden
 from cfnapi.cloud.sim import quotas
 from cfnapi.cloud.sim.config import SimConfig
 from cfnapi.db import Database
@@ -45,8 +46,16 @@ class SimService:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Session]:
-        with self.db.transaction() as session:
-            yield session
+        try:
+            with self.db.transaction() as session:
+                yield session
+        except IntegrityError as error:
+            if not _is_unique_violation(error):
+                raise
+            # Two concurrent requests picked the same free address (or name): the
+            # loser's transaction is rolled back whole. Neutron retries such a
+            # DBDuplicateEntry itself; here the engine's transient retry does.
+            raise CloudError(ErrorKind.UNAVAILABLE, "Conflict with a concurrent request; retry.") from error
 
     def _visible(self, model):
         """A select of rows this project may see: its own and the seed's shared ones."""
@@ -87,3 +96,10 @@ class SimService:
         used = quotas.usage(session, self.project_id, resource)
         if used + requested > allowed:
             raise refuse(used, allowed)
+
+
+def _is_unique_violation(error: IntegrityError) -> bool:
+    """SQLite says "UNIQUE constraint failed"; PostgreSQL uses SQLSTATE 23505."""
+    original = error.orig
+    return getattr(original, "sqlstate", None) == "23505" or getattr(original, "pgcode", None) == "23505" \
+        or "UNIQUE constraint failed" in str(original)

@@ -10,6 +10,7 @@ from cfnapi.cloud.provider import (
     SERVER_ACTIVE,
     SERVER_BUILD,
     SERVER_ERROR,
+    SERVER_VERIFY_RESIZE,
     SERVER_SHUTOFF,
     VOLUME_IN_USE,
     AvailabilityZone,
@@ -200,6 +201,33 @@ class SimComputeService(SimNetworkService, SimStorageService):
             else:
                 volume.status = "available"
         session.delete(server)
+
+    def resize_server(self, server_id: str, flavor_id: str) -> None:
+        """The sim migrates at once: the server lands in VERIFY_RESIZE on the new flavor.
+        Nova checks quota for the growth only (cores and RAM the new flavor adds)."""
+        with self._transaction() as session:
+            server = self._server_row(session, server_id)
+            status = self._server_status(server)
+            if status not in (SERVER_ACTIVE, SERVER_SHUTOFF):
+                raise msg.server_wrong_state(server.id, "resize", status.lower())
+            flavor = self._flavor_row(session, flavor_id)
+            if flavor.id == server.flavor_id:
+                raise msg.resize_same_flavor()
+            for resource, growth in (("cores", flavor.vcpus - server.vcpus), ("ram", flavor.ram_mb - server.ram_mb)):
+                if growth > 0:
+                    self._enforce_quota(
+                        session, resource, growth,
+                        lambda used, allowed, r=resource, n=growth: msg.compute_quota(r, n, used, allowed),
+                    )
+            server.flavor_id, server.vcpus, server.ram_mb = flavor.id, flavor.vcpus, flavor.ram_mb
+            server.status = SERVER_VERIFY_RESIZE
+
+    def confirm_server_resize(self, server_id: str) -> None:
+        with self._transaction() as session:
+            server = self._server_row(session, server_id)
+            if server.status != SERVER_VERIFY_RESIZE:
+                raise msg.server_wrong_state(server.id, "confirmResize", self._server_status(server).lower())
+            server.status = SERVER_ACTIVE
 
     def force_server_status(self, server_id: str, status: str, fault: str | None = None) -> Server:
         """Test hook: put a server into ERROR (with Nova's fault text), SHUTOFF, ACTIVE or BUILD."""

@@ -66,3 +66,16 @@ def next_free(pools: Iterable[Pool], used: set[str]) -> str | None:
                 return str(address)
             address += 1
     return None
+
+
+def is_ip_prefix(value: str) -> bool:
+    """What Neutron accepts as remote_ip_prefix: an address or a CIDR (host bits allowed)."""
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def overlaps(cidr: str, other: str) -> bool:
+    return ipaddress.ip_network(cidr, strict=False).overlaps(ipaddress.ip_network(other, strict=False))

@@ -93,6 +93,7 @@ class SimNetwork(Base):
     name: Mapped[str] = mapped_column(String(255))
     is_external: Mapped[bool] = mapped_column(Boolean, default=False)
     is_shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(String(255))
 
 
 class SimSubnet(Base):

@@ -49,10 +49,11 @@ class SimNetworkService(SimService):
                 raise msg.network_not_found("(external)")
             return self._network_view(session, row)
 
-    def create_network(self, name: str) -> Network:
+    def create_network(self, name: str, description: str = "") -> Network:
         with self._transaction() as session:
             self._enforce_quota(session, "network", 1, lambda used, allowed: msg.network_quota("network"))
-            row = m.SimNetwork(id=new_id(), project_id=self.project_id, name=name, is_external=False, is_shared=False)
+            row = m.SimNetwork(id=new_id(), project_id=self.project_id, name=name, is_external=False, is_shared=False,
+                               description=description)
             session.add(row)
             session.flush()
             return self._network_view(session, row)
@@ -69,7 +70,8 @@ class SimNetworkService(SimService):
         subnet_ids = session.scalars(
             select(m.SimSubnet.id).where(m.SimSubnet.network_id == row.id).order_by(m.SimSubnet.id)
         ).all()
-        return Network(row.id, row.name, row.is_external, row.is_shared, tuple(subnet_ids))
+        return Network(row.id, row.name, row.is_external, row.is_shared, tuple(subnet_ids),
+                       description=row.description or "")
 
     # --- subnets ------------------------------------------------------------
 
@@ -107,6 +109,9 @@ class SimNetworkService(SimService):
             complaint = ipam.validate_pools(cidr, pools, gateway)
             if complaint:
                 raise invalid(complaint)
+            siblings = session.scalars(select(m.SimSubnet.cidr).where(m.SimSubnet.network_id == network_id))
+            if any(ipam.overlaps(cidr, other) for other in siblings):
+                raise msg.subnet_overlaps(cidr, network_id)
             self._enforce_quota(session, "subnet", 1, lambda used, allowed: msg.network_quota("subnet"))
             row = m.SimSubnet(
                 id=new_id(), project_id=self.project_id, network_id=network_id, name=name, cidr=cidr,
@@ -502,6 +507,8 @@ class SimNetworkService(SimService):
                 raise msg.security_group_rule_bad_port_range()
             if remote_group_id:
                 self._find(session, m.SimSecurityGroup, remote_group_id, msg.security_group_not_found)
+            if remote_ip_prefix is not None and not ipam.is_ip_prefix(remote_ip_prefix):
+                raise msg.invalid_remote_ip_prefix(remote_ip_prefix)
             fields = dict(
                 direction=direction, ethertype=ethertype, protocol=protocol, port_range_min=port_range_min,
                 port_range_max=port_range_max, remote_ip_prefix=remote_ip_prefix, remote_group_id=remote_group_id,

@@ -62,6 +62,23 @@ class SimStorageService(SimService):
                 raise msg.volume_has_snapshots(snapshots)
             session.delete(row)
 
+    def extend_volume(self, volume_id: str, size_gb: int) -> None:
+        """Cinder's os-extend: only larger, counted against the gigabytes quota. In-use
+        volumes extend too (Cinder API 3.42+); the sim applies the new size at once."""
+        with self._transaction() as session:
+            row = self._volume_row(session, volume_id)
+            status = self._volume_status(row)
+            if status not in (VOLUME_AVAILABLE, VOLUME_IN_USE):
+                raise msg.volume_extend_wrong_status(status)
+            if size_gb <= row.size_gb:
+                raise msg.volume_extend_not_larger(row.size_gb, size_gb)
+            growth = size_gb - row.size_gb
+            self._enforce_quota(
+                session, "gigabytes", growth,
+                lambda used, allowed: msg.volume_gigabytes_quota(growth, allowed, used),
+            )
+            row.size_gb = size_gb
+
     def force_volume_status(self, volume_id: str, status: str) -> Volume:
         """Test hook: put a volume into ``error`` (or back to ``available``)."""
         with self._transaction() as session:
