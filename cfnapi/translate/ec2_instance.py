@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -221,18 +222,38 @@ class Instance(ResourceType):
             if volume_id not in old_ids:
                 call(cloud.attach_volume, server.id, volume_id, volume.get("Device"))
 
+    # Ports this type made for servers being deleted, by server id. Neutron's
+    # default policy refuses a project member's delete of a port a server still
+    # holds ("rule:delete_port is disallowed by policy"), so they go only once
+    # Nova has deleted the server and released them. Delete and its completion
+    # check run one after the other in the same worker, so memory suffices.
+    _ports_after_server: dict[str, list[str]] = {}
+    _ports_lock = threading.Lock()
+
     def delete(self, ctx, resource) -> None:
         cloud = provider(ctx)
         server = exists(cloud.get_server, resource.physical_id)
         if server is None:
             return
         own_ports = [p.id for p in call(cloud.list_ports, None, server.id) if p.name.startswith(f"{server.name}-eth")]
+        with self._ports_lock:
+            self._ports_after_server[server.id] = own_ports
         gone_ok(cloud.delete_server, server.id)
-        for port_id in own_ports:  # Neutron unbinds a port that is deleted under a server
-            gone_ok(cloud.delete_port, port_id)
 
     def check_delete_complete(self, ctx, resource) -> bool:
-        return exists(provider(ctx).get_server, resource.physical_id) is None
+        cloud = provider(ctx)
+        if exists(cloud.get_server, resource.physical_id) is not None:
+            return False
+        with self._ports_lock:
+            own_ports = self._ports_after_server.get(resource.physical_id, [])
+        for port_id in own_ports:
+            port = exists(cloud.get_port, port_id)
+            if port is not None and port.device_id:
+                return False  # Nova is still unbinding it
+            gone_ok(cloud.delete_port, port_id)
+        with self._ports_lock:
+            self._ports_after_server.pop(resource.physical_id, None)
+        return True
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
         server = call(provider(ctx).get_server, resource.physical_id)
