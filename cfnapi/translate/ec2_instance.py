@@ -235,7 +235,8 @@ class Instance(ResourceType):
         server = exists(cloud.get_server, resource.physical_id)
         if server is None:
             return
-        own_ports = [p.id for p in call(cloud.list_ports, None, server.id) if p.name.startswith(f"{server.name}-eth")]
+        # By name, not device_id: a server still building has not been bound to its ports yet.
+        own_ports = [p.id for p in call(cloud.list_ports) if p.name.startswith(f"{server.name}-eth")]
         with self._ports_lock:
             self._ports_after_server[server.id] = own_ports
         gone_ok(cloud.delete_server, server.id)
