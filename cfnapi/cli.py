@@ -20,6 +20,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cloud", choices=("sim", "openstack"), default=os.environ.get("CFNAPI_CLOUD", "sim"))
     parser.add_argument("--cloud-name", default=os.environ.get("OS_CLOUD"), help="clouds.yaml entry (openstack)")
     parser.add_argument("--cloud-config", type=Path, default=None, help="sim cloud seed file (YAML)")
+    parser.add_argument("--keystone-auth-cloud", default=os.environ.get("CFNAPI_KEYSTONE_AUTH_CLOUD"),
+                        help="clouds.yaml entry of cfnapi's service user; accept Keystone EC2 credentials "
+                             "(verified through /v3/ec2tokens) in openstack mode")
     parser.add_argument("--log-level", default=os.environ.get("CFNAPI_LOG_LEVEL", "INFO"))
 
 
@@ -43,6 +46,7 @@ def _settings(args: argparse.Namespace, *, run_api: bool, run_worker: bool) -> S
         cloud=args.cloud,
         cloud_name=args.cloud_name,
         cloud_config=args.cloud_config,
+        keystone_auth_cloud=args.keystone_auth_cloud,
         run_api=run_api,
         run_worker=run_worker,
     )

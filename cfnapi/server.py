@@ -61,10 +61,11 @@ def build_runtime(settings: Settings) -> Runtime:
     db = open_database(settings)
     store = CredentialStore(db)
     ensure_admin_credential(settings, store)
-    services, background, pre_auth_routes = build_services(settings, db, store)
+    services, background, pre_auth_routes, request_verifier = build_services(settings, db, store)
     app = ApiApp(
         {name: Service(name, handlers) for name, handlers in services.items()},
         credentials=store,
+        verifier=request_verifier,
         region=settings.region,
         max_request_bytes=settings.max_request_bytes,
         pre_auth_routes=pre_auth_routes,

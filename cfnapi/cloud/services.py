@@ -23,6 +23,9 @@ class CloudServices:
     naming_config: NamingConfig = field(default_factory=lambda: NamingConfig.from_mapping({}))
     credentials: Any = None  # cfnapi.auth.CredentialStore
     parameters: Any = None  # cfnapi's SSM parameter store
+    # SignedRequest -> VerifiedCaller when the cloud verifies signatures too (Keystone EC2
+    # credentials); None: cfnapi's own credential store alone.
+    request_verifier: Callable[[Any], Any] | None = None
 
     def provider(self, project_id: str) -> CloudProvider:
         return self.provider_for(project_id)

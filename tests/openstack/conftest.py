@@ -57,7 +57,8 @@ def serve_on_box(tmp_path_factory, clouds_yaml, cloud: str, name: str, extra_arg
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, clouds_yaml):
-    running = serve_on_box(tmp_path_factory, clouds_yaml, "box", "cfnapi-box")
+    running = serve_on_box(tmp_path_factory, clouds_yaml, "box", "cfnapi-box",
+                           extra_args=["--keystone-auth-cloud", "box-service"])
     yield running
     running.stop()
 
