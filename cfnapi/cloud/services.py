@@ -33,6 +33,10 @@ class CloudServices:
     def naming(self, project_id: str) -> CloudNaming:
         return CloudNaming(self.provider(project_id), self.naming_config)
 
+    def availability_zones(self, project_id: str, region: str) -> list[str]:
+        """What Fn::GetAZs returns to a stack of this project."""
+        return self.naming(project_id).aws_availability_zones(region)
+
 
 def sim_services(db, config, **stores: Any) -> CloudServices:
     """The embedded simulated cloud: one SimCloud per project over cfnapi's database."""

@@ -45,6 +45,7 @@ FLAVORS = [  # id, name, vcpus, ram MiB, disk GB: cfnapi's sim default table
     ("x1", "m1.2xlarge", 16, 32768, 160), ("x2", "m1.4xlarge", 32, 65536, 320),
     ("x3", "m1.8xlarge", 64, 131072, 640),
 ]
+ZONES = os.environ["COMPUTE_ZONES"].split()
 IMAGES = ["cirros-0.6.2-x86_64-disk", "ubuntu-22.04", "ubuntu-24.04", "amazon-linux-2023", "fedora-40"]
 
 
@@ -114,10 +115,11 @@ def wait_services(discover: str, timeout: float = 180.0) -> None:
     admin = connect()
     deadline = time.monotonic() + timeout
     compute = volume = False
+    hosts = len(ZONES)
     while time.monotonic() < deadline and not (compute and volume):
         if not compute:
             subprocess.run(discover.split(), capture_output=True)
-            compute = any(True for _ in admin.compute.hypervisors())
+            compute = len(list(admin.compute.hypervisors())) >= hosts
         if not volume:
             volume = any(s.binary == "cinder-volume" and s.state == "up" for s in admin.block_storage.services())
         if not (compute and volume):
@@ -140,6 +142,14 @@ def seed() -> None:
                 if admin.image.get_image(image.id).status == "active":
                     break
                 time.sleep(0.5)
+    for zone in ZONES:
+        if zone == "nova":
+            continue  # Nova's default zone: every host not in a zoned aggregate
+        aggregate = admin.compute.find_aggregate(zone) or admin.compute.create_aggregate(
+            name=zone, availability_zone=zone)
+        host = f"cfnapi-box-{zone}"
+        if host not in (aggregate.hosts or []):
+            admin.compute.add_host_to_aggregate(aggregate, host)
     public = admin.network.find_network("public")
     if public is None:
         public = admin.network.create_network(name="public", is_router_external=True, is_shared=False,

@@ -223,6 +223,21 @@ api_paste_config = $ETC/nova/api-paste.ini
 CONF
 }
 
+compute_host() {  # zone -> the fake compute host serving it
+  if [ "$1" = nova ]; then echo cfnapi-box; else echo "cfnapi-box-$1"; fi
+}
+nova_compute_config() {  # zone; each host keeps its node identity in its own state_path
+  local state=$DATA/nova
+  [ "$1" = nova ] || state=$DATA/nova-$1
+  mkdir -p "$state/instances"
+  cat > "$ETC/nova/compute-$1.conf" <<CONF
+[DEFAULT]
+host = $(compute_host "$1")
+state_path = $state
+instances_path = $state/instances
+CONF
+}
+
 nova_db_sync() {
   local manage="nova-manage --config-file $ETC/nova/nova.conf"
   quiet $manage api_db sync || return 1
