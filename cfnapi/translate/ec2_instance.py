@@ -184,12 +184,17 @@ class Instance(ResourceType):
         ports = _Ports(cloud, name)
         try:
             group_ids = _group_ids(cloud, groups) if groups else None
+            devices = block_devices(props, image)
+            # Booting from a volume made of the image: Nova takes the image from that
+            # mapping and refuses an imageRef beside it ("The volume cannot be assigned
+            # the same device name as the root device").
+            boots_from_volume = any(d.boot_index == 0 for d in devices)
             request = ServerRequest(
-                name=name, image_id=image.id, flavor_id=flavor.id, key_name=props.get("KeyName") or None,
+                name=name, image_id=None if boots_from_volume else image.id, flavor_id=flavor.id, key_name=props.get("KeyName") or None,
                 user_data=decode_user_data(props.get("UserData")),
                 networks=_network_requests(props, ports, group_ids),
                 security_groups=tuple(group_ids or ()), availability_zone=zone,
-                block_devices=block_devices(props, image), metadata=tags_of(props),
+                block_devices=devices, metadata=tags_of(props),
             )
             return call(cloud.create_server, request).id
         except Exception:
