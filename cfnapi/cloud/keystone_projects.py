@@ -11,6 +11,7 @@ can do exactly what its owner may do in its own project and nothing more.
 from __future__ import annotations
 
 import re
+import threading
 
 from cfnapi.auth.keystone_ec2 import ProjectToken, ProjectTokens
 from cfnapi.cloud.errors import forbidden
@@ -41,6 +42,8 @@ class ProjectProviders:
     def __init__(self, default: OpenStackCloud, tokens: ProjectTokens, identity_url: str, region_name: str | None):
         self.default, self.tokens = default, tokens
         self.identity_url, self.region_name = identity_url, region_name
+        self._clouds: dict[str, tuple[str, OpenStackCloud]] = {}  # project -> (token it was built on, cloud)
+        self._lock = threading.Lock()
 
     def __call__(self, account_id: str) -> OpenStackCloud:
         if not is_keystone_project(account_id):
@@ -49,4 +52,10 @@ class ProjectProviders:
         if token is None:
             raise forbidden(f"No current Keystone token for project {account_id}: sign a new request with "
                             "an EC2 credential of this project to let cfnapi act in it again.")
-        return OpenStackCloud(connection_for_token(token, self.identity_url, self.region_name))
+        with self._lock:
+            built = self._clouds.get(account_id)
+            if built is None or built[0] != token.token:  # a newer token: a new connection
+                built = (token.token, OpenStackCloud(connection_for_token(token, self.identity_url,
+                                                                          self.region_name)))
+                self._clouds[account_id] = built
+        return built[1]
