@@ -13,10 +13,8 @@ from cfnapi.testing.server import start_server
 
 from .box import CLOUDS_ENV, Inventory, clouds_file, connect
 
-pytestmark = pytest.mark.openstack
-
-
 def pytest_collection_modifyitems(config, items):
+    # Every test in this directory carries the `openstack` marker (`-m openstack` selects the suite).
     for item in items:
         if "tests/openstack/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.openstack)
