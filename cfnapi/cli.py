@@ -20,6 +20,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cloud", choices=("sim", "openstack"), default=os.environ.get("CFNAPI_CLOUD", "sim"))
     parser.add_argument("--cloud-name", default=os.environ.get("OS_CLOUD"), help="clouds.yaml entry (openstack)")
     parser.add_argument("--cloud-config", type=Path, default=None, help="sim cloud seed file (YAML)")
+    parser.add_argument("--keystone-auth-cloud", default=os.environ.get("CFNAPI_KEYSTONE_AUTH_CLOUD"),
+                        help="clouds.yaml entry of cfnapi's service user; accept Keystone EC2 credentials "
+                             "(verified through /v3/ec2tokens) in openstack mode")
     parser.add_argument("--log-level", default=os.environ.get("CFNAPI_LOG_LEVEL", "INFO"))
     parser.add_argument("--template-file-root", type=Path, default=os.environ.get("CFNAPI_TEMPLATE_FILE_ROOT"),
                         help="directory below which file:// TemplateURLs may be read (none if unset)")
@@ -71,6 +74,7 @@ def _settings(args: argparse.Namespace, *, run_api: bool, run_worker: bool) -> S
         cloud_config=args.cloud_config,
         template_file_root=Path(args.template_file_root) if args.template_file_root else None,
         template_url_allow_private=args.template_url_allow_private,
+        keystone_auth_cloud=args.keystone_auth_cloud,
         run_api=run_api,
         run_worker=run_worker,
         **{name: getattr(args, name) for name in ("lease_seconds", "stack_threads") if getattr(args, name, None)},

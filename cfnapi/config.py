@@ -28,6 +28,9 @@ class Settings:
     database_url: str | None = None  # None: SQLite (WAL) in data_dir
     cloud: str = "sim"  # "sim" (embedded simulated OpenStack) or "openstack"
     cloud_name: str | None = None  # clouds.yaml entry for the openstack provider
+    # clouds.yaml entry cfnapi authenticates as to verify Keystone EC2 credentials
+    # (/v3/ec2tokens); None: only cfnapi's own credentials are accepted.
+    keystone_auth_cloud: str | None = None
     cloud_config: Path | None = None  # sim seed file overriding the shipped default
     threads: int = 16  # WSGI worker threads
     run_api: bool = True

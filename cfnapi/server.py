@@ -82,10 +82,11 @@ def build_runtime(settings: Settings) -> Runtime:
     worker_lock = hold_sqlite_worker_lock(db) if settings.run_worker and db.is_sqlite else None
     store = CredentialStore(db, cache_ttl_seconds=settings.credential_cache_seconds)
     ensure_admin_credential(settings, store)
-    services, background, pre_auth_routes = build_services(settings, db, store)
+    services, background, pre_auth_routes, request_verifier = build_services(settings, db, store)
     app = ApiApp(
         {name: Service(name, handlers) for name, handlers in services.items()},
         credentials=store,
+        verifier=request_verifier,
         region=settings.region,
         max_request_bytes=settings.max_request_bytes,
         pre_auth_routes=pre_auth_routes,

@@ -64,10 +64,7 @@ def build_cloud(settings: Settings, db: Database, credentials: CredentialStore) 
     stores = dict(credentials=credentials, parameters=ParameterStore(db), alarms=AlarmStore(db),
                   autoscaling=AutoScalingStore(db))
     if settings.cloud == "openstack":
-        from cfnapi.cloud.openstack import OpenStackCloud, connect
-
-        provider = OpenStackCloud(connect(settings.cloud_name))
-        return CloudServices(provider_for=lambda _project: provider, **stores)
+        return _openstack_cloud(settings, stores)
     from cfnapi.cloud.services import sim_services
     from cfnapi.cloud.sim import load_config, seed
 
@@ -76,12 +73,35 @@ def build_cloud(settings: Settings, db: Database, credentials: CredentialStore) 
     return sim_services(db, config, **stores)
 
 
+def _openstack_cloud(settings: Settings, stores: dict) -> CloudServices:
+    """The openstacksdk provider; with ``--keystone-auth-cloud``, Keystone EC2 credentials sign in too."""
+    from cfnapi.auth.keystone_ec2 import KeystoneEc2Verifier, LocalThenKeystoneVerifier, ProjectTokens
+    from cfnapi.cloud.keystone_projects import ProjectProviders
+    from cfnapi.cloud.openstack import OpenStackCloud, connect
+
+    connection = connect(settings.cloud_name)
+    default = OpenStackCloud(connection)
+    if not settings.keystone_auth_cloud:
+        return CloudServices(provider_for=lambda _project: default, **stores)
+    service = connect(settings.keystone_auth_cloud)
+    identity_url = service.session.get_endpoint(service_type="identity", interface="public").rstrip("/")
+    if not identity_url.endswith("/v3"):
+        identity_url += "/v3"
+    tokens = ProjectTokens()
+    return CloudServices(
+        provider_for=ProjectProviders(default, tokens, identity_url, connection.config.region_name),
+        **stores,
+        request_verifier=LocalThenKeystoneVerifier(
+            stores["credentials"], KeystoneEc2Verifier(service.session, identity_url, tokens)),
+    )
+
+
 def public_endpoint(settings: Settings) -> str:
     return settings.public_endpoint or f"http://{settings.host}:{settings.port}"
 
 
 def build_services(settings: Settings, db: Database, credentials: CredentialStore):
-    """Return (handlers by service name, background workers, pre-auth routes)."""
+    """Return (handlers by service name, background workers, pre-auth routes, request verifier or None)."""
     registry = default_registry()
     cloud = build_cloud(settings, db, credentials)
     signal_urls = SignalUrls(server_secret(db, "wait-condition-signals"), public_endpoint(settings))
@@ -133,7 +153,7 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
         worker.wake()
 
     services = {"cloudformation": cloudformation, "cloudwatch": cloudwatch}
-    return services, [worker, scaling, evaluator], [signal_route(signal_urls, record_signal)]
+    return services, [worker, scaling, evaluator], [signal_route(signal_urls, record_signal)], cloud.request_verifier
 
 
 def _account_of(stack_id: str) -> str:

@@ -8,7 +8,7 @@ HTTP bodies); each function returns a ready ``CloudError``.
 
 from __future__ import annotations
 
-from cfnapi.cloud.errors import CloudError, conflict, invalid, not_found, over_quota
+from cfnapi.cloud.errors import CloudError, conflict, forbidden, invalid, not_found, over_quota
 
 # --- Nova -----------------------------------------------------------------
 
@@ -250,6 +250,12 @@ def security_group_not_found_for_project(group: str, project_id: str) -> CloudEr
 def boot_source_missing() -> CloudError:
     return invalid("Block Device Mapping is Invalid: Boot sequence for the instance and "
                    "image/block device mapping combination is not valid.")
+
+
+def port_delete_disallowed() -> CloudError:
+    # Neutron's default policy: a project member may not delete a port a server
+    # (device_owner compute:*) still holds; Nova releases it when the server goes.
+    return forbidden("rule:delete_port is disallowed by policy")
 
 
 def service_port_in_use(port_id: str, device_owner: str) -> CloudError:

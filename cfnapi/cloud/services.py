@@ -25,6 +25,9 @@ class CloudServices:
     parameters: Any = None  # cfnapi's SSM parameter store
     alarms: Any = None  # cfnapi's CloudWatch alarms (AWS::CloudWatch::Alarm): cfnapi.cloudwatch.AlarmStore
     autoscaling: Any = None  # Auto Scaling groups and policies: cfnapi.autoscaling.store.AutoScalingStore
+    # SignedRequest -> VerifiedCaller when the cloud verifies signatures too (Keystone EC2
+    # credentials); None: cfnapi's own credential store alone.
+    request_verifier: Callable[[Any], Any] | None = None
 
     def provider(self, project_id: str) -> CloudProvider:
         return self.provider_for(project_id)

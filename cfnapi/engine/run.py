@@ -143,6 +143,7 @@ class RunEnv:
         return value
 
     def availability_zones(self) -> list[str]:
+        # The cloud's zones as the stack's account sees them (us-east-1a, -1b … in the cloud's order).
         lister = getattr(self.run.runtime.cloud, "availability_zones", None)
         if callable(lister):
             return list(lister(self.run.stack.account_id, self.run.stack.region))

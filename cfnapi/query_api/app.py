@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, parse_qsl
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from cfnapi.auth import CredentialLookup, SignedRequest, verify_request
+from cfnapi.auth import CredentialLookup, SignedRequest, VerifiedCaller, verify_request
 from cfnapi.errors import ServiceError, internal_failure
 from cfnapi.handlers.base import RequestContext
 from cfnapi.query_api.protocols import (
@@ -45,9 +45,13 @@ class ApiApp:
         max_request_bytes: int = 2 * 1024 * 1024,
         pre_auth_routes: Iterable[PreAuthRoute] = (),
         is_ready: Callable[[], bool] = lambda: True,
+        verifier: Callable[[SignedRequest], VerifiedCaller] | None = None,
     ):
         self.services = services
         self.credentials = credentials
+        # Who signed a request: cfnapi's credential store unless a verifier is given
+        # (OpenStack mode also accepts Keystone EC2 credentials).
+        self.verify = verifier or (lambda req: verify_request(req, credentials))
         self.region = region
         self.max_request_bytes = max_request_bytes
         self.pre_auth_routes = list(pre_auth_routes)
@@ -79,7 +83,7 @@ class ApiApp:
                 raise _too_large(self.max_request_bytes)
             wire = _wire_request(request, _decode_body(request, raw_body))
             json_body = wants_json(wire)
-            caller = verify_request(_signed_request(request, raw_body), self.credentials)
+            caller = self.verify(_signed_request(request, raw_body))
             operation_name = protocol.operation_name(wire)
             service = choose_service(self.services, protocol.name, operation_name, caller.service)
             if service.name == "cloudwatch" and len(raw_body) > CLOUDWATCH_MAX_BODY:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -186,12 +187,17 @@ class Instance(ResourceType):
         ports = _Ports(cloud, name)
         try:
             group_ids = _group_ids(cloud, groups) if groups else None
+            devices = block_devices(props, image)
+            # Booting from a volume made of the image: Nova takes the image from that
+            # mapping and refuses an imageRef beside it ("The volume cannot be assigned
+            # the same device name as the root device").
+            boots_from_volume = any(d.boot_index == 0 for d in devices)
             request = ServerRequest(
-                name=name, image_id=image.id, flavor_id=flavor.id, key_name=props.get("KeyName") or None,
+                name=name, image_id=None if boots_from_volume else image.id, flavor_id=flavor.id, key_name=props.get("KeyName") or None,
                 user_data=decode_user_data(props.get("UserData")),
                 networks=_network_requests(props, ports, group_ids),
                 security_groups=tuple(group_ids or ()), availability_zone=zone,
-                block_devices=block_devices(props, image), metadata=tags_of(props),
+                block_devices=devices, metadata=tags_of(props),
             )
             return call(cloud.create_server, request).id
         except Exception:
@@ -249,18 +255,39 @@ class Instance(ResourceType):
             if volume_id not in old_ids:
                 call(cloud.attach_volume, server.id, volume_id, volume.get("Device"))
 
+    # Ports this type made for servers being deleted, by server id. Neutron's
+    # default policy refuses a project member's delete of a port a server still
+    # holds ("rule:delete_port is disallowed by policy"), so they go only once
+    # Nova has deleted the server and released them. Delete and its completion
+    # check run one after the other in the same worker, so memory suffices.
+    _ports_after_server: dict[str, list[str]] = {}
+    _ports_lock = threading.Lock()
+
     def delete(self, ctx, resource) -> None:
         cloud = provider(ctx)
         server = exists(cloud.get_server, resource.physical_id)
         if server is None:
             return
-        own_ports = [p.id for p in call(cloud.list_ports, None, server.id) if p.name.startswith(f"{server.name}-eth")]
+        # By name, not device_id: a server still building has not been bound to its ports yet.
+        own_ports = [p.id for p in call(cloud.list_ports) if p.name.startswith(f"{server.name}-eth")]
+        with self._ports_lock:
+            self._ports_after_server[server.id] = own_ports
         gone_ok(cloud.delete_server, server.id)
-        for port_id in own_ports:  # Neutron unbinds a port that is deleted under a server
-            gone_ok(cloud.delete_port, port_id)
 
     def check_delete_complete(self, ctx, resource) -> bool:
-        return exists(provider(ctx).get_server, resource.physical_id) is None
+        cloud = provider(ctx)
+        if exists(cloud.get_server, resource.physical_id) is not None:
+            return False
+        with self._ports_lock:
+            own_ports = self._ports_after_server.get(resource.physical_id, [])
+        for port_id in own_ports:
+            port = exists(cloud.get_port, port_id)
+            if port is not None and port.device_id:
+                return False  # Nova is still unbinding it
+            gone_ok(cloud.delete_port, port_id)
+        with self._ports_lock:
+            self._ports_after_server.pop(resource.physical_id, None)
+        return True
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
         server = call(provider(ctx).get_server, resource.physical_id)

@@ -1,7 +1,7 @@
 import pytest
 
 from cfnapi.cloud.errors import CloudError, ErrorKind
-from cfnapi.cloud.provider import AllocationPool, FixedIp, ServerRequest
+from cfnapi.cloud.provider import AllocationPool, FixedIp, NetworkRequest, ServerRequest
 
 from .conftest import CIRROS
 
@@ -178,3 +178,19 @@ def test_a_network_keeps_its_description(cloud):
     network = cloud.create_network("vpc", description="AWS VPC CidrBlock 10.0.0.0/16")
     assert cloud.get_network(network.id).description == "AWS VPC CidrBlock 10.0.0.0/16"
     assert cloud.create_network("plain").description == ""
+
+
+def test_a_port_a_server_holds_cannot_be_deleted_until_the_server_is_gone(cloud, net):
+    # Neutron's default policy refuses a member's delete of a compute-owned port;
+    # Nova releases a port it did not create when the server is deleted.
+    network, _ = net
+    port = cloud.create_port(network.id)
+    server = cloud.create_server(ServerRequest(name="vm", image_id=CIRROS, flavor_id="1",
+                                               networks=(NetworkRequest(port_id=port.id),)))
+    with pytest.raises(CloudError) as caught:
+        cloud.delete_port(port.id)
+    assert caught.value.kind is ErrorKind.FORBIDDEN
+    assert caught.value.message == "rule:delete_port is disallowed by policy"
+    cloud.delete_server(server.id)
+    cloud.delete_port(port.id)
+    assert port.id not in {p.id for p in cloud.list_ports()}

@@ -141,3 +141,19 @@ def test_retained_resource_is_skipped(engine):
     engine.worker.run_until_idle()
     assert ("Keep", "DELETE_SKIPPED", None) in engine.events(stack_id)
     assert "Keep" in engine.cloud.existing()
+
+
+def test_get_azs_lists_the_clouds_zones_for_the_stacks_own_account(cfn):
+    asked = []
+
+    def zones(account_id, region):
+        asked.append((account_id, region))
+        return [f"{region}a", f"{region}b", f"{region}c"]
+
+    cfn.cloud.availability_zones = zones
+    cfn.create("azs", {"A": sleeper()},
+               outputs={"Second": {"Value": {"Fn::Select": [1, {"Fn::GetAZs": ""}]}}})
+    assert cfn.status("azs") == "CREATE_COMPLETE", cfn.events("azs")
+    stack = cfn.call("describe_stacks", StackName="azs")["Stacks"][0]
+    assert stack["Outputs"] == [{"OutputKey": "Second", "OutputValue": "us-east-1b"}]
+    assert ("123456789012", "us-east-1") in asked

@@ -117,6 +117,8 @@ def test_block_device_mapping_boots_from_a_sized_volume_deleted_with_the_server(
     state = world.create(Instance(), props)
     sizes = sorted(v.size_gb for v in world.cloud.list_volumes())
     assert sizes == [2, 8]
+    # The image reaches Nova through the root mapping only; an imageRef beside it is refused.
+    assert world.cloud.get_server(state.physical_id).image_id is None
     world.delete(Instance(), state)
     remaining = world.cloud.list_volumes()
     assert [(v.size_gb, v.status) for v in remaining] == [(2, "available")]

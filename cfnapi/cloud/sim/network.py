@@ -170,6 +170,8 @@ class SimNetworkService(SimService):
             row = self._find_owned(session, m.SimPort, port_id, msg.port_not_found)
             if row.device_owner in _SERVICE_OWNERS:
                 raise msg.service_port_in_use(port_id, row.device_owner)
+            if row.device_owner.startswith("compute:"):
+                raise msg.port_delete_disallowed()
             self._delete_port(session, row)
 
     def _create_port(

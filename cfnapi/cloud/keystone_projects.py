@@ -1,0 +1,61 @@
+"""Which OpenStack connection acts for an account, in OpenStack mode.
+
+cfnapi's own accounts (its admin credential, keys made by AWS::IAM::AccessKey)
+deploy with the clouds.yaml cloud ``--cloud-name`` names. A Keystone project —
+a caller who signed with a Keystone EC2 credential — is acted for with the
+project-scoped token Keystone issued when it verified that signature
+(``cfnapi.auth.keystone_ec2``); never with cfnapi's own identity, so a stack
+can do exactly what its owner may do in its own project and nothing more.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from cfnapi.auth.keystone_ec2 import ProjectToken, ProjectTokens
+from cfnapi.cloud.errors import forbidden
+from cfnapi.cloud.openstack import OpenStackCloud
+
+# Keystone project ids are UUID hex; cfnapi's own account ids are 12 digits, like AWS's.
+_KEYSTONE_PROJECT_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_keystone_project(account_id: str) -> bool:
+    return bool(_KEYSTONE_PROJECT_ID.fullmatch(account_id))
+
+
+def connection_for_token(token: ProjectToken, identity_url: str, region_name: str | None):
+    """An openstacksdk connection that uses ``token`` as it is (no re-authentication)."""
+    import openstack.connection
+    from keystoneauth1 import access, session
+    from keystoneauth1.identity.access import AccessInfoPlugin
+
+    auth_ref = access.create(body=token.body, auth_token=token.token)
+    plugin = AccessInfoPlugin(auth_ref=auth_ref, auth_url=identity_url)
+    return openstack.connection.Connection(session=session.Session(auth=plugin), region_name=region_name)
+
+
+class ProjectProviders:
+    """``provider_for(account_id)`` for ``CloudServices`` in OpenStack mode."""
+
+    def __init__(self, default: OpenStackCloud, tokens: ProjectTokens, identity_url: str, region_name: str | None):
+        self.default, self.tokens = default, tokens
+        self.identity_url, self.region_name = identity_url, region_name
+        self._clouds: dict[str, tuple[str, OpenStackCloud]] = {}  # project -> (token it was built on, cloud)
+        self._lock = threading.Lock()
+
+    def __call__(self, account_id: str) -> OpenStackCloud:
+        if not is_keystone_project(account_id):
+            return self.default
+        token = self.tokens.current(account_id)
+        if token is None:
+            raise forbidden(f"No current Keystone token for project {account_id}: sign a new request with "
+                            "an EC2 credential of this project to let cfnapi act in it again.")
+        with self._lock:
+            built = self._clouds.get(account_id)
+            if built is None or built[0] != token.token:  # a newer token: a new connection
+                built = (token.token, OpenStackCloud(connection_for_token(token, self.identity_url,
+                                                                          self.region_name)))
+                self._clouds[account_id] = built
+        return built[1]

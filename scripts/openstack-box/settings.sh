@@ -1,0 +1,32 @@
+# Settings shared by `up` and `down`; every one can be overridden from the environment.
+# Ports sit off every OpenStack default (other programs on CI machines hold :5000 and friends).
+BOX_DIR=${CFNAPI_BOX_DIR:-/var/tmp/cfnapi-openstack-box}
+BOX_PYTHON=${CFNAPI_BOX_PYTHON:-python3.11}
+BOX_PORT_BASE=${CFNAPI_BOX_PORT_BASE:-21500}
+KEYSTONE_PORT=${CFNAPI_BOX_KEYSTONE_PORT:-$((BOX_PORT_BASE + 0))}
+GLANCE_PORT=${CFNAPI_BOX_GLANCE_PORT:-$((BOX_PORT_BASE + 1))}
+PLACEMENT_PORT=${CFNAPI_BOX_PLACEMENT_PORT:-$((BOX_PORT_BASE + 2))}
+NOVA_PORT=${CFNAPI_BOX_NOVA_PORT:-$((BOX_PORT_BASE + 3))}
+NEUTRON_PORT=${CFNAPI_BOX_NEUTRON_PORT:-$((BOX_PORT_BASE + 4))}
+CINDER_PORT=${CFNAPI_BOX_CINDER_PORT:-$((BOX_PORT_BASE + 5))}
+SWIFT_PORT=${CFNAPI_BOX_SWIFT_PORT:-$((BOX_PORT_BASE + 6))}
+SWIFT_OBJECT_PORT=$((SWIFT_PORT + 1)) SWIFT_CONTAINER_PORT=$((SWIFT_PORT + 2)) SWIFT_ACCOUNT_PORT=$((SWIFT_PORT + 3))
+MEMCACHED_PORT=${CFNAPI_BOX_MEMCACHED_PORT:-$((BOX_PORT_BASE + 10))}
+# The shared MariaDB and RabbitMQ get the box's own databases, user and vhost.
+MYSQL_HOST=${CFNAPI_BOX_MYSQL_HOST:-127.0.0.1}
+RABBIT_PORT=${CFNAPI_BOX_RABBIT_PORT:-5672}
+DB_PREFIX=${CFNAPI_BOX_DB_PREFIX:-cfnbox_}
+SERVICE_USER=${CFNAPI_BOX_SERVICE_USER:-cfnbox}
+# Loopback-only test box: one password for every service account and the admin.
+PASSWORD=${CFNAPI_BOX_PASSWORD:-box-secret}
+REGION=${CFNAPI_BOX_REGION:-RegionOne}
+
+VENV=$BOX_DIR/venv ETC=$BOX_DIR/etc LOGS=$BOX_DIR/log RUN=$BOX_DIR/run DATA=$BOX_DIR/data
+KEYSTONE_URL=http://127.0.0.1:$KEYSTONE_PORT
+DB_URL="mysql+pymysql://$SERVICE_USER:$PASSWORD@$MYSQL_HOST"
+TRANSPORT_URL="rabbit://$SERVICE_USER:$PASSWORD@127.0.0.1:$RABBIT_PORT/$SERVICE_USER"
+MEMCACHED=127.0.0.1:$MEMCACHED_PORT
+# Nova availability zones, one fake compute host each ("nova" is Nova's default zone).
+COMPUTE_ZONES=${CFNAPI_BOX_COMPUTE_ZONES:-nova zone-b zone-c}
+DATABASES="keystone glance placement nova_api nova nova_cell0 neutron cinder"
+export COMPUTE_ZONES BOX_DIR KEYSTONE_URL PASSWORD REGION GLANCE_PORT PLACEMENT_PORT NOVA_PORT NEUTRON_PORT CINDER_PORT SWIFT_PORT
