@@ -100,7 +100,7 @@ class WeekOfData:
         self.fillers = 0
 
     def _minutes(self):
-        return (self.start + dt.timedelta(minutes=i + 1) for i in range(self.MINUTES))
+        return (self.start + dt.timedelta(minutes=i) for i in range(self.MINUTES))  # [start, end)
 
     def _put_week(self, metric: str, values_per_minute: int) -> None:
         datums = [{"MetricName": metric, "Timestamp": t, "Unit": "Count",
