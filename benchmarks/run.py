@@ -63,16 +63,24 @@ def _both(targets, work):
     results = {}
     for target in targets:
         try:
+            cpu_before = target.cpu_seconds()
             results[target.name] = work(target)
+            if isinstance(results[target.name], dict) and cpu_before is not None:
+                results[target.name]["server_cpu"] = target.cpu_seconds() - cpu_before
         except Exception as error:  # one side failing must not hide the other's figure
             print(f"  ! {target.name}: {type(error).__name__}: {str(error)[:300]}", flush=True)
             results[target.name] = None
     return results
 
 
+def _cpu_row(report, results) -> None:
+    report.pair("  server CPU time (user + system)", "s", _get(results, "cfnapi", "server_cpu"),
+                _get(results, "moto", "server_cpu"), False)
+
+
 def _get(results, name, key):
     value = results.get(name)
-    return None if value is None else value[key]
+    return None if value is None else value.get(key)
 
 
 def run_stacks(targets, report, sizes, types):
@@ -86,6 +94,7 @@ def run_stacks(targets, report, sizes, types):
             short = resource_type.split("::")[-1]
             report.pair(f"create {size} x {short} to CREATE_COMPLETE", "s",
                         _get(results, "cfnapi", "seconds"), _get(results, "moto", "seconds"), False)
+            _cpu_row(report, results)
             if resource_type == "AWS::CloudFormation::WaitConditionHandle":
                 biggest = {name: r and r["stack"] for name, r in results.items()}
     return biggest
@@ -96,6 +105,7 @@ def run_chain(targets, report, length):
     results = _both(targets, lambda t: workloads.create_stack(t.client("cloudformation"), template))
     report.pair(f"create {length}-resource DependsOn chain", "s",
                 _get(results, "cfnapi", "seconds"), _get(results, "moto", "seconds"), False)
+    _cpu_row(report, results)
 
 
 def run_events(targets, report, stacks, size):
@@ -113,6 +123,7 @@ def run_ingest(targets, report, calls, threads):
     results = _both(targets, lambda t: workloads.ingest(t.client("cloudwatch"), calls, threads=threads))
     report.pair(f"PutMetricData 20 metrics x 50 values, {calls} calls, {threads} client(s)", "points/s",
                 _get(results, "cfnapi", "points_per_second"), _get(results, "moto", "points_per_second"), True)
+    _cpu_row(report, results)
 
 
 def run_query(targets, report, stages):

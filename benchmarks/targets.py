@@ -3,6 +3,7 @@ each a subprocess on a free loopback port, with boto3 clients and peak RSS."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -34,6 +35,15 @@ class Target:
             service, endpoint_url=self.endpoint, region_name="us-east-1",
             aws_access_key_id=TEST_ACCESS_KEY, aws_secret_access_key=TEST_SECRET_KEY, config=_CLIENT_CONFIG,
         )
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of the server process so far (Linux): steadier than
+        wall time on a machine shared with other work."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def peak_rss_mb(self) -> float | None:
         """VmHWM of the server process: its peak resident set so far (Linux)."""
