@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Deterministic constraint names so migrations are the same on every backend.
@@ -75,6 +75,13 @@ class Database:
         """One transaction: committed on success, rolled back on any error."""
         with self._turn(), self.sessions() as session, session.begin():
             yield session
+
+    @contextlib.contextmanager
+    def core_transaction(self) -> Iterator[Connection]:
+        """One transaction on a plain Connection, for hot paths that write with prebuilt
+        Core statements and need no ORM session (the engine's status changes)."""
+        with self._turn(), self.engine.begin() as connection:
+            yield connection
 
     @contextlib.contextmanager
     def _turn(self) -> Iterator[None]:

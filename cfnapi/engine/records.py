@@ -16,9 +16,10 @@ from cfnapi.engine.models import EventRow, ResourceRow, StackRow, utcnow
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 
-# Statements built once on the tables (SQLAlchemy Core), executed with a dict of
-# values: building an ORM-enabled statement per status change, and its session
-# synchronisation, cost more than the write itself on a 500-resource stack.
+# Statements built once on the tables (SQLAlchemy Core), executed on a plain
+# connection with a dict of values: building an ORM-enabled statement per status
+# change, and the session around it, cost more than the write itself on a
+# 500-resource stack.
 _EVENTS, _RESOURCES = EventRow.__table__, ResourceRow.__table__
 _INSERT_EVENT = insert(_EVENTS)
 _INSERT_RESOURCE = insert(_RESOURCES).returning(_RESOURCES.c.id)
@@ -81,13 +82,14 @@ class Recorder:
 
     def stack_status(self, status: str, reason: str | None = None, **stack_columns: Any) -> None:
         now = utcnow()
-        with self.db.transaction() as session:
-            session.execute(
-                update(StackRow)
-                .where(StackRow.stack_id == self.stack.stack_id)
+        stacks = StackRow.__table__
+        with self.db.core_transaction() as connection:
+            connection.execute(
+                update(stacks)
+                .where(stacks.c.stack_id == self.stack.stack_id)
                 .values(status=status, status_reason=reason, **stack_columns)
             )
-            session.execute(_INSERT_EVENT, self._event(now, status, reason))
+            connection.execute(_INSERT_EVENT, self._event(now, status, reason))
 
     def new_stack(self, row: StackRow) -> None:
         """Insert a new stack row together with its first event."""
@@ -108,11 +110,11 @@ class Recorder:
         """Persist ``record`` (with its new status), ``also_save`` and the event, together."""
         now = utcnow()
         record.status, record.status_reason, record.updated_at = status, reason, now
-        with self.db.transaction() as session:
-            self._save(session, record)
+        with self.db.core_transaction() as connection:
+            self._save(connection, record)
             for other in also_save:
-                self._save(session, other)
-            session.execute(
+                self._save(connection, other)
+            connection.execute(
                 _INSERT_EVENT,
                 self._event(
                     now,
@@ -127,8 +129,8 @@ class Recorder:
 
     def save_quietly(self, record: ResourceRecord) -> None:
         """Persist without an event (e.g. attributes read after completion)."""
-        with self.db.transaction() as session:
-            self._save(session, record)
+        with self.db.core_transaction() as connection:
+            self._save(connection, record)
 
     def forget(self, record: ResourceRecord) -> None:
         from sqlalchemy import delete
@@ -139,12 +141,12 @@ class Recorder:
             session.execute(delete(ResourceRow).where(ResourceRow.id == record.row_id))
         record.row_id = None
 
-    def _save(self, session, record: ResourceRecord) -> None:
+    def _save(self, connection, record: ResourceRecord) -> None:
         if record.row_id is None:
-            result = session.execute(_INSERT_RESOURCE, {"stack_id": self.stack.stack_id, **record.columns()})
+            result = connection.execute(_INSERT_RESOURCE, {"stack_id": self.stack.stack_id, **record.columns()})
             record.row_id = result.scalar_one()
         else:
-            session.execute(_UPDATE_RESOURCE, {"row_id_": record.row_id, **record.columns()})
+            connection.execute(_UPDATE_RESOURCE, {"row_id_": record.row_id, **record.columns()})
 
     def _event(
         self,
