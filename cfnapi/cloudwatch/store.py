@@ -76,25 +76,29 @@ class Sample:
     high_resolution: bool = False
 
 
-def rows_for_range(table, lo: int, hi: int, period: int):
+def rows_for_range(table, metric_condition, lo: int, hi: int, period: int):
     """Which aggregate rows hold the data of ``[lo, hi)`` for ``period``, each sample once.
 
     Below a minute: per-second rows. A whole number of hours: hour rows for the
     whole hours inside the range, and minute (or 5-minute) rows for the ragged
     ends. Otherwise minute and 5-minute rows (never both for one time: compaction
-    replaces the one by the other)."""
-    resolution, start = table.c.resolution, table.c.period_start
+    replaces the one by the other). Each branch names the metric, one resolution
+    and a range, so SQLite searches the primary key once per branch instead of
+    scanning every row of the metric."""
     if period < MINUTE:
-        return and_(resolution == HIGH_RESOLUTION, start >= lo, start < hi)
-    fine = resolution.in_((MINUTE, FIVE_MINUTES))
-    lo -= lo % MINUTE
-    inner_lo, inner_hi = -(-lo // HOUR) * HOUR, hi - hi % HOUR
-    if period % HOUR or inner_lo >= inner_hi:
-        return and_(fine, start >= lo, start < hi)
-    return or_(
-        and_(resolution == HOUR, start >= inner_lo, start < inner_hi),
-        and_(fine, or_(and_(start >= lo, start < inner_lo), and_(start >= inner_hi, start < hi))),
-    )
+        ranges = [(HIGH_RESOLUTION, lo, hi)]
+    else:
+        lo -= lo % MINUTE
+        inner_lo, inner_hi = -(-lo // HOUR) * HOUR, hi - hi % HOUR
+        if period % HOUR or inner_lo >= inner_hi:
+            fine_ranges = [(lo, hi)]
+            ranges = []
+        else:
+            fine_ranges = [(lo, inner_lo), (inner_hi, hi)]
+            ranges = [(HOUR, inner_lo, inner_hi)]
+        ranges += [(resolution, a, b) for resolution in (MINUTE, FIVE_MINUTES) for a, b in fine_ranges if a < b]
+    resolution, start = table.c.resolution, table.c.period_start
+    return or_(*(and_(metric_condition, resolution == r, start >= a, start < b) for r, a, b in ranges))
 
 
 class MetricStore:
@@ -260,10 +264,8 @@ class MetricStore:
 
     def statistics_for_id(self, session, metric_id: int, start: datetime, end: datetime, period: int,
                           unit: str | None, with_sketches: bool) -> dict[tuple[datetime, str], Aggregate]:
-        conditions = [
-            MetricAggregate.metric_id == metric_id,
-            rows_for_range(MetricAggregate.__table__, epoch(start), epoch(end), period),
-        ]
+        table = MetricAggregate.__table__
+        conditions = [rows_for_range(table, table.c.metric_id == metric_id, epoch(start), epoch(end), period)]
         if unit is not None:
             conditions.append(MetricAggregate.unit == unit)
         result: dict[tuple[datetime, str], Aggregate] = {}
@@ -296,7 +298,7 @@ class MetricStore:
         query = (
             select(table.c.metric_id, bucket, table.c.unit, func.sum(table.c.sample_count), func.sum(table.c.sum),
                    func.min(table.c.minimum), func.max(table.c.maximum))
-            .where(table.c.metric_id.in_(metric_ids), rows_for_range(table, epoch(start), epoch(end), period))
+            .where(rows_for_range(table, table.c.metric_id.in_(metric_ids), epoch(start), epoch(end), period))
             .group_by(table.c.metric_id, bucket, table.c.unit)
         )
         if unit is not None:
