@@ -21,6 +21,7 @@ RESOURCE_TYPES = {
                        "Action": "sts:AssumeRole"}]}}, ["CAPABILITY_IAM"]),
 }
 TERMINAL_SUFFIXES = ("_COMPLETE", "_FAILED")
+MAX_TEMPLATE_BODY = 51_200  # AWS's TemplateBody limit: cfnapi enforces it, moto does not
 POLL_SECONDS = 0.02
 
 
@@ -34,6 +35,10 @@ def independent_template(resource_type: str, count: int) -> dict:
         return {"Type": resource_type, **({"Properties": props} if props else {})}
 
     return {"Resources": {f"R{i}": resource(i) for i in range(count)}}
+
+
+def template_bytes(template: dict) -> int:
+    return len(json.dumps(template, separators=(",", ":")).encode())
 
 
 def chain_template(count: int) -> dict:
@@ -137,9 +142,11 @@ class WeekOfData:
 
 
 def warm_up(cfn, cw) -> None:
-    """One small request of each kind, untimed, so no figure includes a server's first-use imports."""
-    create_stack(cfn, independent_template("AWS::CloudFormation::WaitConditionHandle", 1))
+    """One small request of each kind, so no other figure includes a server's first-use
+    imports; returns the first stack's creation time."""
+    first = create_stack(cfn, independent_template("AWS::CloudFormation::WaitConditionHandle", 1))
     cw.put_metric_data(Namespace="Bench/WarmUp", MetricData=[{"MetricName": "W", "Value": 1.0}])
     cw.get_metric_statistics(Namespace="Bench/WarmUp", MetricName="W", Period=60, Statistics=["Sum"],
                              StartTime=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1),
                              EndTime=dt.datetime.now(dt.timezone.utc))
+    return first
