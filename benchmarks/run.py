@@ -119,6 +119,7 @@ def run_events(targets, report, stacks, size):
     results = _both(targets, lambda t: workloads.describe_all_events(t.client("cloudformation"), stacks[t.name]))
     report.pair("DescribeStackEvents, all pages", "s",
                 _get(results, "cfnapi", "seconds"), _get(results, "moto", "seconds"), False)
+    _cpu_row(report, results)
     report.row("  events / pages", *(f"{r['events']} / {r['pages']}" if r else "n/a"
                                     for r in (results.get("cfnapi"), results.get("moto"))))
 
