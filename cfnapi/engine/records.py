@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 
 from cfnapi.db import Database
+from cfnapi.engine.group_commit import committer_for
 from cfnapi.engine.models import EventRow, ResourceRow, StackRow, utcnow
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
@@ -110,22 +111,30 @@ class Recorder:
         """Persist ``record`` (with its new status), ``also_save`` and the event, together."""
         now = utcnow()
         record.status, record.status_reason, record.updated_at = status, reason, now
-        with self.db.core_transaction() as connection:
-            self._save(connection, record)
-            for other in also_save:
-                self._save(connection, other)
-            connection.execute(
-                _INSERT_EVENT,
-                self._event(
-                    now,
-                    status,
-                    reason,
-                    logical_id=record.logical_id,
-                    physical_id=record.physical_id or "",
-                    resource_type=record.type,
-                    properties=event_properties,
-                ),
-            )
+        event = self._event(
+            now,
+            status,
+            reason,
+            logical_id=record.logical_id,
+            physical_id=record.physical_id or "",
+            resource_type=record.type,
+            properties=event_properties,
+        )
+        records = (record, *also_save)
+        row_ids = [r.row_id for r in records]
+
+        def write(connection) -> None:
+            for each in records:
+                self._save(connection, each)
+            connection.execute(_INSERT_EVENT, event)
+
+        def undo() -> None:  # a rolled-back insert must be inserted again on retry
+            for each, row_id in zip(records, row_ids):
+                each.row_id = row_id
+
+        # Resource changes of every stack in flight share commits (group commit);
+        # this returns once this change and its event are committed, together.
+        committer_for(self.db).run(write, undo)
 
     def save_quietly(self, record: ResourceRecord) -> None:
         """Persist without an event (e.g. attributes read after completion)."""
