@@ -38,6 +38,11 @@ def count_statements(resources: int) -> dict:
         name = threading.current_thread().name
         counts["engine" if name.startswith(ENGINE_THREAD_PREFIXES) else "api"] += 1
 
+    @event.listens_for(Engine, "commit")
+    def _count_commit(conn):  # noqa: ARG001
+        if threading.current_thread().name.startswith(ENGINE_THREAD_PREFIXES):
+            counts["engine_commits"] += 1
+
     import waitress
 
     from cfnapi.config import Settings
@@ -59,7 +64,8 @@ def count_statements(resources: int) -> dict:
     counts.clear()
     timing = create_stack(cfn, independent_template("AWS::CloudFormation::WaitConditionHandle", resources))
     result = {"resources": resources, "engine_statements": counts["engine"], "api_statements": counts["api"],
-              "engine_per_resource": counts["engine"] / resources, "seconds": timing["seconds"]}
+              "engine_per_resource": counts["engine"] / resources, "engine_commits": counts["engine_commits"],
+              "seconds": timing["seconds"]}
     server.close()
     return result
 

@@ -162,6 +162,7 @@ def run_statements(report, resources):
     report.row(f"DB statements per resource ({resources} WaitConditionHandles)",
                f"{result['engine_per_resource']:.1f}", "no database", "")
     report.row("  engine / API statements in total", f"{result['engine_statements']} / {result['api_statements']}")
+    report.row("  engine commits in total", str(result["engine_commits"]))
 
 
 def main(argv: list[str] | None = None) -> None:
