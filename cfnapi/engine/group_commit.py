@@ -10,6 +10,11 @@ so nothing about durability changes — only the number of commits.
 
 If the shared transaction fails, it is rolled back and each piece of work is
 retried in a transaction of its own, so one bad write fails only its caller.
+
+Work receives a ``Batch``: ``execute`` runs a statement at once (an insert
+whose generated id is needed), ``defer`` queues parameters for a statement
+that runs once for the whole batch, with every queued parameter set
+(executemany), just before the commit.
 """
 
 from __future__ import annotations
@@ -23,7 +28,28 @@ from sqlalchemy.engine import Connection
 
 from cfnapi.db import Database
 
-Work = Callable[[Connection], None]
+
+
+class Batch:
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self._deferred: dict[int, tuple[object, list[dict]]] = {}
+
+    def execute(self, statement, parameters=None):
+        return self.connection.execute(statement, parameters)
+
+    def defer(self, statement, parameters: dict) -> None:
+        """Run ``statement`` with ``parameters`` before this batch commits (together with
+        every other parameter set deferred for the same statement object)."""
+        self._deferred.setdefault(id(statement), (statement, []))[1].append(parameters)
+
+    def flush(self) -> None:
+        for statement, rows in self._deferred.values():
+            self.connection.execute(statement, rows)
+        self._deferred.clear()
+
+
+Work = Callable[[Batch], None]
 
 
 @dataclass(eq=False)
@@ -43,7 +69,7 @@ class GroupCommitter:
         self._leading = False
 
     def run(self, work: Work, undo: Callable[[], None] = lambda: None) -> None:
-        """Run ``work(connection)`` in a transaction; returns once it is committed."""
+        """Run ``work(batch)`` in a transaction; returns once it is committed."""
         mine = _Pending(work, undo)
         with self._lock:
             self._queue.append(mine)
@@ -76,8 +102,10 @@ class GroupCommitter:
     def _commit(self, batch: list[_Pending]) -> None:
         try:
             with self.db.core_transaction() as connection:
+                shared = Batch(connection)
                 for pending in batch:
-                    pending.work(connection)
+                    pending.work(shared)
+                shared.flush()
         except BaseException:
             for pending in batch:
                 pending.undo()
@@ -89,7 +117,9 @@ class GroupCommitter:
     def _commit_alone(self, pending: _Pending) -> None:
         try:
             with self.db.core_transaction() as connection:
-                pending.work(connection)
+                alone = Batch(connection)
+                pending.work(alone)
+                alone.flush()
         except BaseException as error:  # delivered to the caller
             pending.undo()
             pending.error = error

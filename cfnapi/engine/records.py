@@ -123,10 +123,13 @@ class Recorder:
         records = (record, *also_save)
         row_ids = [r.row_id for r in records]
 
-        def write(connection) -> None:
+        def write(batch) -> None:
             for each in records:
-                self._save(connection, each)
-            connection.execute(_INSERT_EVENT, event)
+                if each.row_id is None:  # the new row's id is needed now
+                    self._save(batch, each)
+                else:
+                    batch.defer(_UPDATE_RESOURCE, {"row_id_": each.row_id, **each.columns()})
+            batch.defer(_INSERT_EVENT, event)
 
         def undo() -> None:  # a rolled-back insert must be inserted again on retry
             for each, row_id in zip(records, row_ids):

@@ -95,3 +95,28 @@ def test_run_returns_only_after_its_write_is_committed(db):
     with db.engine.connect() as other:
         assert other.execute(text("SELECT count(*) FROM item WHERE name = 'x'")).scalar() == 1
     assert not committer._leading and committer._queue == []
+
+
+def test_deferred_parameters_run_as_one_statement_before_the_commit(db):
+    committer = GroupCommitter(db)
+    insert = text("INSERT INTO item (name) VALUES (:n)")
+    executions = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, params, context, many: executions.append((statement, many)))
+
+    def first(batch):
+        _wait_for(lambda: len(committer._queue) == 2)
+        batch.defer(insert, {"n": "a"})
+
+    threads = [threading.Thread(target=committer.run, args=(first,))]
+    threads += [threading.Thread(target=committer.run, args=(lambda batch, n=n: batch.defer(insert, {"n": n}),))
+                for n in ("b", "c")]
+    threads[0].start()
+    _wait_for(lambda: committer._leading)
+    for thread in threads[1:]:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert _names(db) == {"a", "b", "c"}
+    inserts = [many for statement, many in executions if statement.startswith("INSERT")]
+    assert inserts == [False, True]  # "a" alone in the first batch, then "b" and "c" in one executemany
