@@ -61,9 +61,10 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time, and a writer that finds the database locked
         # sleeps in SQLite's busy handler (1, 2, 5 … 100 ms steps) however soon the lock
-        # is free: with dozens of engine threads that sleeping was most of a stack's
-        # creation time. Taking turns on a lock in the process instead wakes the next
-        # transaction the moment the previous one ends.
+        # is free: with dozens of engine threads that sleeping added up. Taking turns on
+        # a lock in the process instead wakes the next transaction the moment the
+        # previous one ends. Readers take turns too (WAL would let them overlap a
+        # writer), which costs little: every transaction here is short.
         self._sqlite_turn = threading.RLock() if self.is_sqlite else None
 
     @property
