@@ -101,16 +101,34 @@ class AlarmEvaluator:
                     continue
                 if not outcome.retained and outcome.state != alarm.state_value:
                     outcomes[alarm.id] = outcome
+        if not outcomes:
+            return []
+        try:
+            return self._record_transitions(outcomes, now)
+        except Exception:  # one bad row must not cost the others their transition
+            log.exception("recording %d transitions together failed; recording them one by one", len(outcomes))
         transitions = []
         for alarm_id, outcome in outcomes.items():
-            with self.db.transaction() as session:
-                alarm = session.get(Alarm, alarm_id)
-                if alarm is None or alarm.state_value == outcome.state:
-                    continue  # deleted meanwhile, or nothing to record
+            try:
+                transitions.extend(self._record_transitions({alarm_id: outcome}, now))
+            except Exception:
+                log.exception("alarm %s: transition could not be recorded", alarm_id)
+        return transitions
+
+    def _record_transitions(self, outcomes: dict[int, Outcome], now: datetime) -> list[Transition]:
+        """Each alarm's new state with its history item, the batch in one transaction
+        (one commit instead of one per alarm; a transition is never without its history)."""
+        transitions = []
+        with self.db.transaction() as session:
+            alarms = session.scalars(select(Alarm).where(Alarm.id.in_(list(outcomes))))
+            for alarm in alarms:
+                outcome = outcomes[alarm.id]
+                if alarm.state_value == outcome.state:
+                    continue  # changed meanwhile (SetAlarmState): nothing to record
                 transition = self.alarms.transition(session, alarm, outcome.state, outcome.reason,
                                                     outcome.reason_data, now)
-            if transition is not None:
-                transitions.append(transition)
+                if transition is not None:
+                    transitions.append(transition)
         return transitions
 
     def _metric_ids(self, session, alarms: list[Alarm]) -> dict[tuple, int]:

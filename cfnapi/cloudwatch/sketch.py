@@ -13,12 +13,20 @@ be rolled into 5-minute and 1-hour rows and merged into any query period.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Iterable
 
 import cbor2
 
 DEFAULT_RELATIVE_ACCURACY = 0.01  # 1 % relative error on every percentile
 _MIN_MAGNITUDE = 1e-9  # |v| below this counts as zero (CloudWatch rejects < 8.5e-109 anyway)
+# Stored form, version 1: this header (version, alpha, zero count, number of positive and
+# of negative buckets), then the positive indexes (int32), their counts (float64), and the
+# same for the negative buckets, all little-endian. Packing flat arrays is several times
+# cheaper than CBOR, and the ingest path writes one sketch per row it touches. The first
+# stored form, a CBOR array (first byte 0x84), is still read.
+_HEADER = struct.Struct("<BddII")
+_VERSION = 1
 
 
 class QuantileSketch:
@@ -71,13 +79,20 @@ class QuantileSketch:
                 self.zero_count += 1.0
         self.count += added
 
+    def copy(self) -> "QuantileSketch":
+        twin = QuantileSketch.__new__(QuantileSketch)
+        twin.alpha, twin._gamma_log = self.alpha, self._gamma_log
+        twin.positive, twin.negative = dict(self.positive), dict(self.negative)
+        twin.zero_count, twin.count = self.zero_count, self.count
+        return twin
+
     def merge(self, other: "QuantileSketch") -> None:
         if other.alpha != self.alpha:
             raise ValueError("cannot merge sketches with different relative accuracy")
-        for i, c in other.positive.items():
-            self.positive[i] = self.positive.get(i, 0.0) + c
-        for i, c in other.negative.items():
-            self.negative[i] = self.negative.get(i, 0.0) + c
+        for mine, theirs in ((self.positive, other.positive), (self.negative, other.negative)):
+            get = mine.get
+            for i, c in theirs.items():
+                mine[i] = get(i, 0.0) + c
         self.zero_count += other.zero_count
         self.count += other.count
 
@@ -103,11 +118,22 @@ class QuantileSketch:
 
     # -- storage -----------------------------------------------------------
     def to_bytes(self) -> bytes:
-        return cbor2.dumps([self.alpha, self.zero_count, self.positive, self.negative])
+        pos, neg = self.positive, self.negative
+        np_, nn = len(pos), len(neg)
+        return b"".join((
+            _HEADER.pack(_VERSION, self.alpha, self.zero_count, np_, nn),
+            struct.pack(f"<{np_}i{np_}d{nn}i{nn}d", *pos.keys(), *pos.values(), *neg.keys(), *neg.values()),
+        ))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "QuantileSketch":
-        alpha, zero, positive, negative = cbor2.loads(data)
+        if data[0] == _VERSION:
+            _, alpha, zero, np_, nn = _HEADER.unpack_from(data)
+            flat = struct.unpack_from(f"<{np_}i{np_}d{nn}i{nn}d", data, _HEADER.size)
+            positive = dict(zip(flat[:np_], flat[np_:2 * np_]))
+            negative = dict(zip(flat[2 * np_:2 * np_ + nn], flat[2 * np_ + nn:]))
+        else:
+            alpha, zero, positive, negative = cbor2.loads(data)
         sketch = cls(alpha)
         sketch.zero_count = zero
         sketch.positive = positive  # CBOR keeps the integer keys as integers

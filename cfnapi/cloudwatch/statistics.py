@@ -55,6 +55,9 @@ class Aggregate:
         self.maximum = max(self.maximum, value)
         self.sketch.add(value, count)
 
+    def copy(self) -> "Aggregate":
+        return Aggregate(self.sample_count, self.sum, self.minimum, self.maximum, self.sketch.copy())
+
     def merge(self, other: "Aggregate") -> None:
         self.sample_count += other.sample_count
         self.sum += other.sum

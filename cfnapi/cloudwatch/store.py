@@ -2,10 +2,13 @@
 
 Standard-resolution data is kept per minute; high-resolution data
 (StorageResolution=1) per second *and* per minute, so that queries with a
-period of a minute or more never touch per-second rows. ``compact`` applies
-AWS's retention: per-second rows live 3 hours, per-minute rows are rolled
-into 5-minute rows after 15 days, those into 1-hour rows after 63 days, and
-everything goes after 455 days.
+period of a minute or more never touch per-second rows. Every sample is also
+added to its 1-hour row at ingest, so a query whose period is a whole number
+of hours reads hour rows (168 for a week) plus, at ragged ends, minute rows —
+its cost does not grow with the data stored. ``compact`` applies AWS's
+retention: per-second rows live 3 hours, per-minute rows are rolled into
+5-minute rows after 15 days, those are dropped after 63 days (the hour rows
+already hold their data), and everything goes after 455 days.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, select, tuple_
+from sqlalchemy import and_, delete, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cfnapi.cloudwatch.models import Metric, MetricAggregate
@@ -35,7 +38,7 @@ _KEY_CHUNK = 300  # keeps IN (...) lists well under every backend's parameter li
 ROLLUPS = (
     (HIGH_RESOLUTION, timedelta(hours=3), None),  # also stored per minute, so just dropped
     (MINUTE, timedelta(days=15), FIVE_MINUTES),
-    (FIVE_MINUTES, timedelta(days=63), HOUR),
+    (FIVE_MINUTES, timedelta(days=63), None),  # hour rows are written at ingest
 )
 RETENTION = timedelta(days=455)
 _LAST_PUT_REFRESH = timedelta(minutes=1)
@@ -73,6 +76,31 @@ class Sample:
     high_resolution: bool = False
 
 
+def rows_for_range(table, metric_condition, lo: int, hi: int, period: int):
+    """Which aggregate rows hold the data of ``[lo, hi)`` for ``period``, each sample once.
+
+    Below a minute: per-second rows. A whole number of hours: hour rows for the
+    whole hours inside the range, and minute (or 5-minute) rows for the ragged
+    ends. Otherwise minute and 5-minute rows (never both for one time: compaction
+    replaces the one by the other). Each branch names the metric, one resolution
+    and a range, so SQLite searches the primary key once per branch instead of
+    scanning every row of the metric."""
+    if period < MINUTE:
+        ranges = [(HIGH_RESOLUTION, lo, hi)]
+    else:
+        lo -= lo % MINUTE
+        inner_lo, inner_hi = -(-lo // HOUR) * HOUR, hi - hi % HOUR
+        if period % HOUR or inner_lo >= inner_hi:
+            fine_ranges = [(lo, hi)]
+            ranges = []
+        else:
+            fine_ranges = [(lo, inner_lo), (inner_hi, hi)]
+            ranges = [(HOUR, inner_lo, inner_hi)]
+        ranges += [(resolution, a, b) for resolution in (MINUTE, FIVE_MINUTES) for a, b in fine_ranges if a < b]
+    resolution, start = table.c.resolution, table.c.period_start
+    return or_(*(and_(metric_condition, resolution == r, start >= a, start < b) for r, a, b in ranges))
+
+
 class MetricStore:
     def __init__(self, db: Database):
         self.db = db
@@ -99,15 +127,13 @@ class MetricStore:
             for sample in samples:
                 metric_id = metric_ids[sample.key.identity]
                 ts = epoch(sample.timestamp)
-                resolutions = (HIGH_RESOLUTION, MINUTE) if sample.high_resolution else (MINUTE,)
+                resolutions = (HIGH_RESOLUTION, MINUTE, HOUR) if sample.high_resolution else (MINUTE, HOUR)
                 for resolution in resolutions:
                     row_key = (metric_id, resolution, ts - ts % resolution, sample.unit)
                     if row_key in deltas:
                         deltas[row_key].merge(sample.aggregate)
                     else:
-                        merged = Aggregate()
-                        merged.merge(sample.aggregate)
-                        deltas[row_key] = merged
+                        deltas[row_key] = sample.aggregate.copy()
             self._upsert_aggregates(session, deltas)
 
     def _insert(self):
@@ -238,14 +264,8 @@ class MetricStore:
 
     def statistics_for_id(self, session, metric_id: int, start: datetime, end: datetime, period: int,
                           unit: str | None, with_sketches: bool) -> dict[tuple[datetime, str], Aggregate]:
-        resolutions = [HIGH_RESOLUTION] if period < MINUTE else [MINUTE, FIVE_MINUTES, HOUR]
-        lo, hi = epoch(start), epoch(end)
-        conditions = [
-            MetricAggregate.metric_id == metric_id,
-            MetricAggregate.resolution.in_(resolutions),
-            MetricAggregate.period_start >= lo - lo % (HIGH_RESOLUTION if period < MINUTE else MINUTE),
-            MetricAggregate.period_start < hi,
-        ]
+        table = MetricAggregate.__table__
+        conditions = [rows_for_range(table, table.c.metric_id == metric_id, epoch(start), epoch(end), period)]
         if unit is not None:
             conditions.append(MetricAggregate.unit == unit)
         result: dict[tuple[datetime, str], Aggregate] = {}
@@ -274,15 +294,11 @@ class MetricStore:
                            unit: str | None) -> dict[int, dict[tuple[datetime, str], Aggregate]]:
         """SampleCount/Sum/Min/Max for many metrics in one grouped query (the evaluator's batch path)."""
         table = MetricAggregate.__table__
-        resolutions = [HIGH_RESOLUTION] if period < MINUTE else [MINUTE, FIVE_MINUTES, HOUR]
-        lo, hi = epoch(start), epoch(end)
         bucket = (table.c.period_start // period) * period
         query = (
             select(table.c.metric_id, bucket, table.c.unit, func.sum(table.c.sample_count), func.sum(table.c.sum),
                    func.min(table.c.minimum), func.max(table.c.maximum))
-            .where(table.c.metric_id.in_(metric_ids), table.c.resolution.in_(resolutions),
-                   table.c.period_start >= lo - lo % (HIGH_RESOLUTION if period < MINUTE else MINUTE),
-                   table.c.period_start < hi)
+            .where(rows_for_range(table, table.c.metric_id.in_(metric_ids), epoch(start), epoch(end), period))
             .group_by(table.c.metric_id, bucket, table.c.unit)
         )
         if unit is not None:

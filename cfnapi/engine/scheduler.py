@@ -8,9 +8,10 @@ the nodes in flight are left to notice ``stop`` and end as cancelled.
 from __future__ import annotations
 
 import graphlib
+import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 
@@ -63,6 +64,9 @@ def run_graph(
     sorter.prepare()  # raises graphlib.CycleError; templates are checked for cycles before this
     outcome = GraphOutcome()
     in_flight: dict[Future, str] = {}
+    # Finished futures arrive here. (``concurrent.futures.wait`` would install a waiter
+    # on every future in flight at each call: quadratic for 500 parallel resources.)
+    finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
     halted = False
 
     def submit_ready() -> None:
@@ -70,11 +74,15 @@ def run_graph(
             if halted or stop.is_set():
                 outcome.not_started.append(node)
             else:
-                in_flight[pool.submit(action, node)] = node
+                future = pool.submit(action, node)
+                in_flight[future] = node
+                future.add_done_callback(finished.put)
 
     submit_ready()
     while in_flight:
-        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+        done = [finished.get()]
+        while not finished.empty():
+            done.append(finished.get())
         for future in done:
             node = in_flight.pop(future)
             error = future.exception()

@@ -190,3 +190,28 @@ def test_run_loop_stops(setup):
     stop.set()
     thread.join(5)
     assert not thread.is_alive()
+
+
+def test_a_transition_that_cannot_be_recorded_does_not_cost_the_others_theirs(setup, monkeypatch):
+    """A cycle's transitions are written together; when that fails, each is retried alone."""
+    cw, evaluator, clock, _ = setup
+    for name in ("A", "Broken", "C"):
+        cw.handler_for("PutMetricAlarm")(CTX, alarm_params("http://127.0.0.1:9/x", AlarmName=name, AlarmActions=[],
+                                                           OKActions=[]))
+    put(cw, 95.0, T0 + timedelta(seconds=10))
+    real_transition = evaluator.alarms.transition
+
+    def transition(session, alarm, *args, **kwargs):
+        if alarm.name == "Broken":
+            raise RuntimeError("cannot record")
+        return real_transition(session, alarm, *args, **kwargs)
+
+    monkeypatch.setattr(evaluator.alarms, "transition", transition)
+    clock.now = T0 + timedelta(seconds=61)
+    assert evaluator.evaluate_all() == 3
+    assert [state(cw, n)["MetricAlarms"][0]["StateValue"] for n in ("A", "Broken", "C")] == \
+        ["ALARM", "INSUFFICIENT_DATA", "ALARM"]
+    for name in ("A", "C"):
+        history = cw.handler_for("DescribeAlarmHistory")(CTX, {"AlarmName": name, "HistoryItemType": "StateUpdate"})
+        assert [h["HistorySummary"] for h in history["AlarmHistoryItems"]] == \
+            ["Alarm updated from INSUFFICIENT_DATA to ALARM"]

@@ -61,6 +61,33 @@ def test_high_resolution_statistics_match_numpy(db, period):
     _check_against_numpy(result, values, offsets, period)
 
 
+@pytest.mark.parametrize("period", [3600, 7200])
+def test_whole_hour_periods_over_a_range_with_ragged_ends_match_numpy(db, period):
+    """Hour rows serve the whole hours inside the range, minute rows the ragged ends."""
+    rng = np.random.default_rng(period + 7)
+    offsets = rng.integers(0, 10 * 3600, 5000)
+    values = rng.lognormal(3, 1, 5000)
+    store = MetricStore(db)
+    _ingest(store, values, offsets, batch=1000)
+    lo, hi = 1500, 9 * 3600 + 1260  # 00:25 to 09:21: partial first and last hours
+    inside = (offsets >= lo) & (offsets < hi)
+    for with_sketches in (False, True):
+        result = store.statistics("111", "r1", KEY, T0 + timedelta(seconds=lo), T0 + timedelta(seconds=hi),
+                                  period, with_sketches=with_sketches)
+        _check_against_numpy(result, values[inside], offsets[inside], period)
+
+
+def test_hour_rows_alone_answer_whole_hours(db):
+    """Ingest writes hour rows: with every finer row gone, whole hours still answer."""
+    store = MetricStore(db)
+    _ingest(store, np.array([1.0, 2.0, 4.0]), [10, 1800, 3700])
+    with db.transaction() as session:
+        session.execute(MetricAggregate.__table__.delete().where(MetricAggregate.resolution != 3600))
+    result = store.statistics("111", "r1", KEY, T0, T0 + timedelta(hours=2), 3600)
+    assert {ts: (a.sample_count, a.sum) for (ts, _), a in result.items()} == {
+        T0: (2, 3.0), T0 + timedelta(hours=1): (1, 4.0)}
+
+
 def test_data_is_scoped_to_the_account(db):
     store = MetricStore(db)
     _ingest(store, np.array([1.0]), [0], account="111")
@@ -80,7 +107,8 @@ def test_compaction_rolls_up_and_keeps_statistics(db):
     with db.transaction() as session:
         by_res = dict(session.execute(select(MetricAggregate.resolution, func.count())
                                       .group_by(MetricAggregate.resolution)).all())
-    assert set(by_res) == {300}  # all data older than 15 days → 5-minute rows
+    # All data older than 15 days → 5-minute rows; the hour rows written at ingest stay.
+    assert set(by_res) == {300, 3600}
     result = store.statistics("111", "r1", KEY, T0, T0 + timedelta(days=2), 3600, with_sketches=True)
     _check_against_numpy(result, values, offsets, 3600)
     store.compact(T0 + timedelta(days=64))

@@ -151,6 +151,29 @@ def test_cloudwatch_document_protocols(protocol, path, headers, encode):
     assert protocol_for(protocol).parse(operation_model, ok) == {"Namespace": "n", "MetricData": [{"MetricName": "m", "Value": 1.0}]}
 
 
+@pytest.mark.parametrize(
+    ("protocol", "path", "headers", "encode"),
+    [("json", "/", JSON_HEADERS, lambda d: json.dumps(d).encode()), ("cbor", CBOR_PATH, CBOR_HEADERS, cbor2.dumps)],
+)
+def test_number_lists_read_in_one_pass_keep_the_per_item_rules(protocol, path, headers, encode):
+    """Values lists take a fast path when every item is a plain number; anything
+    else (nulls, booleans, special strings) still goes item by item."""
+    operation_model = CW.operation_model("PutMetricData")
+
+    def values_of(values):
+        document = {"Namespace": "n", "MetricData": [{"MetricName": "m", "Values": values}]}
+        req = WireRequest("POST", path, {}, headers, encode(document))
+        return protocol_for(protocol).parse(operation_model, req)["MetricData"][0]["Values"]
+
+    plain = values_of([1, 2.5, -3])
+    assert plain == [1.0, 2.5, -3.0] and all(type(v) is float for v in plain)
+    assert values_of([1, None, 2]) == [1.0, 2.0]
+    assert values_of([1, "Infinity"]) == [1.0, float("inf")]
+    error = parse_error(protocol, operation_model, WireRequest(
+        "POST", path, {}, headers, encode({"Namespace": "n", "MetricData": [{"MetricName": "m", "Values": [1, True]}]})))
+    assert error.code == "SerializationException" and "MetricData.1.Values.2" in error.message
+
+
 @pytest.mark.parametrize("body", [b"{", b"{'Namespace': 1}", b"\xff\xfe", b"[1,", b'{"a": NaN'])
 def test_malformed_json(body):
     error = parse_error("json", CW.operation_model("PutMetricData"), WireRequest("POST", "/", {}, JSON_HEADERS, body))

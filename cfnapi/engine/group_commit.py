@@ -1,0 +1,146 @@
+"""Group commit: writes from many threads share one transaction.
+
+With hundreds of resources in flight, each status change + event was its own
+transaction, and beginning and committing them cost a third of the engine's
+time. Here a thread that wants to write queues its work; one thread at a time
+(the leader) runs everything queued in a single transaction and commits it.
+Every caller still returns only after *its* work is committed, and each piece
+of work (a status change with its event) is entirely inside one transaction,
+so nothing about durability changes — only the number of commits.
+
+If the shared transaction fails, it is rolled back and each piece of work is
+retried in a transaction of its own, so one bad write fails only its caller.
+
+Work receives a ``Batch``: ``execute`` runs a statement at once (an insert
+whose generated id is needed), ``defer`` queues parameters for a statement
+that runs once for the whole batch, with every queued parameter set
+(executemany), just before the commit.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Connection
+
+from cfnapi.db import Database
+
+
+
+class Batch:
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self._deferred: dict[int, tuple[object, list[dict]]] = {}
+        self._done_once: set = set()
+
+    def execute(self, statement, parameters=None):
+        return self.connection.execute(statement, parameters)
+
+    def once(self, key, check: Callable[[Connection], None]) -> None:
+        """Run ``check(connection)`` the first time ``key`` is seen in this batch (e.g. a
+        lease check shared by every change of one stack in the batch)."""
+        if key not in self._done_once:
+            check(self.connection)
+            self._done_once.add(key)
+
+    def defer(self, statement, parameters: dict) -> None:
+        """Run ``statement`` with ``parameters`` before this batch commits (together with
+        every other parameter set deferred for the same statement object)."""
+        self._deferred.setdefault(id(statement), (statement, []))[1].append(parameters)
+
+    def flush(self) -> None:
+        for statement, rows in self._deferred.values():
+            self.connection.execute(statement, rows)
+        self._deferred.clear()
+
+
+Work = Callable[[Batch], None]
+
+
+@dataclass(eq=False)
+class _Pending:
+    work: Work
+    undo: Callable[[], None]  # restores in-memory state the work changed, before a retry
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False  # set when this waiter must take over as leader
+    error: BaseException | None = None
+
+
+class GroupCommitter:
+    def __init__(self, db: Database):
+        self.db = db
+        self._lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._leading = False
+
+    def run(self, work: Work, undo: Callable[[], None] = lambda: None) -> None:
+        """Run ``work(batch)`` in a transaction; returns once it is committed."""
+        mine = _Pending(work, undo)
+        with self._lock:
+            self._queue.append(mine)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            mine.done.wait()
+            lead = mine.lead
+            if lead:  # handed the lead; our own work is still queued
+                mine.lead, mine.done = False, threading.Event()
+        if lead:
+            self._lead(mine)
+        if mine.error is not None:
+            raise mine.error
+
+    def _lead(self, mine: _Pending) -> None:
+        """Commit batches until this caller's own work is done, then hand over."""
+        while not mine.done.is_set():
+            with self._lock:
+                batch, self._queue = self._queue, []
+            self._commit(batch)
+        with self._lock:
+            if self._queue:
+                successor = self._queue[0]
+                successor.lead = True
+                successor.done.set()
+            else:
+                self._leading = False
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            with self.db.core_transaction() as connection:
+                shared = Batch(connection)
+                for pending in batch:
+                    pending.work(shared)
+                shared.flush()
+        except BaseException:
+            for pending in batch:
+                pending.undo()
+                self._commit_alone(pending)
+            return
+        for pending in batch:
+            pending.done.set()
+
+    def _commit_alone(self, pending: _Pending) -> None:
+        try:
+            with self.db.core_transaction() as connection:
+                alone = Batch(connection)
+                pending.work(alone)
+                alone.flush()
+        except BaseException as error:  # delivered to the caller
+            pending.undo()
+            pending.error = error
+        pending.done.set()
+
+
+_COMMITTERS: weakref.WeakKeyDictionary[Database, GroupCommitter] = weakref.WeakKeyDictionary()
+_COMMITTERS_LOCK = threading.Lock()
+
+
+def committer_for(db: Database) -> GroupCommitter:
+    with _COMMITTERS_LOCK:
+        committer = _COMMITTERS.get(db)
+        if committer is None:
+            committer = _COMMITTERS[db] = GroupCommitter(db)
+        return committer
