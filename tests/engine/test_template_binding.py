@@ -207,5 +207,6 @@ def test_change_set_processed_stage_and_changes_follow_its_own_values(cfn):
              Parameters=params(Names="x,y"), Capabilities=["CAPABILITY_AUTO_EXPAND"])
     processed = cfn.call("get_template", StackName="cs", ChangeSetName="first", TemplateStage="Processed")
     assert list(json.loads(processed["TemplateBody"])["Resources"]) == ["Sleeperx", "Sleepery"]
+    cfn.runtime.wait_for_background()  # change sets are computed asynchronously
     changes = cfn.call("describe_change_set", StackName="cs", ChangeSetName="first")["Changes"]
     assert sorted(c["ResourceChange"]["LogicalResourceId"] for c in changes) == ["Sleeperx", "Sleepery"]
