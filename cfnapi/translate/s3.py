@@ -84,12 +84,9 @@ def recorded_note(props: Mapping[str, Any]) -> str | None:
 class Bucket(ResourceType):
     type_name = "AWS::S3::Bucket"
     openstack_mapping = "Swift container (Tags as container metadata)"
-    properties = (
-        PropertySpec("BucketName", update="replace"),
-        PropertySpec("Tags", "List"),
-        *(PropertySpec(name, "Boolean" if name == "ObjectLockEnabled" else "Json",
-                       update="replace" if name == "ObjectLockEnabled" else "mutable") for name in RECORDED),
-    )
+    # Only what is honoured is declared (the docs table lists these); RECORDED properties are
+    # accepted like any undeclared one, their update behaviour taken from AWS's schema.
+    properties = (PropertySpec("BucketName", update="replace"), PropertySpec("Tags", "List"))
     attribute_names = ("Arn", "DomainName", "RegionalDomainName", "DualStackDomainName", "WebsiteURL")
     name_properties = ("BucketName",)
     not_honoured = (f"Recorded, not enforced (said in the event reason): {', '.join(RECORDED)}. "

@@ -72,9 +72,7 @@ class Topic(ResourceType):
         PropertySpec("FifoTopic", "Boolean", update="replace"),
         PropertySpec("Subscription", "List"),
         PropertySpec("Tags", "List"),
-        *(PropertySpec(name, "Json" if name not in ("DisplayName", "KmsMasterKeyId", "SignatureVersion")
-                       else "String") for name in _TOPIC_RECORDED),
-    )
+    )  # the recorded ones (_TOPIC_RECORDED) are accepted undeclared, as the docs table says
     attribute_names = ("TopicArn", "TopicName")
     name_properties = ("TopicName",)
     not_honoured = (f"Recorded only: {', '.join(_TOPIC_RECORDED)}; FIFO ordering and deduplication; "
@@ -167,10 +165,7 @@ class Subscription(ResourceType):
         PropertySpec("Protocol", required=True, update="replace"),
         PropertySpec("Endpoint", update="replace"),
         PropertySpec("RawMessageDelivery", "Boolean"),
-        *(PropertySpec(name, "String" if name in ("FilterPolicyScope", "SubscriptionRoleArn", "Region")
-                       else "Json", update="replace" if name == "Region" else "mutable")
-          for name in _SUBSCRIPTION_RECORDED),
-    )
+    )  # the recorded ones (_SUBSCRIPTION_RECORDED) are accepted undeclared
     attribute_names = ("Arn",)
     not_honoured = ("Protocols other than http/https are recorded, not delivered; "
                     f"{', '.join(_SUBSCRIPTION_RECORDED)} are recorded only; no confirmation handshake "
