@@ -24,7 +24,16 @@ from typing import Any
 
 from cfnapi.cloud.errors import CloudError, ErrorKind
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType, TransientError
-from cfnapi.translate.cloud_calls import call, cloud_errors, exists, physical_name, provider, short_id, tags_of
+from cfnapi.translate.cloud_calls import (
+    call,
+    cloud_errors,
+    exists,
+    physical_name,
+    provider,
+    recorded_only,
+    short_id,
+    tags_of,
+)
 from cfnapi.translate.iam import check_policy_document
 
 MAX_BUCKET_NAME = 63
@@ -72,13 +81,6 @@ def tags_from_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
     def unescape(name: str) -> str:
         return re.sub(rb"_([0-9a-f]{2})", lambda m: bytes([int(m.group(1), 16)]), name.encode()).decode()
     return {unescape(k[len(TAG_PREFIX):]): v for k, v in metadata.items() if k.startswith(TAG_PREFIX)}
-
-
-def recorded_note(props: Mapping[str, Any]) -> str | None:
-    present = [name for name in RECORDED if props.get(name) not in (None, "", [], {})]
-    if not present:
-        return None
-    return f"Recorded, not enforced on the object store: {', '.join(present)}."
 
 
 class Bucket(ResourceType):
@@ -138,7 +140,7 @@ class Bucket(ResourceType):
                 "DualStackDomainName": host, "WebsiteURL": url}
 
     def completion_note(self, props) -> str | None:
-        return recorded_note(props)
+        return recorded_only(props, RECORDED, "on the object store")
 
 
 class BucketPolicy(ResourceType):

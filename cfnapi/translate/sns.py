@@ -17,13 +17,13 @@ from typing import Any
 from cfnapi.sns import TopicStore, topic_arn
 from cfnapi.sns.store import TopicExists
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
-from cfnapi.translate.cloud_calls import as_list, physical_name, short_id, tags_of, truthy
+from cfnapi.translate.cloud_calls import as_list, physical_name, recorded_only, short_id, tags_of, truthy
 from cfnapi.translate.iam import check_policy_document
 
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
 DELIVERED = ("http", "https")
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-_TOPIC_ARN = re.compile(r"^arn:aws:sns:[^:]*:[0-9]*:([A-Za-z0-9_.-]+)$")
+_TOPIC_ARN = re.compile(r"^arn:aws:sns:[^:]*:([0-9]*):[A-Za-z0-9_.-]+$")  # group 1: the account
 
 _TOPIC_RECORDED = ("DisplayName", "KmsMasterKeyId", "ContentBasedDeduplication", "DataProtectionPolicy",
                    "DeliveryStatusLogging", "ArchivePolicy", "TracingConfig", "SignatureVersion",
@@ -39,9 +39,22 @@ def topics(ctx: ResourceContext) -> TopicStore:
     return store
 
 
-def recorded_note(props: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
-    present = [name for name in names if props.get(name) not in (None, "", [], {})]
-    return f"Recorded, not enforced by cfnapi: {', '.join(present)}." if present else None
+def own_topic(ctx: ResourceContext, arn: str):
+    """The topic, if it is the stack's account's. Topic policies are recorded, not enforced, so
+    nothing may grant another account's stack a subscription (it would receive the alarms)."""
+    match = _TOPIC_ARN.match(arn)
+    if match and match.group(1) != ctx.account_id:
+        raise ResourceFailure(f"AuthorizationError: account {ctx.account_id} is not authorized to use {arn}")
+    topic = topics(ctx).get_topic(arn) if match else None
+    if topic is None:
+        raise ResourceFailure("Topic does not exist")
+    return topic
+
+
+def recorded_attributes(props: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, str]:
+    """Recorded properties kept as SNS keeps attributes: strings (JSON for structures)."""
+    return {name: props[name] if isinstance(props[name], str) else json.dumps(props[name])
+            for name in names if props.get(name) not in (None, "")}
 
 
 def _check_subscription(protocol: Any, endpoint: Any) -> None:
@@ -55,12 +68,8 @@ def _check_subscription(protocol: Any, endpoint: Any) -> None:
 
 
 def _subscription_attributes(props: Mapping[str, Any]) -> dict[str, str]:
-    attributes = {"RawMessageDelivery": "true" if truthy(props.get("RawMessageDelivery")) else "false"}
-    for name in _SUBSCRIPTION_RECORDED:
-        value = props.get(name)
-        if value not in (None, ""):
-            attributes[name] = value if isinstance(value, str) else json.dumps(value)
-    return attributes
+    return {"RawMessageDelivery": "true" if truthy(props.get("RawMessageDelivery")) else "false",
+            **recorded_attributes(props, _SUBSCRIPTION_RECORDED)}
 
 
 class Topic(ResourceType):
@@ -111,7 +120,7 @@ class Topic(ResourceType):
         return {"TopicArn": resource.physical_id, "TopicName": resource.physical_id.rsplit(":", 1)[-1]}
 
     def completion_note(self, props) -> str | None:
-        return recorded_note(props, _TOPIC_RECORDED)
+        return recorded_only(props, _TOPIC_RECORDED, "by cfnapi")
 
     @staticmethod
     def _name(ctx: ResourceContext, props: Mapping[str, Any]) -> str:
@@ -130,12 +139,8 @@ class Topic(ResourceType):
 
     @staticmethod
     def _attributes(props: Mapping[str, Any]) -> dict[str, str]:
-        attributes = {"FifoTopic": "true" if truthy(props.get("FifoTopic")) else "false"}
-        for name in _TOPIC_RECORDED:
-            value = props.get(name)
-            if value not in (None, ""):
-                attributes[name] = value if isinstance(value, str) else json.dumps(value)
-        return attributes
+        return {"FifoTopic": "true" if truthy(props.get("FifoTopic")) else "false",
+                **recorded_attributes(props, _TOPIC_RECORDED)}
 
     @staticmethod
     def _subscribe_inline(ctx: ResourceContext, arn: str, props: Mapping[str, Any]) -> None:
@@ -174,8 +179,7 @@ class Subscription(ResourceType):
     def create(self, ctx, props) -> str:
         arn = str(props["TopicArn"])
         _check_subscription(props.get("Protocol"), props.get("Endpoint"))
-        if topics(ctx).get_topic(arn) is None:
-            raise ResourceFailure("Topic does not exist")
+        own_topic(ctx, arn)
         return topics(ctx).subscribe(arn, str(props["Protocol"]), str(props["Endpoint"]),
                                      _subscription_attributes(props)).arn
 
@@ -193,7 +197,7 @@ class Subscription(ResourceType):
         notes = []
         if props.get("Protocol") not in DELIVERED:
             notes.append(f"Protocol {props.get('Protocol')} is recorded, not delivered by cfnapi.")
-        recorded = recorded_note(props, _SUBSCRIPTION_RECORDED)
+        recorded = recorded_only(props, _SUBSCRIPTION_RECORDED, "by cfnapi")
         if recorded:
             notes.append(recorded)
         return " ".join(notes) or None
@@ -229,5 +233,4 @@ class TopicPolicy(ResourceType):
         if not arns:
             raise ResourceFailure("Invalid parameter: Topics")
         for arn in arns:
-            if not _TOPIC_ARN.match(str(arn)) or topics(ctx).get_topic(str(arn)) is None:
-                raise ResourceFailure(f"Invalid parameter: TopicArn {arn}: Topic does not exist")
+            own_topic(ctx, str(arn))

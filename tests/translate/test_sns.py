@@ -78,6 +78,11 @@ def test_subscription_checks_protocol_endpoint_and_topic(world):
     with pytest.raises(ResourceFailure, match="^Topic does not exist$"):
         Subscription().create(world.ctx(), {"TopicArn": topic + "-gone", "Protocol": "http",
                                             "Endpoint": "http://x/"})
+    # Another account's stack cannot listen in on this account's topic (policies are not enforced).
+    other = world.ctx()
+    other = type(other)(**{**other.__dict__, "account_id": "999999999999"})
+    with pytest.raises(ResourceFailure, match="^AuthorizationError: account 999999999999 is not authorized"):
+        Subscription().create(other, {"TopicArn": topic, "Protocol": "http", "Endpoint": "http://x/"})
     assert "Protocol sqs is recorded, not delivered" in Subscription().completion_note({"Protocol": "sqs"})
     assert Subscription().completion_note({"Protocol": "https"}) is None
     world.delete(Subscription(), sub)
