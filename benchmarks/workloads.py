@@ -19,6 +19,9 @@ RESOURCE_TYPES = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
                        "Action": "sts:AssumeRole"}]}}, ["CAPABILITY_IAM"]),
+    # Generated names on both (cfnapi: a topic in its store, a Swift container on the sim).
+    "AWS::SNS::Topic": ({}, []),
+    "AWS::S3::Bucket": ({}, []),
 }
 TERMINAL_SUFFIXES = ("_COMPLETE", "_FAILED")
 MAX_TEMPLATE_BODY = 51_200  # AWS's TemplateBody limit: cfnapi enforces it, moto does not

@@ -32,6 +32,9 @@ from cfnapi.handlers.cloudformation import CloudFormationHandlers
 from cfnapi.handlers.cloudwatch import CloudWatchHandlers
 from cfnapi.ssm.store import ParameterStore
 from cfnapi.signals import SignalTarget, SignalUrls, server_secret, signal_route
+from cfnapi.sns import TopicStore
+from cfnapi.sns.fanout import ARN_PREFIX as SNS_ARN_PREFIX
+from cfnapi.sns.fanout import TopicNotifications
 from cfnapi.template_url import TemplateUrlPolicy, fetch_template
 from cfnapi.translate.registry import default_registry
 
@@ -62,7 +65,7 @@ class EvaluatorThread:
 
 def build_cloud(settings: Settings, db: Database, credentials: CredentialStore) -> CloudServices:
     stores = dict(credentials=credentials, parameters=ParameterStore(db), alarms=AlarmStore(db),
-                  autoscaling=AutoScalingStore(db))
+                  autoscaling=AutoScalingStore(db), topics=TopicStore(db))
     if settings.cloud == "openstack":
         return _openstack_cloud(settings, stores)
     from cfnapi.cloud.services import sim_services
@@ -135,6 +138,8 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
     scaling = ScalingWorker(GroupReconciler(cloud.autoscaling, cloud), runtime.worker_id,
                             interval=settings.scaling_interval)
     dispatcher.registry.register(AUTOSCALING_ARN_PREFIX, AutoScalingActions(cloud.autoscaling, scaling.wake))
+    # SNS: an alarm action naming a topic fans out to its HTTP(S) subscribers.
+    dispatcher.registry.register(SNS_ARN_PREFIX, TopicNotifications(cloud.topics, dispatcher.webhooks))
     cloudwatch = CloudWatchHandlers(db, settings, dispatcher=dispatcher)
     # Each alarm is due again one evaluation interval after it was claimed (60 s unless
     # CFNAPI_ALARM_INTERVAL shortens it), so the loop and the alarms keep the same pace.

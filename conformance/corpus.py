@@ -9,6 +9,7 @@ Parameter values for running each template on the sim cloud live in
      "update_keeps": ["Server"],                  # updated in place: same physical id after the update
      "update_replaces": ["Volume"],               # replaced: a new physical id
      "no_update_because": "…",                   # why the update row is skipped (no "update")
+     "retained": {"containers": 3},               # DeletionPolicy Retain: what DeleteStack must leave
      "prerequisites": {...template...},           # a stack made first: what the account must already hold
      "signals": [{"resource": "Handle", "via": "curl"},
                  {"resource": "Instance", "via": "signal-resource"}]}
@@ -122,7 +123,14 @@ def run_template(report: Report, server: RunningServer, path: Path) -> None:
 
     def inventory():
         left = sim_inventory(server)
+        kept = []
+        for kind, count in spec.get("retained", {}).items():  # AWS keeps these after DeleteStack
+            made = [entry for entry in left[kind] if entry not in seed[kind]]
+            assert len(made) == count, f"DeletionPolicy Retain keeps {count} {kind}, found {len(made)}"
+            left[kind] = [entry for entry in left[kind] if entry in seed[kind]]
+            kept.append(f"{count} {kind} retained")
         assert left == seed, "the sim cloud still holds resources the stack made"
+        return ", ".join(kept) or None
 
     created = report.run(subject, "create", create)
     if created:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import base64
 import functools
-from collections.abc import Callable, Sequence
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from cfnapi.cloud.errors import from_sdk_exception, not_found
@@ -468,6 +469,19 @@ class OpenStackCloud:
     def delete_container(self, name: str) -> None:
         self.conn.object_store.delete_container(name, ignore_missing=False)
 
+    @_classified
+    def set_container_metadata(self, name: str, metadata: Mapping[str, str]) -> None:
+        wanted = {str(k).lower(): str(v) for k, v in metadata.items()}
+        # Swift's POST only adds and changes items; stale ones need X-Remove-Container-Meta-*.
+        stale = [key for key in self.get_container(name).metadata if key not in wanted]
+        if stale:
+            self.conn.object_store.delete_container_metadata(name, stale)
+        if wanted:
+            self.conn.object_store.set_container_metadata(name, **wanted)
+
+    def container_url(self, name: str) -> str:
+        return f"{self.conn.object_store.get_endpoint().rstrip('/')}/{urllib.parse.quote(name)}"
+
 
 # --- SDK resource -> provider dataclass --------------------------------------
 
@@ -587,5 +601,7 @@ def _snapshot(s) -> VolumeSnapshot:
 
 
 def _container(c) -> Container:
+    metadata = getattr(c, "metadata", None)
     return Container(c.name, int(getattr(c, "count", None) or getattr(c, "object_count", None) or 0),
-                     int(getattr(c, "bytes", None) or getattr(c, "bytes_used", None) or 0))
+                     int(getattr(c, "bytes", None) or getattr(c, "bytes_used", None) or 0),
+                     {str(k).lower(): str(v) for k, v in metadata.items()} if isinstance(metadata, dict) else {})

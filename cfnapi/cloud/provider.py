@@ -284,6 +284,8 @@ class Container:
     name: str
     object_count: int = 0
     bytes_used: int = 0
+    # Swift's X-Container-Meta-* items (names lowercase, as Swift returns them).
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -409,3 +411,7 @@ class CloudProvider(Protocol):
     def container_is_empty(self, name: str) -> bool: ...
     def put_object(self, container: str, name: str, data: bytes) -> None: ...
     def delete_container(self, name: str) -> None: ...
+    def set_container_metadata(self, name: str, metadata: Mapping[str, str]) -> None:
+        """Replace the container's metadata with ``metadata`` (items not in it are removed)."""
+    def container_url(self, name: str) -> str:
+        """The container's URL on the object store (its public endpoint and the container name)."""

@@ -25,6 +25,7 @@ class CloudServices:
     parameters: Any = None  # cfnapi's SSM parameter store
     alarms: Any = None  # cfnapi's CloudWatch alarms (AWS::CloudWatch::Alarm): cfnapi.cloudwatch.AlarmStore
     autoscaling: Any = None  # Auto Scaling groups and policies: cfnapi.autoscaling.store.AutoScalingStore
+    topics: Any = None  # cfnapi's SNS topics and subscriptions (AWS::SNS::*): cfnapi.sns.TopicStore
     # SignedRequest -> VerifiedCaller when the cloud verifies signatures too (Keystone EC2
     # credentials); None: cfnapi's own credential store alone.
     request_verifier: Callable[[Any], Any] | None = None

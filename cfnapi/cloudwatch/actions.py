@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
@@ -100,14 +100,18 @@ class WebhookSender:
         self._sleep = sleep
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cw-webhook")
 
-    def submit(self, url: str, body: dict):
-        return self._pool.submit(self._deliver, url, json.dumps(body).encode())
+    def submit(self, url: str, body: dict | str, headers: Mapping[str, str] | None = None):
+        """POST ``body`` (a dict is sent as JSON; a str as is — SNS raw message delivery) with
+        ``headers`` added to the SNS ones."""
+        payload = (body if isinstance(body, str) else json.dumps(body)).encode()
+        return self._pool.submit(self._deliver, url, payload, dict(headers or {}))
 
-    def _deliver(self, url: str, payload: bytes) -> bool:
+    def _deliver(self, url: str, payload: bytes, headers: Mapping[str, str] | None = None) -> bool:
         delay = self.first_delay
         for attempt in range(1, self.attempts + 1):
             request = urllib.request.Request(url, data=payload, method="POST", headers={
-                "Content-Type": "text/plain; charset=UTF-8", "x-amz-sns-message-type": "Notification"})
+                "Content-Type": "text/plain; charset=UTF-8", "x-amz-sns-message-type": "Notification",
+                **(headers or {})})
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     if 200 <= response.status < 300:

@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "cfnapi.cloudwatch.models",
     "cfnapi.ssm.models",
     "cfnapi.autoscaling.models",
+    "cfnapi.sns.models",
 )
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

@@ -155,7 +155,8 @@ def _await_provisioned(run: OperationRun, record: ResourceRecord, decl, action: 
     except Exception as error:
         run.recorder.resource_status(record, failed, _message(error))
         raise ActionFailed(record.logical_id) from error
-    run.recorder.resource_status(record, f"{action}_COMPLETE")
+    # A type that only records some of what was asked says so in the COMPLETE event's reason.
+    run.recorder.resource_status(record, f"{action}_COMPLETE", handler.completion_note(record.properties))
 
 
 def resume_create(run: OperationRun, logical_id: str) -> None:
@@ -243,7 +244,7 @@ def update_in_place(run: OperationRun, record: ResourceRecord, new_props: dict[s
     except Exception as error:
         run.recorder.resource_status(record, "UPDATE_FAILED", _message(error))
         raise ActionFailed(record.logical_id) from error
-    run.recorder.resource_status(record, "UPDATE_COMPLETE")
+    run.recorder.resource_status(record, "UPDATE_COMPLETE", handler.completion_note(new_props))
 
 
 def replace(run: OperationRun, record: ResourceRecord, new_type: str, new_props: dict[str, Any], decl) -> None:

@@ -149,6 +149,11 @@ class ResourceType:
         """Values for ``Fn::GetAtt``, read once the resource is complete."""
         return {}
 
+    def completion_note(self, props: Mapping[str, Any]) -> str | None:
+        """The reason written on the CREATE_COMPLETE / UPDATE_COMPLETE event: what of ``props``
+        this cloud recorded without honouring it (None: everything asked was done)."""
+        return None
+
 
 @functools.cache
 def _specs_by_name(cls: type[ResourceType]) -> dict[str, PropertySpec]:

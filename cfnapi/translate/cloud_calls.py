@@ -105,3 +105,9 @@ def as_list(value: Any) -> list[Any]:
     if value is None or value == "":
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def recorded_only(props: Mapping[str, Any], names: tuple[str, ...], where: str) -> str | None:
+    """The COMPLETE event's reason for properties set in ``props`` that ``where`` only records."""
+    present = [name for name in names if props.get(name) not in (None, "", [], {})]
+    return f"Recorded, not enforced {where}: {', '.join(present)}." if present else None

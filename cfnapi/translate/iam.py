@@ -26,7 +26,7 @@ def _credentials(ctx: ResourceContext):
     return store
 
 
-def _check_policy_document(document: Any, where: str) -> None:
+def check_policy_document(document: Any, where: str) -> None:
     """IAM's structural checks: a JSON object with Statement(s) carrying an Effect."""
     if isinstance(document, str):
         try:
@@ -45,7 +45,7 @@ def _check_inline_policies(props: Mapping[str, Any]) -> None:
     for policy in props.get("Policies") or []:
         if not policy.get("PolicyName"):
             raise ResourceFailure("Every inline policy needs a PolicyName")
-        _check_policy_document(policy.get("PolicyDocument"), policy["PolicyName"])
+        check_policy_document(policy.get("PolicyDocument"), policy["PolicyName"])
 
 
 class User(ResourceType):
@@ -133,7 +133,7 @@ class Role(ResourceType):
 
     @staticmethod
     def _validate(props) -> None:
-        _check_policy_document(props.get("AssumeRolePolicyDocument"), "AssumeRolePolicyDocument")
+        check_policy_document(props.get("AssumeRolePolicyDocument"), "AssumeRolePolicyDocument")
         _check_inline_policies(props)
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
@@ -145,11 +145,11 @@ class _PolicyType(ResourceType):
     """Policies: checked like IAM checks them, then recorded."""
 
     def create(self, ctx, props) -> str:
-        _check_policy_document(props.get("PolicyDocument"), self.type_name)
+        check_policy_document(props.get("PolicyDocument"), self.type_name)
         return self._physical_id(ctx, props)
 
     def update(self, ctx, resource, old_props, new_props) -> None:
-        _check_policy_document(new_props.get("PolicyDocument"), self.type_name)
+        check_policy_document(new_props.get("PolicyDocument"), self.type_name)
 
     def _physical_id(self, ctx, props) -> str:
         return props.get("PolicyName") or props.get("ManagedPolicyName") or physical_name(ctx, 128)
@@ -184,7 +184,7 @@ class RolePolicy(_PolicyType):
 
     def create(self, ctx, props) -> str:
         if props.get("PolicyDocument") is not None:
-            _check_policy_document(props["PolicyDocument"], self.type_name)
+            check_policy_document(props["PolicyDocument"], self.type_name)
         return f"{props['PolicyName']}|{props['RoleName']}"
 
 
@@ -205,7 +205,7 @@ class ManagedPolicy(_PolicyType):
     not_honoured = "Not enforced."
 
     def create(self, ctx, props) -> str:
-        _check_policy_document(props.get("PolicyDocument"), self.type_name)
+        check_policy_document(props.get("PolicyDocument"), self.type_name)
         return _arn(ctx, "policy", props.get("Path"), props.get("ManagedPolicyName") or physical_name(ctx, 128))
 
     def attributes(self, ctx, resource) -> dict[str, Any]:

@@ -31,6 +31,8 @@ def builtin_resource_types() -> dict[str, type[ResourceType]]:
         ec2_storage,
         ec2_vpc,
         iam,
+        s3,
+        sns,
         ssm,
     )
 
@@ -61,6 +63,11 @@ def builtin_resource_types() -> dict[str, type[ResourceType]]:
         "AWS::EC2::SubnetNetworkAclAssociation": ec2_recorded.SubnetNetworkAclAssociation,
         "AWS::EC2::LaunchTemplate": ec2_recorded.LaunchTemplate,
         "AWS::SSM::Parameter": ssm.Parameter,
+        "AWS::S3::Bucket": s3.Bucket,
+        "AWS::S3::BucketPolicy": s3.BucketPolicy,
+        "AWS::SNS::Topic": sns.Topic,
+        "AWS::SNS::Subscription": sns.Subscription,
+        "AWS::SNS::TopicPolicy": sns.TopicPolicy,
         "AWS::IAM::User": iam.User,
         "AWS::IAM::AccessKey": iam.AccessKey,
         "AWS::IAM::Role": iam.Role,

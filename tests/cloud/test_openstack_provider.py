@@ -201,3 +201,23 @@ def test_create_network_sends_and_reads_back_the_description(cloud, conn):
     network = cloud.create_network("vpc", description="AWS VPC CidrBlock 10.0.0.0/16")
     conn.network.create_network.assert_called_once_with(name="vpc", description="AWS VPC CidrBlock 10.0.0.0/16")
     assert network.description == "AWS VPC CidrBlock 10.0.0.0/16"
+
+
+def test_container_metadata_replaces_the_set_and_container_url_is_on_the_store_endpoint(cloud, conn):
+    conn.object_store.get_container_metadata.return_value = NS(
+        name="b", count=0, bytes=0, metadata={"Tag-Old": "1", "tag-env": "prod"})
+    assert cloud.get_container("b").metadata == {"tag-old": "1", "tag-env": "prod"}
+    cloud.set_container_metadata("b", {"tag-env": "dev", "Tag-New": "x"})
+    conn.object_store.delete_container_metadata.assert_called_once_with("b", ["tag-old"])
+    conn.object_store.set_container_metadata.assert_called_once_with("b", **{"tag-env": "dev", "tag-new": "x"})
+    conn.object_store.get_endpoint.return_value = "https://swift.example:8080/v1/AUTH_p1/"
+    assert cloud.container_url("my bucket") == "https://swift.example:8080/v1/AUTH_p1/my%20bucket"
+
+
+def test_container_metadata_errors_are_classified(cloud, conn):
+    conn.object_store.get_container_metadata.return_value = NS(name="b", count=0, bytes=0, metadata={})
+    conn.object_store.set_container_metadata.side_effect = http_error(
+        sdk.HttpException, 400, "Metadata name too long; max 128")
+    with pytest.raises(CloudError) as caught:
+        cloud.set_container_metadata("b", {"tag-" + "x" * 200: "v"})
+    assert caught.value.kind is ErrorKind.INVALID

@@ -215,3 +215,13 @@ def test_a_transition_that_cannot_be_recorded_does_not_cost_the_others_theirs(se
         history = cw.handler_for("DescribeAlarmHistory")(CTX, {"AlarmName": name, "HistoryItemType": "StateUpdate"})
         assert [h["HistorySummary"] for h in history["AlarmHistoryItems"]] == \
             ["Alarm updated from INSUFFICIENT_DATA to ALARM"]
+
+
+def test_the_sender_posts_a_string_body_as_is_for_sns_raw_delivery(webhook):
+    url, received, arrived, _ = webhook
+    sender = WebhookSender(first_delay=0.01, timeout=5)
+    try:
+        assert sender.submit(url, '{"AlarmName": "raw"}', {"x-amz-sns-rawdelivery": "true"}).result(timeout=30)
+    finally:
+        sender.shutdown()
+    assert received == [{"AlarmName": "raw"}]  # not a JSON string wrapping it

@@ -8,7 +8,7 @@ from conformance import corpus
 from conformance.report import Report, Skip
 
 KNOWN_KEYS = {"parameters", "update", "outputs", "prerequisites", "signals", "no_update_because",
-              "update_keeps", "update_replaces"}
+              "update_keeps", "update_replaces", "retained"}
 
 
 def test_report_counts_every_outcome_and_renders_markdown_safely():

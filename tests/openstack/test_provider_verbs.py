@@ -64,3 +64,18 @@ def test_floating_ips_come_from_the_external_pool_and_stay_down_on_the_box(cloud
         assert address.status in ("DOWN", "ACTIVE")  # no L3 agent on the box: DOWN
     finally:
         cloud.release_floating_ip(address.id)
+
+
+def test_container_metadata_is_replaced_as_a_set_and_the_url_is_swifts(cloud, project_conn):
+    name = unique("tagged")
+    cloud.create_container(name)
+    try:
+        cloud.set_container_metadata(name, {"tag-env": "prod", "tag-team": "ops"})
+        assert cloud.get_container(name).metadata == {"tag-env": "prod", "tag-team": "ops"}
+        cloud.set_container_metadata(name, {"tag-env": "dev"})
+        assert cloud.get_container(name).metadata == {"tag-env": "dev"}
+        url = cloud.container_url(name)
+        assert url.endswith(f"/{name}")
+        assert project_conn.session.head(url, authenticated=True).status_code in (200, 204)
+    finally:
+        cloud.delete_container(name)

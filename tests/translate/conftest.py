@@ -12,6 +12,7 @@ from cfnapi.cloud.services import CloudServices
 from cfnapi.cloud.sim import SimCloud, load_config, seed
 from cfnapi.db import Base, Database
 from cfnapi.db.schema import load_models
+from cfnapi.sns import TopicStore
 from cfnapi.ssm import ParameterStore
 from cfnapi.translate.base import ResourceContext, ResourceState
 
@@ -40,10 +41,11 @@ class World:
         self.parameters = ParameterStore(db)
         self.alarms = AlarmStore(db)
         self.autoscaling = AutoScalingStore(db)
+        self.topics = TopicStore(db)
         self.services = CloudServices(
             provider_for=lambda project: SimCloud(db, project, config, clock=clock),
             credentials=self.credentials, parameters=self.parameters, alarms=self.alarms,
-            autoscaling=self.autoscaling,
+            autoscaling=self.autoscaling, topics=self.topics,
         )
         self.cloud = SimCloud(db, ACCOUNT, config, clock=clock)
 

@@ -215,6 +215,8 @@ class SimContainer(Base):
     id: Mapped[str] = mapped_column(_ID, primary_key=True)
     project_id: Mapped[str] = mapped_column(_PROJECT, index=True)
     name: Mapped[str] = mapped_column(String(256))
+    # Swift container metadata, name -> value (S3 bucket tags live here).
+    container_metadata: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class SimObject(Base):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import urllib.parse
+from collections.abc import Mapping
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +22,8 @@ from cfnapi.cloud.provider import (
 from cfnapi.cloud.sim import models as m
 from cfnapi.cloud.sim.base import SimService, elapsed_seconds
 from cfnapi.cloud.sim.identity import new_id
+
+SIM_OBJECT_STORE = "http://object-store.sim.invalid/v1"
 
 _DELETABLE = (VOLUME_AVAILABLE, VOLUME_ERROR)
 
@@ -229,6 +234,15 @@ class SimStorageService(SimService):
                 raise msg.container_not_empty(name)
             session.delete(row)
 
+    def set_container_metadata(self, name: str, metadata: Mapping[str, str]) -> None:
+        with self._transaction() as session:
+            row = self._container_row(session, name)
+            row.container_metadata = {str(k).lower(): str(v) for k, v in metadata.items()}
+
+    def container_url(self, name: str) -> str:
+        # The sim serves no objects: a reserved (.invalid) host keeps the URL honest yet Swift-shaped.
+        return f"{SIM_OBJECT_STORE}/AUTH_{self.project_id}/{urllib.parse.quote(name)}"
+
     def _container_row(self, session: Session, name: str) -> m.SimContainer:
         row = session.scalar(self._owned(m.SimContainer).where(m.SimContainer.name == name))
         if row is None:
@@ -240,4 +254,4 @@ class SimStorageService(SimService):
             select(func.count(), func.coalesce(func.sum(func.length(m.SimObject.data)), 0))
             .where(m.SimObject.container_id == row.id)
         ).one()
-        return Container(row.name, int(count), int(size))
+        return Container(row.name, int(count), int(size), dict(row.container_metadata or {}))
