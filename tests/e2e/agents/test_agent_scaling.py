@@ -183,3 +183,54 @@ def test_cfn_push_stats_grows_the_group_and_shrinks_it_back(scaling_stack, agent
     history = cw.describe_alarm_history(AlarmName=alarm, HistoryItemType="StateUpdate")["AlarmHistoryItems"]
     states = [json.loads(h["HistoryData"])["newState"]["stateValue"] for h in reversed(history)]
     assert "ALARM" in states and states[-1] == "OK"
+
+
+def test_a_member_whose_real_heartbeat_stops_is_replaced_before_it_goes(scaling_stack, agent_server):
+    """docs/autoscaling.md's heartbeat pattern with the real ``cfn-push-stats --heartbeat --watch``."""
+    cfn, stack, out, members = scaling_stack
+    group = out["Group"]
+    [victim] = in_service(group_reasons(cfn))
+    members.become(victim)
+    region, account = stack["StackId"].split(":")[3:5]
+    health_arn = f"arn:aws:autoscaling:{region}:{account}:setInstanceHealth:autoScalingGroupName/{group}"
+    cw = client("cloudwatch", agent_server.endpoint, access_key=members.credentials.access_key_id,
+                secret_key=members.credentials.secret_access_key)
+    alarm = f"heartbeat-{victim}"
+    # What the member's boot script does with the stack's key. Its actions start disabled: with
+    # TreatMissingData breaching the alarm breaches before the first beat can arrive, and it must not
+    # mark a member that has not had the chance to report yet.
+    cw.put_metric_alarm(AlarmName=alarm, Namespace="system/linux", MetricName="Heartbeat",
+                        Dimensions=[{"Name": "InstanceId", "Value": victim}], Statistic="SampleCount", Period=10,
+                        EvaluationPeriods=1, Threshold=1, ComparisonOperator="LessThanThreshold",
+                        TreatMissingData="breaching", AlarmActions=[health_arn], ActionsEnabled=False)
+
+    def state() -> str:
+        return cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"]
+
+    def beat_and_ok() -> bool:
+        members.push_stats(victim, "--heartbeat", "--watch", alarm)
+        return state() == "OK"
+
+    wait_until(beat_and_ok, 40, interval=2, what=f"{alarm} to see the real heartbeats")
+    cw.enable_alarm_actions(AlarmNames=[alarm])
+    assert in_service(group_reasons(cfn)) == [victim]  # beating: nothing happens to it
+
+    # The agent stops. The alarm breaches, marks the member Unhealthy, and the group replaces it.
+    [replacement] = wait_until(
+        lambda: (lambda live: live if live and victim not in live else None)(in_service(group_reasons(cfn))),
+        90, what=f"the silent member {victim} to be replaced")
+    reasons = group_reasons(cfn)
+    marked = reasons.index(f"EC2 instance {victim} marked Unhealthy by alarm {alarm}.")
+    launched = next(i for i, r in enumerate(reasons) if r.startswith(f"Launching a new EC2 instance: {replacement}."))
+    came_up = reasons.index(f"EC2 instance {replacement} is InService.")
+    [terminated] = [i for i, r in enumerate(reasons) if r.startswith(f"Terminating EC2 instance: {victim}.")]
+    # replacement first: launched after the marking, in service before the old member is terminated
+    assert marked < launched < came_up < terminated, reasons[marked:]
+    assert smallest_size_after_create(reasons) >= MIN_SIZE, reasons
+
+    # The inventory agrees: the old server is gone, the new one runs, the member's alarm went with it.
+    wait_until(lambda: victim not in sim_servers(agent_server), 30, what=f"{victim} to leave the sim")
+    assert sim_servers(agent_server)[replacement] == "ACTIVE"
+    assert cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"] == []
+    group_resource = cfn.describe_stack_resource(StackName=STACK, LogicalResourceId="Group")["StackResourceDetail"]
+    assert group_resource["ResourceStatus"] == "CREATE_COMPLETE"
