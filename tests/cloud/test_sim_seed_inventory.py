@@ -120,3 +120,15 @@ def test_inventory_and_show_report_the_status_the_api_reports(cloud, db, config,
     assert {s["id"]: s["status"] for s in json.loads(out.getvalue())["servers"]}[server.id] == "ACTIVE"
     cloud.force_server_status(server.id, "ERROR")
     assert listed_status(clock.now) == "ERROR"
+
+
+
+def test_inventory_reports_a_created_volume_available(cloud, db, config, clock):
+    volume = cloud.create_volume(1)
+
+    def listed_status():
+        return {v["id"]: v["status"] for v in inventory(db, config=config, now=clock.now)["volumes"]}[volume.id]
+
+    assert listed_status() == cloud.get_volume(volume.id).status == "creating"
+    clock.advance(config.behaviour.volume_create_seconds)
+    assert listed_status() == cloud.get_volume(volume.id).status == "available"

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from cfnapi.cloud.sim import models as m
 from cfnapi.cloud.sim.compute import observed_server_status
 from cfnapi.cloud.sim.config import SimConfig, load_config
+from cfnapi.cloud.sim.storage import observed_volume_status
 from cfnapi.cloud.sim.seed import seed_rows
 from cfnapi.db import Base, Database
 
@@ -55,9 +56,9 @@ def inventory(db: Database, project_id: str | None = None, config: SimConfig | N
               now: dt.datetime | None = None) -> dict[str, list[Entry]]:
     """Ids and names of everything, seed included; with a project, only what it can see.
 
-    Server statuses are the ones the sim's API reports at ``now`` under
-    ``config`` (default: the shipped config), not the stored ones."""
-    build_seconds = (config or load_config()).behaviour.server_build_seconds
+    Server and volume statuses are the ones the sim's API reports at ``now``
+    under ``config`` (default: the shipped config), not the stored ones."""
+    behaviour = (config or load_config()).behaviour
     now = now or dt.datetime.now(dt.timezone.utc)
     result: dict[str, list[Entry]] = {}
     with db.transaction() as session:
@@ -69,7 +70,9 @@ def inventory(db: Database, project_id: str | None = None, config: SimConfig | N
             for row in session.scalars(query):
                 entry = describe(kind, row)
                 if model is m.SimServer:
-                    entry["status"] = observed_server_status(row, build_seconds, now)
+                    entry["status"] = observed_server_status(row, behaviour.server_build_seconds, now)
+                elif model is m.SimVolume:
+                    entry["status"] = observed_volume_status(row, behaviour.volume_create_seconds, now)
                 entries.append(entry)
             result[kind] = sorted(entries, key=lambda e: (e["project_id"] is not None, str(e["name"]), str(e["id"])))
     return result
