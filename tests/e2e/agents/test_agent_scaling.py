@@ -144,7 +144,7 @@ def test_cfn_push_stats_grows_the_group_and_shrinks_it_back(scaling_stack, agent
 
     # Above the threshold: the alarm fires and ScaleOut adds one member.
     members.push_cpu(first, alarm, 95)
-    wait_until(lambda: alarm_state() == "ALARM", 40, what=f"{alarm} to go to ALARM")
+    wait_until(lambda: alarm_state() == "ALARM", 60, what=f"{alarm} to go to ALARM")
     grown = wait_until(lambda: (lambda live: live if len(live) == 2 else None)(in_service(group_reasons(cfn))),
                        60, what="the group to grow to 2")
     reasons = group_reasons(cfn)
@@ -152,6 +152,8 @@ def test_cfn_push_stats_grows_the_group_and_shrinks_it_back(scaling_stack, agent
                and "changing the desired capacity from 1 to 2." in r for r in reasons), reasons
     [launched] = [m for m in grown if m != first]
     assert any(r.startswith(f"Launching a new EC2 instance: {launched}. Cause: ") for r in reasons)
+    detail = cfn.describe_stack_resource(StackName=STACK, LogicalResourceId="Group")["StackResourceDetail"]
+    assert detail["ResourceStatusReason"] in reasons[reasons.index(f"EC2 instance {launched} is InService."):]
 
     # The samples as cfn-push-stats sent them: the member's uuid, its tags and the AlarmName.
     [sent] = cw.list_metrics(Namespace="system/linux", MetricName="CPUUtilization",
@@ -165,7 +167,7 @@ def test_cfn_push_stats_grows_the_group_and_shrinks_it_back(scaling_stack, agent
             members.push_cpu(member, alarm, 12)
         return alarm_state() == "OK"
 
-    wait_until(both_report_low, 40, interval=1, what=f"{alarm} to return to OK")
+    wait_until(both_report_low, 60, interval=1, what=f"{alarm} to return to OK")
     wait_until(lambda: len(in_service(group_reasons(cfn))) == 1, 60, what="the group to shrink to 1")
     reasons = group_reasons(cfn)
     assert any(f"a monitor alarm {alarm} in state OK triggered policy" in r
@@ -211,7 +213,7 @@ def test_a_member_whose_real_heartbeat_stops_is_replaced_before_it_goes(scaling_
         members.push_stats(victim, "--heartbeat", "--watch", alarm)
         return state() == "OK"
 
-    wait_until(beat_and_ok, 40, interval=2, what=f"{alarm} to see the real heartbeats")
+    wait_until(beat_and_ok, 60, interval=2, what=f"{alarm} to see the real heartbeats")
     cw.enable_alarm_actions(AlarmNames=[alarm])
     assert in_service(group_reasons(cfn)) == [victim]  # beating: nothing happens to it
 
