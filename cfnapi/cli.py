@@ -198,7 +198,7 @@ def _sim(args: argparse.Namespace) -> int:
             return 1
         print(json.dumps({"id": server.id, "name": server.name, "status": server.status}))
         return 0
-    return show_main(["--json"] if args.json else [], db=db)
+    return show_main(["--json"] if args.json else [], db=db, config=config)
 
 
 if __name__ == "__main__":

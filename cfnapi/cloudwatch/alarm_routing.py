@@ -15,6 +15,15 @@ AWS), and when it names an existing metric alarm of the caller's whose
 metric (its namespace and dimensions), which is what the alarm evaluates.
 Samples naming no alarm, an unknown alarm, a metric-math alarm or an alarm
 on another metric name are stored only as sent.
+
+The copy is kept at the resolution the alarm needs. heat-cfntools sends
+through boto 2, whose PutMetricData has no ``StorageResolution``, so every
+agent sample is standard resolution and, as on AWS, invisible to an alarm
+whose Period is below a minute. A sample addressed by name to such a
+high-resolution alarm is therefore copied as high-resolution data (the
+server stamps it to the second on arrival, so nothing is invented): the
+copy is cfnapi's extension already, and this lets a 10-second alarm judge
+the agent's samples instead of waiting for whole minutes.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ from sqlalchemy import select
 from cfnapi.cloudwatch.alarms import METRIC_ALARM
 from cfnapi.cloudwatch.models import Alarm
 from cfnapi.cloudwatch.store import MetricKey, Sample, canonical_dimensions
+
+HIGH_RESOLUTION_BELOW = 60  # seconds: AWS's alarms with a shorter Period need high-resolution data
 from cfnapi.db import Database
 
 ALARM_NAME_DIMENSION = "AlarmName"
@@ -39,8 +50,10 @@ def addressed_alarm(sample: Sample) -> str | None:
     return None
 
 
-def alarm_metric_keys(db: Database, account_id: str, region: str, names: Iterable[str]) -> dict[str, MetricKey]:
-    """The single metric each named metric alarm watches; math alarms and unknown names are left out."""
+def alarm_metric_keys(db: Database, account_id: str, region: str,
+                      names: Iterable[str]) -> dict[str, tuple[MetricKey, int]]:
+    """The single metric each named metric alarm watches, and its Period; math alarms and unknown names
+    are left out."""
     names = set(names)
     if not names:
         return {}
@@ -52,8 +65,8 @@ def alarm_metric_keys(db: Database, account_id: str, region: str, names: Iterabl
     keys = {}
     for name, d in definitions.items():
         if d.get("MetricName") and d.get("Namespace"):
-            keys[name] = MetricKey(d["Namespace"], d["MetricName"], canonical_dimensions(
-                (x["Name"], x["Value"]) for x in d.get("Dimensions") or []))
+            keys[name] = (MetricKey(d["Namespace"], d["MetricName"], canonical_dimensions(
+                (x["Name"], x["Value"]) for x in d.get("Dimensions") or [])), int(d.get("Period") or 60))
     return keys
 
 
@@ -63,8 +76,9 @@ def with_alarm_copies(db: Database, account_id: str, region: str, samples: list[
     keys = alarm_metric_keys(db, account_id, region, (name for _, name in addressed))
     copies = []
     for sample, name in addressed:
-        key = keys.get(name)
+        key, period = keys.get(name, (None, 60))
         if key is None or key.metric_name != sample.key.metric_name or key == sample.key:
             continue
-        copies.append(Sample(key, sample.timestamp, sample.unit, sample.aggregate, sample.high_resolution))
+        high_resolution = sample.high_resolution or period < HIGH_RESOLUTION_BELOW
+        copies.append(Sample(key, sample.timestamp, sample.unit, sample.aggregate, high_resolution))
     return samples + copies

@@ -103,3 +103,32 @@ def test_sim_store_on_postgresql(postgres_db, config, clock):
     cloud.delete_server(server.id)
     cloud.delete_volume(volume.id)
     assert differences_from_seed(postgres_db, config) == {}
+
+
+def test_inventory_and_show_report_the_status_the_api_reports(cloud, db, config, clock):
+    server = cloud.create_server(ServerRequest("vm", CIRROS, "1"))
+
+    def listed_status(now):
+        return {s["id"]: s["status"] for s in inventory(db, config=config, now=now)["servers"]}[server.id]
+
+    assert listed_status(clock.now) == cloud.get_server(server.id).status == "BUILD"
+    clock.advance(config.behaviour.server_build_seconds)
+    # The stored row still says BUILD; what is shown is what Nova would say.
+    assert listed_status(clock.now) == cloud.get_server(server.id).status == "ACTIVE"
+    out = io.StringIO()  # `cfnapi sim show` runs at the wall clock, long after the fake clock's 2024
+    assert show_main(["--json"], db=db, config=config, out=out) == 0
+    assert {s["id"]: s["status"] for s in json.loads(out.getvalue())["servers"]}[server.id] == "ACTIVE"
+    cloud.force_server_status(server.id, "ERROR")
+    assert listed_status(clock.now) == "ERROR"
+
+
+
+def test_inventory_reports_a_created_volume_available(cloud, db, config, clock):
+    volume = cloud.create_volume(1)
+
+    def listed_status():
+        return {v["id"]: v["status"] for v in inventory(db, config=config, now=clock.now)["volumes"]}[volume.id]
+
+    assert listed_status() == cloud.get_volume(volume.id).status == "creating"
+    clock.advance(config.behaviour.volume_create_seconds)
+    assert listed_status() == cloud.get_volume(volume.id).status == "available"

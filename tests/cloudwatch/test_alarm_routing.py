@@ -48,10 +48,10 @@ def push(cw, value, alarm_name=None, metric="CPUUtilization", ctx=CTX, dimension
          "Dimensions": dims}]}, ctx)
 
 
-def put_alarm(cw, name="HighCPU", dimensions=(), metric="CPUUtilization", ctx=CTX):
+def put_alarm(cw, name="HighCPU", dimensions=(), metric="CPUUtilization", ctx=CTX, period=60):
     call(cw, "PutMetricAlarm", {
         "AlarmName": name, "Namespace": "system/linux", "MetricName": metric, "Statistic": "Average",
-        "Dimensions": list(dimensions), "Period": 60, "EvaluationPeriods": 1, "Threshold": 50.0,
+        "Dimensions": list(dimensions), "Period": period, "EvaluationPeriods": 1, "Threshold": 50.0,
         "ComparisonOperator": "GreaterThanThreshold"}, ctx)
 
 
@@ -113,3 +113,23 @@ def test_alarm_on_the_exact_dimensions_counts_each_sample_once(setup):
     put_alarm(cw, "HighCPU", dimensions=exact)
     push(cw, 95.0, alarm_name="HighCPU")
     assert alarm_metric_samples(cw, exact) == 1
+
+
+def test_routed_copy_for_a_high_resolution_alarm_is_high_resolution(setup):
+    """boto 2 (cfn-push-stats) cannot send StorageResolution; a 10 s alarm named by --watch still sees it."""
+    cw, evaluator, clock = setup
+    group = [{"Name": "AutoScalingGroupName", "Value": "web"}]
+    put_alarm(cw, "Fast", dimensions=group, period=10)
+    push(cw, 95.0, alarm_name="Fast")  # standard resolution, at T0+5s
+    clock.now = T0 + timedelta(seconds=11)
+    evaluator.evaluate_all()
+    assert state(cw, "Fast") == "ALARM"
+    per_ten_seconds = call(cw, "GetMetricStatistics", {
+        "Namespace": "system/linux", "MetricName": "CPUUtilization", "Dimensions": group, "StartTime": T0,
+        "EndTime": T0 + timedelta(seconds=20), "Period": 10, "Statistics": ["Maximum"]})["Datapoints"]
+    assert [p["Maximum"] for p in per_ten_seconds] == [95.0]
+    # The sample as sent stays standard resolution: a 10 s query of its own metric finds nothing.
+    sent = AGENT_DIMENSIONS + [{"Name": "AlarmName", "Value": "Fast"}]
+    assert call(cw, "GetMetricStatistics", {
+        "Namespace": "system/linux", "MetricName": "CPUUtilization", "Dimensions": sent, "StartTime": T0,
+        "EndTime": T0 + timedelta(seconds=20), "Period": 10, "Statistics": ["Maximum"]})["Datapoints"] == []

@@ -101,9 +101,9 @@ class Harness:
             self.scaling.stop()
             self.scaling = ScalingWorker(self.reconciler, "test-worker", interval=0.01)
 
-    def create(self, template=GROUP_TEMPLATE, params=None, name="web") -> dict:
+    def create(self, template=GROUP_TEMPLATE, params=None, name="web", capabilities=()) -> dict:
         api.create_stack(self.runtime, self.caller, {"StackName": name, "TemplateBody": template,
-                                                     "Parameters": params or []})
+                                                     "Parameters": params or [], "Capabilities": list(capabilities)})
         self.run_stacks()
         return self.stack(name)
 
@@ -561,3 +561,28 @@ def test_a_replacement_waits_for_its_creation_policy_signal_before_the_old_membe
         "StackName": "web", "LogicalResourceId": "Group", "UniqueId": new_row.instance_id, "Status": "SUCCESS"})
     harness.settle(lambda: [m.instance_id for m in harness.members()] == [new_row.instance_id])
     assert harness.in_service() == [new_row.instance_id] and [s.id for s in harness.servers()] == [new_row.instance_id]
+
+
+def test_the_documented_agent_scaling_template_creates_and_is_wired(harness):
+    """docs/autoscaling.md's complete example: it creates, and its alarm is what cfn-push-stats can feed."""
+    from cfnapi.auth.models import AccountRow
+    from cfnapi.testing.docs_examples import docs_example
+
+    with harness.world.db.transaction() as session:  # the stack's AccessKey needs its account to exist
+        session.add(AccountRow(id=ACCOUNT, name="docs-example", created_at=dt.datetime.now(dt.timezone.utc)))
+    stack = harness.create(docs_example("autoscaling.md", "agent-scaling"),
+                           params=[{"ParameterKey": "AlarmPeriod", "ParameterValue": "10"}],
+                           capabilities=["CAPABILITY_IAM"])
+    assert stack["StackStatus"] == "CREATE_COMPLETE", _failures(harness.events())
+    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert out["CpuAlarm"] == "web-cpu"  # the name the members' user data passes to --watch
+    [member] = harness.servers()
+    assert member.metadata["aws:autoscaling:groupName"] == out["Group"]
+    assert member.metadata["metering.stack"] == "web"
+    with harness.world.db.transaction() as session:
+        alarm = session.scalar(select(Alarm).where(Alarm.name == "web-cpu"))
+        definition = json.loads(alarm.definition)
+    assert definition["Period"] == 10 and definition["Namespace"] == "system/linux"
+    assert definition["Dimensions"] == [{"Name": "AutoScalingGroupName", "Value": out["Group"]}]
+    policies = _policy_arns(harness)
+    assert definition["AlarmActions"] == [policies["ScaleOut"]] and definition["OKActions"] == [policies["ScaleIn"]]

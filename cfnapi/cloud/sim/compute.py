@@ -33,6 +33,17 @@ from cfnapi.cloud.sim.storage import SimStorageService
 _FORCEABLE = (SERVER_ACTIVE, SERVER_ERROR, SERVER_SHUTOFF, SERVER_BUILD)
 
 
+def observed_server_status(row: m.SimServer, build_seconds: float, now) -> str:
+    """What the sim's Nova reports: a BUILD server is ACTIVE once its build time has passed.
+
+    The row keeps saying BUILD (nothing rewrites it when the time passes), so
+    everything that shows a server's status — the API and ``cfnapi sim show``
+    alike — asks here rather than reading ``row.status``."""
+    if row.status == SERVER_BUILD and elapsed_seconds(row.created_at, now) >= build_seconds:
+        return SERVER_ACTIVE
+    return row.status
+
+
 class SimComputeService(SimNetworkService, SimStorageService):
     """Servers need ports and volumes, so compute sits on top of network and storage."""
 
@@ -332,9 +343,7 @@ class SimComputeService(SimNetworkService, SimStorageService):
         return VolumeAttachment(volume.id, server.id, device)
 
     def _server_status(self, row: m.SimServer) -> str:
-        if row.status == SERVER_BUILD and elapsed_seconds(row.created_at, self.clock()) >= self.config.behaviour.server_build_seconds:
-            return SERVER_ACTIVE
-        return row.status
+        return observed_server_status(row, self.config.behaviour.server_build_seconds, self.clock())
 
     def _server_view(self, session: Session, row: m.SimServer) -> Server:
         addresses = []

@@ -6,13 +6,16 @@ a seeded, shared resource.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import or_, select
 
 from cfnapi.cloud.sim import models as m
-from cfnapi.cloud.sim.config import SimConfig
+from cfnapi.cloud.sim.compute import observed_server_status
+from cfnapi.cloud.sim.config import SimConfig, load_config
+from cfnapi.cloud.sim.storage import observed_volume_status
 from cfnapi.cloud.sim.seed import seed_rows
 from cfnapi.db import Base, Database
 
@@ -49,15 +52,28 @@ def describe(kind: str, row: Any) -> Entry:
     return entry
 
 
-def inventory(db: Database, project_id: str | None = None) -> dict[str, list[Entry]]:
-    """Ids and names of everything, seed included; with a project, only what it can see."""
+def inventory(db: Database, project_id: str | None = None, config: SimConfig | None = None,
+              now: dt.datetime | None = None) -> dict[str, list[Entry]]:
+    """Ids and names of everything, seed included; with a project, only what it can see.
+
+    Server and volume statuses are the ones the sim's API reports at ``now``
+    under ``config`` (default: the shipped config), not the stored ones."""
+    behaviour = (config or load_config()).behaviour
+    now = now or dt.datetime.now(dt.timezone.utc)
     result: dict[str, list[Entry]] = {}
     with db.transaction() as session:
         for kind, (model, _) in _KINDS.items():
             query = select(model)
             if project_id is not None and hasattr(model, "project_id"):
                 query = query.where(or_(model.project_id == project_id, model.project_id.is_(None)))
-            entries = [describe(kind, row) for row in session.scalars(query)]
+            entries = []
+            for row in session.scalars(query):
+                entry = describe(kind, row)
+                if model is m.SimServer:
+                    entry["status"] = observed_server_status(row, behaviour.server_build_seconds, now)
+                elif model is m.SimVolume:
+                    entry["status"] = observed_volume_status(row, behaviour.volume_create_seconds, now)
+                entries.append(entry)
             result[kind] = sorted(entries, key=lambda e: (e["project_id"] is not None, str(e["name"]), str(e["id"])))
     return result
 
@@ -81,7 +97,7 @@ def differences_from_seed(
     An empty result means the cloud is exactly as seeded — the proof that a
     stack's delete left nothing behind.
     """
-    actual = inventory(db, project_id)
+    actual = inventory(db, project_id, config)
     expected = seed_inventory(config)
     differences: dict[str, dict[str, list[Entry]]] = {}
     for kind in _KINDS:

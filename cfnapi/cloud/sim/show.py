@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from cfnapi.cloud.sim.config import SimConfig
 from cfnapi.cloud.sim.inventory import Entry, inventory
 from cfnapi.db import Database
 
@@ -24,14 +25,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, db: Database | None = None, out: TextIO = sys.stdout) -> int:
+def main(argv: Sequence[str] | None = None, *, db: Database | None = None, config: SimConfig | None = None,
+         out: TextIO = sys.stdout) -> int:
     args = build_parser().parse_args(argv)
     if db is None:
         if not args.database_url:
             print(f"cfnapi sim show: no database; pass --database-url or set {DATABASE_URL_ENV}", file=sys.stderr)
             return 2
         db = Database(args.database_url)
-    listing = inventory(db, args.project)
+    listing = inventory(db, args.project, config)
     if args.json:
         json.dump(listing, out, indent=2, sort_keys=True, default=str)
         out.write("\n")

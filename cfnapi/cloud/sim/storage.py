@@ -137,11 +137,7 @@ class SimStorageService(SimService):
         return row
 
     def _volume_status(self, row: m.SimVolume) -> str:
-        if row.status == VOLUME_CREATING and (
-            elapsed_seconds(row.created_at, self.clock()) >= self.config.behaviour.volume_create_seconds
-        ):
-            return VOLUME_AVAILABLE
-        return row.status
+        return observed_volume_status(row, self.config.behaviour.volume_create_seconds, self.clock())
 
     def _volume_view(self, session: Session, row: m.SimVolume) -> Volume:
         attachments = session.scalars(select(m.SimVolumeAttachment).where(m.SimVolumeAttachment.volume_id == row.id))
@@ -255,3 +251,11 @@ class SimStorageService(SimService):
             .where(m.SimObject.container_id == row.id)
         ).one()
         return Container(row.name, int(count), int(size), dict(row.container_metadata or {}))
+
+
+def observed_volume_status(row: m.SimVolume, create_seconds: float, now) -> str:
+    """What the sim's Cinder reports: a creating volume is available once its create time has passed
+    (the row keeps saying creating; see compute.observed_server_status)."""
+    if row.status == VOLUME_CREATING and elapsed_seconds(row.created_at, now) >= create_seconds:
+        return VOLUME_AVAILABLE
+    return row.status

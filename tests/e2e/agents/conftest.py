@@ -23,10 +23,12 @@ def agent_host(tmp_path_factory):
 
 @pytest.fixture(scope="package")
 def agent_server(agent_host, tmp_path_factory):
-    # The main port is a free one; the agents reach the same API on their fixed ports.
+    # The main port is a free one; the agents reach the same API on their fixed ports. Alarms and
+    # scaling groups are visited often so that a 10-second alarm and its scaling show within seconds.
     try:
         running = start_server(tmp_path_factory.mktemp("cfnapi-agents"),
-                               extra_args=["--agent-ports", ",".join(str(p) for p in AGENT_PORTS)])
+                               extra_args=["--agent-ports", ",".join(str(p) for p in AGENT_PORTS)],
+                               env={"CFNAPI_ALARM_INTERVAL": "1", "CFNAPI_SCALING_INTERVAL": "0.5"})
     except RuntimeError as failure:
         if "Address already in use" in str(failure):  # taken between our check and the server's bind
             pytest.skip(f"the agents' fixed ports {AGENT_PORTS} were taken: {failure}")
