@@ -46,6 +46,8 @@ _USAGE = {
     "volumes": ((m.SimVolume, None),),
     "snapshots": ((m.SimVolumeSnapshot, None),),
     "gigabytes": ((m.SimVolume, m.SimVolume.size_gb), (m.SimVolumeSnapshot, m.SimVolumeSnapshot.size_gb)),
+    "backups": ((m.SimVolumeBackup, None),),
+    "backup_gigabytes": ((m.SimVolumeBackup, m.SimVolumeBackup.size_gb),),
     "network": ((m.SimNetwork, None),),
     "subnet": ((m.SimSubnet, None),),
     "port": ((m.SimPort, None),),
