@@ -12,7 +12,7 @@ from cfnapi.translate.cloud_calls import call, exists, find_by_name, gone_ok, na
 
 class Volume(ResourceType):
     type_name = "AWS::EC2::Volume"
-    openstack_mapping = "Cinder volume"
+    openstack_mapping = "Cinder volume (DeletionPolicy/UpdateReplacePolicy Snapshot: a Cinder backup)"
     properties = (
         PropertySpec("AvailabilityZone", required=True, update="replace"),
         PropertySpec("Size", "Integer"),  # in place: Cinder extends (AWS ModifyVolume); never shrinks
