@@ -263,6 +263,8 @@ def replace(run: OperationRun, record: ResourceRecord, new_type: str, new_props:
             f"Rename {record.properties[named[0]]} and update the stack again.",
         )
         raise ActionFailed(record.logical_id)
+    if decl.creation_policy:
+        run.forget_signals(record.logical_id)
     old = dataclasses.replace(record, role="replaced", row_id=None, update_action=None)
     record.previous_properties, record.previous_attributes = record.properties, record.attributes
     record.update_action = "replaced"

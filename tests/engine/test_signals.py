@@ -97,3 +97,30 @@ def test_signals_through_the_engine_complete_the_resource_and_later_ones_are_ref
     assert _refused(engine, "Waiter", "i-2") == f"Stack {stack_id} is in CREATE_COMPLETE state and cannot be signaled"
     signals = [e for e in engine.events("sig") if e[2] and e[2].startswith("Received")]
     assert signals == [("Waiter", "CREATE_IN_PROGRESS", "Received SUCCESS signal with UniqueId i-1")]
+
+
+def test_a_replacement_waits_for_signals_of_its_own(engine):
+    def waiter(replace_me):
+        return {**sleeper(ReplaceMe=replace_me), "CreationPolicy": {"ResourceSignal": {"Count": 1, "Timeout": "PT1S"}}}
+
+    body = json.dumps({"Resources": {"Waiter": waiter("1")}})
+    engine.call("create_stack", StackName="sig", TemplateBody=body)
+    worker = threading.Thread(target=engine.worker.run_until_idle)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                _signal(engine, "Waiter", "first")
+                break
+            except ServiceError:  # not waiting yet
+                time.sleep(0.01)
+    finally:
+        worker.join(timeout=60)
+    assert engine.status("sig") == "CREATE_COMPLETE"
+
+    # Nobody signals the replacement: its predecessor's signal must not complete it.
+    engine.update("sig", {"Waiter": waiter("2")})
+    assert engine.status("sig") == "UPDATE_ROLLBACK_COMPLETE"
+    assert ("Waiter", "UPDATE_FAILED", "Failed to receive 1 resource signal(s) within the specified duration") in (
+        engine.events("sig"))
