@@ -328,5 +328,9 @@ def _snapshot_before_delete(run: OperationRun, record: ResourceRecord, handler: 
         run.recorder.resource_status(
             record, "DELETE_IN_PROGRESS", f"Creating snapshot {snapshot_id} before deletion ({which} Snapshot)"
         )
-    wait_until_complete(run, lambda: handler.check_snapshot_complete(ctx, snapshot_id), None)
+    try:
+        wait_until_complete(run, lambda: handler.check_snapshot_complete(ctx, snapshot_id), None)
+    except ResourceFailure:  # a snapshot in error is not waited for again: a retried delete takes a new one
+        record.attributes = {k: v for k, v in record.attributes.items() if k != SNAPSHOT_ATTRIBUTE}
+        raise
     return snapshot_id

@@ -102,3 +102,37 @@ def test_retain_except_on_create_retains_on_stack_delete(engine):
     engine.worker.run_until_idle()
     assert ("Kept", "DELETE_SKIPPED", None) in engine.events(stack_id)
     assert "Kept" in engine.cloud.existing()
+
+
+def test_a_snapshot_in_error_fails_the_delete_and_a_retry_takes_a_new_one(engine, monkeypatch):
+    from cfnapi.translate.base import ResourceFailure
+    from cfnapi.translate.testing import Sleeper
+
+    stack_id = engine.create("err", {"Data": {**sleeper(), "DeletionPolicy": "Snapshot"}})
+    broken = set()
+
+    def check(self, ctx, snapshot_id):
+        if snapshot_id in broken:
+            raise ResourceFailure(f"Snapshot {snapshot_id} went into error status")
+        return True
+
+    monkeypatch.setattr(Sleeper, "check_snapshot_complete", check)
+    original_snapshot = Sleeper.snapshot
+
+    def snapshot_that_breaks_once(self, ctx, resource):
+        snapshot_id = original_snapshot(self, ctx, resource)
+        if not broken:
+            broken.add(snapshot_id)
+        return snapshot_id
+
+    monkeypatch.setattr(Sleeper, "snapshot", snapshot_that_breaks_once)
+    engine.call("delete_stack", StackName="err")
+    engine.worker.run_until_idle()
+    assert engine.status(stack_id) == "DELETE_FAILED"
+    [first] = broken
+    assert ("Data", "DELETE_FAILED", f"Snapshot {first} went into error status") in engine.events(stack_id)
+
+    engine.call("delete_stack", StackName=stack_id)
+    engine.worker.run_until_idle()
+    assert engine.status(stack_id) == "DELETE_COMPLETE"
+    assert len(engine.cloud.snapshots) == 2 and engine.cloud.existing() == {}
