@@ -222,6 +222,35 @@ def snapshot_count_quota(allowed: int) -> CloudError:
     return over_quota(f"Maximum number of snapshots allowed ({allowed}) exceeded")
 
 
+def backup_not_found(backup_id: str) -> CloudError:
+    return not_found(f"Backup {backup_id} could not be found.")
+
+
+def backup_wrong_volume_status(status: str) -> CloudError:
+    return invalid(
+        f'Invalid volume: Volume to be backed up must be available or in-use, but the current status is "{status}".'
+    )
+
+
+def backup_in_use_needs_force() -> CloudError:
+    return invalid("Invalid volume: Backing up an in-use volume must use the force flag.")
+
+
+def backup_delete_wrong_status(status: str) -> CloudError:
+    return invalid(f"Invalid backup: Backup status must be available or error, but current status is: {status}.")
+
+
+def backup_count_quota(allowed: int) -> CloudError:
+    return over_quota(f"Maximum number of backups allowed ({allowed}) exceeded")
+
+
+def backup_gigabytes_quota(requested: int, allowed: int, consumed: int) -> CloudError:
+    return over_quota(
+        "Requested backup exceeds allowed Backup gigabytes quota. "
+        f"Requested {requested}G, quota is {allowed}G and {consumed}G has been consumed."
+    )
+
+
 # --- Swift ----------------------------------------------------------------
 
 

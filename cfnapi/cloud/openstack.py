@@ -35,6 +35,7 @@ from cfnapi.cloud.provider import (
     Subnet,
     Volume,
     VolumeAttachment,
+    VolumeBackup,
     VolumeSnapshot,
 )
 
@@ -444,6 +445,18 @@ class OpenStackCloud:
     def delete_volume_snapshot(self, snapshot_id: str) -> None:
         self.conn.block_storage.delete_snapshot(snapshot_id, ignore_missing=False)
 
+    @_classified
+    def create_volume_backup(self, volume_id: str, name: str = "", force: bool = False) -> VolumeBackup:
+        return _backup(self.conn.block_storage.create_backup(volume_id=volume_id, name=name, force=force))
+
+    @_classified
+    def get_volume_backup(self, backup_id: str) -> VolumeBackup:
+        return _backup(self.conn.block_storage.get_backup(backup_id))
+
+    @_classified
+    def delete_volume_backup(self, backup_id: str) -> None:
+        self.conn.block_storage.delete_backup(backup_id, ignore_missing=False)
+
     # --- object storage -----------------------------------------------------
 
     @_classified
@@ -598,6 +611,10 @@ def _volume(v) -> Volume:
 
 def _snapshot(s) -> VolumeSnapshot:
     return VolumeSnapshot(s.id, s.name or "", s.volume_id, int(s.size or 0), s.status or "")
+
+
+def _backup(b) -> VolumeBackup:
+    return VolumeBackup(b.id, b.name or "", b.volume_id, int(b.size or 0), b.status or "")
 
 
 def _container(c) -> Container:

@@ -276,6 +276,18 @@ class VolumeSnapshot:
     status: str
 
 
+@dataclass(frozen=True)
+class VolumeBackup:
+    """A Cinder backup: unlike a snapshot it outlives its volume, so it is what an
+    EBS snapshot taken by DeletionPolicy/UpdateReplacePolicy Snapshot becomes."""
+
+    id: str
+    name: str
+    volume_id: str
+    size_gb: int
+    status: str
+
+
 # --- object storage ---------------------------------------------------------
 
 
@@ -403,6 +415,9 @@ class CloudProvider(Protocol):
     def create_volume_snapshot(self, volume_id: str, name: str = "", force: bool = False) -> VolumeSnapshot: ...
     def get_volume_snapshot(self, snapshot_id: str) -> VolumeSnapshot: ...
     def delete_volume_snapshot(self, snapshot_id: str) -> None: ...
+    def create_volume_backup(self, volume_id: str, name: str = "", force: bool = False) -> VolumeBackup: ...
+    def get_volume_backup(self, backup_id: str) -> VolumeBackup: ...
+    def delete_volume_backup(self, backup_id: str) -> None: ...
 
     # object storage
     def list_containers(self) -> list[Container]: ...

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import delete, insert
 
 from cfnapi.engine import statuses as st
+from cfnapi.engine.deletion_policy import DELETE, RETAIN, removal_policy
 from cfnapi.engine.models import ExportRow, ImportRow, utcnow
 from cfnapi.engine.plan import Action, ResourceSnapshot, diff_resource
 from cfnapi.engine.records import ResourceRecord
@@ -168,7 +169,7 @@ def create_phase(run: OperationRun, interrupted: bool) -> None:
         run.recorder.stack_status("ROLLBACK_IN_PROGRESS", reason, operation_deadline=None)
 
 
-def _delete_all(run: OperationRun, retain: set[str], forget: bool) -> GraphOutcome:
+def _delete_all(run: OperationRun, retain: set[str], forget: bool, undoing_create: bool = False) -> GraphOutcome:
     records = dict(run.current)
     graph = reverse_graph(_graph_of(run, records))
     return run_graph(
@@ -176,7 +177,7 @@ def _delete_all(run: OperationRun, retain: set[str], forget: bool) -> GraphOutco
         lambda lid: delete_resource(
             run,
             records[lid],
-            retain=lid in retain or records[lid].deletion_policy == "Retain",
+            policy=RETAIN if lid in retain else removal_policy(records[lid], undoing_create=undoing_create),
             forget=forget,
         ),
         run.runtime.resource_pool,
@@ -188,7 +189,7 @@ def _delete_all(run: OperationRun, retain: set[str], forget: bool) -> GraphOutco
 def rollback_phase(run: OperationRun, interrupted: bool) -> None:
     if interrupted:
         _note_resumed(run)
-    outcome = _delete_all(run, set(), forget=False)
+    outcome = _delete_all(run, set(), forget=False, undoing_create=True)
     if outcome.ok:
         with run.recorder.transaction() as session:
             _forget_exports(session, run.stack.stack_id)
@@ -312,14 +313,14 @@ def _clear_update_marks(run: OperationRun) -> None:
             run.recorder.save_quietly(record)
 
 
-def _cleanup(run: OperationRun, doomed: list[ResourceRecord], retain_of: Callable[[ResourceRecord], bool]) -> None:
+def _cleanup(run: OperationRun, doomed: list[ResourceRecord], policy_of: Callable[[ResourceRecord], str]) -> None:
     """Delete superseded resources (reverse dependency order), forgetting their rows."""
     by_key = {f"{r.logical_id}#{i}": r for i, r in enumerate(doomed)}
     deps = _graph_of(run, {r.logical_id for r in doomed}, getattr(run, "previous_definition", None))
     graph = {key: {k for k, other in by_key.items() if other.logical_id in deps[r.logical_id]} for key, r in by_key.items()}
     run_graph(
         reverse_graph(graph),
-        lambda key: delete_resource(run, by_key[key], retain=retain_of(by_key[key]), forget=True),
+        lambda key: delete_resource(run, by_key[key], policy=policy_of(by_key[key]), forget=True),
         run.runtime.resource_pool,
         run.stop,
         halt_on_failure=False,
@@ -331,11 +332,7 @@ def update_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
         _note_resumed(run)
     removed = [r for lid, r in run.current.items() if lid not in run.definition.resources]
     replaced = list(run.replaced)
-    _cleanup(
-        run,
-        removed + replaced,
-        lambda r: (r.update_replace_policy if r.role == "replaced" else r.deletion_policy) == "Retain",
-    )
+    _cleanup(run, removed + replaced, removal_policy)
     for record in removed:
         run.current.pop(record.logical_id, None)
     _clear_update_marks(run)
@@ -404,7 +401,8 @@ def update_rollback_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
     if interrupted:
         _note_resumed(run)
     created = [r for r in run.current.values() if r.update_action == "created"]
-    _cleanup(run, created + list(run.replaced), lambda r: False)
+    # What the failed update made goes without a trace: no policy keeps or snapshots it.
+    _cleanup(run, created + list(run.replaced), lambda r: DELETE)
     for record in created:
         run.current.pop(record.logical_id, None)
     _clear_update_marks(run)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from cfnapi.engine import statuses as st
+from cfnapi.engine.deletion_policy import DELETE, RETAIN, SNAPSHOT, SNAPSHOT_ATTRIBUTE
 from cfnapi.engine.models import utcnow
 from cfnapi.engine.records import ResourceRecord
 from cfnapi.engine.run import OperationRun
@@ -263,6 +264,8 @@ def replace(run: OperationRun, record: ResourceRecord, new_type: str, new_props:
             f"Rename {record.properties[named[0]]} and update the stack again.",
         )
         raise ActionFailed(record.logical_id)
+    if decl.creation_policy:
+        run.forget_signals(record.logical_id)
     old = dataclasses.replace(record, role="replaced", row_id=None, update_action=None)
     record.previous_properties, record.previous_attributes = record.properties, record.attributes
     record.update_action = "replaced"
@@ -278,9 +281,11 @@ def replace(run: OperationRun, record: ResourceRecord, new_type: str, new_props:
     _provision(run, record, decl, "UPDATE")
 
 
-def delete_resource(run: OperationRun, record: ResourceRecord, *, retain: bool = False, forget: bool = False) -> None:
-    """DELETE_IN_PROGRESS, DELETE_COMPLETE (or DELETE_SKIPPED when retained).
+def delete_resource(run: OperationRun, record: ResourceRecord, *, policy: str = DELETE, forget: bool = False) -> None:
+    """DELETE_IN_PROGRESS, DELETE_COMPLETE (or DELETE_SKIPPED when retained); with the
+    Snapshot policy a snapshot is taken, and finished, before the delete call.
     Deletion is not cancellable: it runs to completion or failure."""
+    retain = policy == RETAIN
     if record.status == "DELETE_COMPLETE" or (record.status == "DELETE_SKIPPED" and retain):
         if forget:
             run.recorder.forget(record)
@@ -291,16 +296,42 @@ def delete_resource(run: OperationRun, record: ResourceRecord, *, retain: bool =
             run.recorder.forget(record)
         return
     run.recorder.resource_status(record, "DELETE_IN_PROGRESS")
+    completed_reason = None
     if record.physical_id is not None:
         handler = run.runtime.registry.handler(record.type)
         ctx = run.context_for(record.logical_id)
         state = run.state_of(record)
         try:
+            if policy == SNAPSHOT:
+                snapshot_id = _snapshot_before_delete(run, record, handler, ctx, state)
+                if snapshot_id is not None:
+                    completed_reason = f"Snapshot {snapshot_id} was kept"
             call_with_retries(run, lambda: handler.delete(ctx, state))
             wait_until_complete(run, lambda: handler.check_delete_complete(ctx, state), None)
         except Exception as error:
             run.recorder.resource_status(record, "DELETE_FAILED", _message(error))
             raise ActionFailed(record.logical_id) from error
-    run.recorder.resource_status(record, "DELETE_COMPLETE")
+    run.recorder.resource_status(record, "DELETE_COMPLETE", completed_reason)
     if forget:
         run.recorder.forget(record)
+
+
+def _snapshot_before_delete(run: OperationRun, record: ResourceRecord, handler: ResourceType, ctx, state) -> str | None:
+    """Start the snapshot (unless a resumed delete already did) and wait until it is usable.
+    Its id is saved with an event the moment it is known, so a crash cannot take it twice."""
+    snapshot_id = record.attributes.get(SNAPSHOT_ATTRIBUTE)
+    if snapshot_id is None:
+        snapshot_id = call_with_retries(run, lambda: handler.snapshot(ctx, state))
+        if snapshot_id is None:  # the resource is already gone: nothing to keep
+            return None
+        record.attributes = {**record.attributes, SNAPSHOT_ATTRIBUTE: snapshot_id}
+        which = "UpdateReplacePolicy" if record.role == "replaced" else "DeletionPolicy"
+        run.recorder.resource_status(
+            record, "DELETE_IN_PROGRESS", f"Creating snapshot {snapshot_id} before deletion ({which} Snapshot)"
+        )
+    try:
+        wait_until_complete(run, lambda: handler.check_snapshot_complete(ctx, snapshot_id), None)
+    except ResourceFailure:  # a snapshot in error is not waited for again: a retried delete takes a new one
+        record.attributes = {k: v for k, v in record.attributes.items() if k != SNAPSHOT_ATTRIBUTE}
+        raise
+    return snapshot_id

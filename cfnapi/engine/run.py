@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from cfnapi.engine.definition import Identity, StackDefinition
 from cfnapi.engine.models import ExportRow, SignalRow, StackRow
@@ -94,6 +94,14 @@ class OperationRun:
                 .order_by(SignalRow.id)
             ).all()
             return [{"UniqueId": r.unique_id, "Status": r.status, "Data": r.data, "Reason": r.reason} for r in rows]
+
+    def forget_signals(self, logical_id: str) -> None:
+        """A replacement waits for signals of its own: those its predecessor received
+        (kept by logical id) must not count for it."""
+        with self.recorder.transaction() as session:
+            session.execute(
+                delete(SignalRow).where(SignalRow.stack_id == self.stack.stack_id, SignalRow.logical_id == logical_id)
+            )
 
     def logical_id_for_physical(self, physical_id: str) -> str | None:
         with self.lock:

@@ -21,6 +21,7 @@ from cfnapi.engine.lookup import Caller, find_live_stack, find_stack
 from cfnapi.engine.models import EventRow, SignalRow, StackRow, utcnow
 from cfnapi.engine.records import Recorder, StackRef
 from cfnapi.engine.runtime import EngineRuntime
+from cfnapi.engine.signal_rules import check_signal_accepted
 from cfnapi.engine.stack_policy import policy_text
 from cfnapi.errors import ServiceError, validation_error
 from cfnapi.template_url import fetch_template
@@ -390,14 +391,16 @@ def signal_resource(runtime: EngineRuntime, caller: Caller, params: dict[str, An
         ).first()
         if resource is None:
             raise validation_error(f"Resource {params['LogicalResourceId']} does not exist for stack {stack.name}")
-        duplicate = session.scalar(
-            select(SignalRow.id).where(
+        received = dict(session.execute(
+            select(SignalRow.unique_id, SignalRow.status).where(
                 SignalRow.stack_id == stack.stack_id,
                 SignalRow.logical_id == params["LogicalResourceId"],
-                SignalRow.unique_id == params["UniqueId"],
             )
+        ).all())
+        check_signal_accepted(
+            stack, resource, {u for u, status in received.items() if status == "SUCCESS"}, params["UniqueId"]
         )
-        if duplicate is None:  # a resent signal counts once
+        if params["UniqueId"] not in received:  # a resent signal counts once
             session.add(
                 SignalRow(
                     stack_id=stack.stack_id,

@@ -19,7 +19,7 @@ from cfnapi.template.errors import template_error
 from cfnapi.template.expr import iter_intrinsics
 from cfnapi.template.functions import GetAtt, Sub, SubVariable
 from cfnapi.template.model import Template
-from cfnapi.template.summary import check_resource_types
+from cfnapi.template.summary import check_resource_types, check_snapshot_policies
 
 ExtraAttributes = Callable[[str], Collection[str]]
 
@@ -28,8 +28,9 @@ def check_against_types(
     template: Template, supported_types: Collection[str], extra: ExtraAttributes | None = None
 ) -> None:
     """Everything that needs the server's types, in AWS's order: known types,
-    an order to create them in, and attributes that exist."""
+    Snapshot policies only where a type can snapshot, an order to create them in, and attributes that exist."""
     check_resource_types(template, supported_types)
+    check_snapshot_policies(template)
     dependency_order_check(template)
     check_get_att_attributes(template, extra)
 

@@ -92,6 +92,20 @@ def check_resource_types(template: Template, supported: Collection[str]) -> None
         raise format_error(f"Unrecognized resource types: [{', '.join(unknown)}]")
 
 
+def check_snapshot_policies(template: Template) -> None:
+    """DeletionPolicy/UpdateReplacePolicy Snapshot only on the types AWS can snapshot
+    (AWS's documented list, as cfn-lint ships it); any other is refused at validation."""
+    from cfnlint.helpers import valid_snapshot_types
+
+    for resource in template.resources.values():
+        for key, policy in (("DeletionPolicy", resource.deletion_policy),
+                            ("UpdateReplacePolicy", resource.update_replace_policy)):
+            if policy == "Snapshot" and resource.type not in valid_snapshot_types:
+                raise format_error(
+                    f"Resource {resource.logical_id}: {key} Snapshot is not supported for resource type {resource.type}"
+                )
+
+
 def _is_custom(kind: str) -> bool:
     # Custom::Anything is always a valid type name (a custom resource).
     return kind.startswith("Custom::")

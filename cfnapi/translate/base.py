@@ -154,6 +154,15 @@ class ResourceType:
         this cloud recorded without honouring it (None: everything asked was done)."""
         return None
 
+    def snapshot(self, ctx: ResourceContext, resource: ResourceState) -> str | None:
+        """Start a snapshot that outlives the resource (DeletionPolicy or UpdateReplacePolicy
+        Snapshot) and return its id, or None when the resource is already gone. Only the
+        types AWS can snapshot are asked; validation refuses the policy on any other."""
+        raise NotImplementedError(f"{self.type_name} cannot be snapshotted")
+
+    def check_snapshot_complete(self, ctx: ResourceContext, snapshot_id: str) -> bool:
+        return True
+
 
 @functools.cache
 def _specs_by_name(cls: type[ResourceType]) -> dict[str, PropertySpec]:

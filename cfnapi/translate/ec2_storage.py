@@ -12,7 +12,7 @@ from cfnapi.translate.cloud_calls import call, exists, find_by_name, gone_ok, na
 
 class Volume(ResourceType):
     type_name = "AWS::EC2::Volume"
-    openstack_mapping = "Cinder volume"
+    openstack_mapping = "Cinder volume (DeletionPolicy/UpdateReplacePolicy Snapshot: a Cinder backup)"
     properties = (
         PropertySpec("AvailabilityZone", required=True, update="replace"),
         PropertySpec("Size", "Integer"),  # in place: Cinder extends (AWS ModifyVolume); never shrinks
@@ -74,6 +74,23 @@ class Volume(ResourceType):
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
         return {"VolumeId": resource.physical_id}
+
+    def snapshot(self, ctx, resource) -> str | None:
+        # A Cinder snapshot cannot outlive its volume (Cinder refuses to delete a volume
+        # that has snapshots, or cascades and deletes them), so the EBS snapshot AWS
+        # would keep becomes a Cinder backup, as Heat's Snapshot policy does. Forced:
+        # EBS snapshots in-use volumes too.
+        if exists(provider(ctx).get_volume, resource.physical_id) is None:
+            return None
+        backup = call(provider(ctx).create_volume_backup, resource.physical_id,
+                      name=f"{ctx.stack_name}-{ctx.logical_id}-snapshot", force=True)
+        return backup.id
+
+    def check_snapshot_complete(self, ctx, snapshot_id: str) -> bool:
+        backup = call(provider(ctx).get_volume_backup, snapshot_id)
+        if backup.status == VOLUME_ERROR:
+            raise ResourceFailure(f"Snapshot {snapshot_id} went into error status")
+        return backup.status == VOLUME_AVAILABLE
 
 
 class VolumeAttachment(ResourceType):

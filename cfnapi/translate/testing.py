@@ -45,6 +45,7 @@ class SleeperCloud:
     records: dict[str, SleeperRecord] = field(default_factory=dict)  # physical id -> record
     deleted: list[str] = field(default_factory=list)  # logical ids, in deletion order
     journal: list[tuple[str, str, str]] = field(default_factory=list)  # (operation, logical id, physical id)
+    snapshots: dict[str, str] = field(default_factory=dict)  # snapshot id -> the physical id it copies
 
     def existing(self) -> dict[str, str]:
         """logical id -> physical id of every Sleeper not deleted."""
@@ -84,6 +85,7 @@ class Sleeper(ResourceType):
         PropertySpec("FailOnCreate", "Boolean"),
         PropertySpec("FailOnUpdate", "Boolean"),
         PropertySpec("FailOnDelete", "Boolean"),
+        PropertySpec("FailOnSnapshot", "Boolean"),
         PropertySpec("Inputs", "Json"),  # anything: lets tests carry Refs/GetAtts
     )
     attribute_names = ("Value", "Arn")
@@ -152,6 +154,20 @@ class Sleeper(ResourceType):
             if record is None or record.delete_started is None:
                 return True
             return time.monotonic() - record.delete_started >= _seconds(resource.properties.get("DeleteDelay"))
+
+    def snapshot(self, ctx, resource) -> str | None:
+        # The engine tests may give a Sleeper a Snapshot policy (their compiler does not validate it).
+        if _truthy(resource.properties.get("FailOnSnapshot")):
+            raise ResourceFailure("Sleeper was told to fail on snapshot")
+        cloud: SleeperCloud = ctx.cloud
+        with cloud.lock:
+            record = cloud.records.get(resource.physical_id)
+            if record is None or record.delete_started is not None:
+                return None
+            snapshot_id = f"snap-{uuid.uuid4().hex[:12]}"
+            cloud.snapshots[snapshot_id] = resource.physical_id
+            cloud._log("snapshot", ctx.logical_id, resource.physical_id)
+            return snapshot_id
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
         return {

@@ -82,6 +82,8 @@ def test_create_server_sends_novas_request_shape(cloud, conn):
     (lambda c: c.delete_security_group_rule("r"), "network.delete_security_group_rule", ("r",)),
     (lambda c: c.delete_volume("v"), "block_storage.delete_volume", ("v",)),
     (lambda c: c.delete_volume_snapshot("s"), "block_storage.delete_snapshot", ("s",)),
+    (lambda c: c.get_volume_backup("b"), "block_storage.get_backup", ("b",)),
+    (lambda c: c.delete_volume_backup("b"), "block_storage.delete_backup", ("b",)),
     (lambda c: c.delete_container("c"), "object_store.delete_container", ("c",)),
 ])
 def test_verbs_call_the_sdk_and_classify_not_found(cloud, conn, call, sdk_method, args):
@@ -162,6 +164,17 @@ def test_volume_and_container_verbs(cloud, conn):
     assert cloud.container_is_empty("c") is False
     cloud.put_object("c", "o", b"x")
     conn.object_store.upload_object.assert_called_once_with(container="c", name="o", data=b"x")
+
+
+def test_backup_verbs_shape_cinder_requests(cloud, conn):
+    conn.block_storage.create_backup.return_value = NS(id="b", name="keep", volume_id="v", size=5, status="creating")
+    backup = cloud.create_volume_backup("v", name="keep", force=True)
+    assert conn.block_storage.create_backup.call_args.kwargs == {"volume_id": "v", "name": "keep", "force": True}
+    assert (backup.id, backup.volume_id, backup.size_gb, backup.status) == ("b", "v", 5, "creating")
+    conn.block_storage.get_backup.return_value = NS(id="b", name=None, volume_id="v", size=5, status="available")
+    assert cloud.get_volume_backup("b").status == "available"
+    cloud.delete_volume_backup("b")
+    conn.block_storage.delete_backup.assert_called_once_with("b", ignore_missing=False)
 
 
 def test_resize_confirm_and_extend_call_the_sdk(cloud, conn):

@@ -41,3 +41,39 @@ def test_concurrent_server_creates_never_share_an_address(postgres_url):
         assert len(addresses) == 6 and len(set(addresses)) == 6
     finally:
         db.dispose()
+
+
+def test_concurrent_creates_cannot_overrun_a_quota(postgres_url):
+    """Count-then-insert from several workers at once: without a lock each counts the
+    others' rows as absent and all pass. Repeated, since a race may miss once."""
+    db = Database(postgres_url)
+    try:
+        migrate(db)
+        config = load_config()
+        seed(db, config)
+        SimCloud(db, PROJECT, config).set_quota("volumes", 2)
+        for round_number in range(3):
+            barrier = threading.Barrier(8)
+            created, refused = [], []
+
+            def make(number: int) -> None:
+                cloud = SimCloud(db, PROJECT, config)
+                barrier.wait()
+                try:
+                    created.append(cloud.create_volume(1, name=f"r{round_number}-v{number}"))
+                except Exception as error:  # noqa: BLE001 - collected and shown below
+                    refused.append(error)
+
+            threads = [threading.Thread(target=make, args=(n,)) for n in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert len(created) == 2, [str(e) for e in refused]
+            assert {str(e) for e in refused} == {"Maximum number of volumes allowed (2) exceeded for quota 'volumes'."}
+            cloud = SimCloud(db, PROJECT, config)
+            for volume in created:
+                cloud.force_volume_status(volume.id, "available")
+                cloud.delete_volume(volume.id)
+    finally:
+        db.dispose()

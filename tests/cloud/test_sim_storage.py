@@ -97,3 +97,42 @@ def test_extend_grows_available_and_in_use_volumes_only_upwards_within_quota(clo
         cloud.extend_volume(volume.id, 8)
     assert caught.value.kind is ErrorKind.OVER_QUOTA
     assert cloud.get_volume(volume.id).size_gb == 5
+
+
+def test_a_backup_outlives_its_volume_creating_then_available(cloud, clock, config):
+    volume = cloud.create_volume(3)
+    clock.advance(config.behaviour.volume_create_seconds)
+    backup = cloud.create_volume_backup(volume.id, "keep")
+    assert (backup.status, backup.size_gb, backup.volume_id) == ("creating", 3, volume.id)
+    with pytest.raises(CloudError, match="Backup status must be available or error, but current status is: creating"):
+        cloud.delete_volume_backup(backup.id)
+    clock.advance(config.behaviour.backup_create_seconds)
+    assert cloud.get_volume_backup(backup.id).status == "available"
+    cloud.delete_volume(volume.id)  # unlike a snapshot, a backup does not hold its volume
+    assert cloud.get_volume_backup(backup.id).volume_id == volume.id
+    cloud.delete_volume_backup(backup.id)
+    with pytest.raises(CloudError, match=f"Backup {backup.id} could not be found.") as caught:
+        cloud.get_volume_backup(backup.id)
+    assert caught.value.kind is ErrorKind.NOT_FOUND
+
+
+def test_backups_follow_cinders_status_and_quota_rules(cloud, clock, config):
+    volume = cloud.create_volume(4)
+    with pytest.raises(CloudError, match='must be available or in-use, but the current status is "creating"'):
+        cloud.create_volume_backup(volume.id)
+    clock.advance(config.behaviour.volume_create_seconds)
+    server = cloud.create_server(ServerRequest("db", CIRROS, "1"))
+    cloud.attach_volume(server.id, volume.id)
+    with pytest.raises(CloudError, match="Backing up an in-use volume must use the force flag."):
+        cloud.create_volume_backup(volume.id)
+    cloud.create_volume_backup(volume.id, force=True)
+    cloud.set_quota("backup_gigabytes", 6)
+    with pytest.raises(CloudError) as caught:
+        cloud.create_volume_backup(volume.id, force=True)
+    assert caught.value.kind is ErrorKind.OVER_QUOTA
+    assert caught.value.message == (
+        "Requested backup exceeds allowed Backup gigabytes quota. Requested 4G, quota is 6G and 4G has been consumed."
+    )
+    cloud.set_quota("backups", 1)
+    with pytest.raises(CloudError, match=r"Maximum number of backups allowed \(1\) exceeded"):
+        cloud.create_volume_backup(volume.id, force=True)

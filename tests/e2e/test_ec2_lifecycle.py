@@ -11,6 +11,7 @@ import cfnapi.cloud.sim
 from cfnapi.testing.clients import client
 from cfnapi.testing.server import start_server
 from cfnapi.testing.sim_inventory import ids
+from cfnapi.testing.sim_inventory import sim_inventory as sim_show
 from cfnapi.testing.sim_inventory import sim_inventory_direct as sim_inventory
 
 pytestmark = pytest.mark.e2e
@@ -56,7 +57,8 @@ def server(tmp_path_factory):
     the shipped seed with shorter build times, so the module runs quickly."""
     data_dir = tmp_path_factory.mktemp("cfnapi-ec2-lifecycle")
     seed = yaml.safe_load((Path(cfnapi.cloud.sim.__file__).with_name("default_cloud.yaml")).read_text())
-    seed["behaviour"] = {"server_build_seconds": 0.2, "volume_create_seconds": 0.1, "snapshot_create_seconds": 0.1}
+    seed["behaviour"] = {"server_build_seconds": 0.2, "volume_create_seconds": 0.1, "snapshot_create_seconds": 0.1,
+                        "backup_create_seconds": 0.1}
     config = data_dir / "cloud.yaml"
     config.write_text(yaml.safe_dump(seed))
     running = start_server(data_dir, extra_args=["--cloud-config", str(config)])
@@ -521,3 +523,76 @@ def test_ingress_eip_association_and_ssm_parameter_update_replace_and_roll_back(
     assert physical_id(cfn, "bits", "Colour") == "/e2e/color"
 
     delete_and_check_seed(cfn, server, "bits", seed)
+
+
+SNAPSHOT_VOLUME = """
+Parameters:
+  Zone: {Type: String, Default: us-east-1a}
+Resources:
+  Data:
+    Type: AWS::EC2::Volume
+    DeletionPolicy: Snapshot
+    UpdateReplacePolicy: Snapshot
+    Properties: {AvailabilityZone: !Ref Zone, Size: 2}
+  Scratch:
+    Type: AWS::EC2::Volume
+    DeletionPolicy: Retain
+    Properties: {AvailabilityZone: us-east-1a, Size: 1}
+"""
+
+
+def _backups_of(inventory, volume_id):
+    return [b for b in inventory["volume_backups"] if b["volume_id"] == volume_id]
+
+
+def test_snapshot_policies_keep_a_snapshot_after_replacement_and_delete_and_retain_keeps_the_volume(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="snapvol", TemplateBody=SNAPSHOT_VOLUME)
+    wait(cfn, "snapvol", "stack_create_complete")
+    first, scratch = physical_id(cfn, "snapvol", "Data"), physical_id(cfn, "snapvol", "Scratch")
+
+    update(cfn, "snapvol", SNAPSHOT_VOLUME, Zone="us-east-1b")  # replaced: UpdateReplacePolicy Snapshot
+    wait(cfn, "snapvol", "stack_update_complete")
+    second = physical_id(cfn, "snapvol", "Data")
+    inventory = sim_inventory(server)
+    [kept_on_replace] = _backups_of(inventory, first)
+    assert first not in ids(inventory, "volumes") and kept_on_replace["size_gb"] == 2
+
+    stack_id = cfn.describe_stacks(StackName="snapvol")["Stacks"][0]["StackId"]
+    cfn.delete_stack(StackName="snapvol")
+    wait(cfn, "snapvol", "stack_delete_complete")
+    inventory = sim_show(server)  # as a user sees it: `cfnapi sim show --json`
+    [kept_on_delete] = _backups_of(inventory, second)
+    assert ids(inventory, "volumes") - ids(seed, "volumes") == {scratch}  # Retain keeps the volume itself
+    assert ids(inventory, "volume_backups") - ids(seed, "volume_backups") == {
+        kept_on_replace["id"], kept_on_delete["id"]}
+
+    events = cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
+    reasons = [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events]
+    assert ("Data", "DELETE_IN_PROGRESS",
+            f"Creating snapshot {kept_on_delete['id']} before deletion (DeletionPolicy Snapshot)") in reasons
+    assert ("Data", "DELETE_IN_PROGRESS",
+            f"Creating snapshot {kept_on_replace['id']} before deletion (UpdateReplacePolicy Snapshot)") in reasons
+    assert ("Scratch", "DELETE_SKIPPED", None) in reasons
+    resources = cfn.describe_stack_resources(StackName=stack_id)["StackResources"]
+    data = next(r for r in resources if r["LogicalResourceId"] == "Data")
+    assert data["ResourceStatus"] == "DELETE_COMPLETE"
+    assert data["ResourceStatusReason"] == f"Snapshot {kept_on_delete['id']} was kept"
+
+
+def test_snapshot_policy_on_a_type_that_cannot_snapshot_is_a_template_format_error(cfn):
+    body = SNAPSHOT_VOLUME + """
+  Web:
+    Type: AWS::EC2::SecurityGroup
+    DeletionPolicy: Snapshot
+    Properties: {GroupDescription: web}
+"""
+    for call in (lambda: cfn.validate_template(TemplateBody=body),
+                 lambda: cfn.create_stack(StackName="badsnap", TemplateBody=body)):
+        with pytest.raises(cfn.exceptions.ClientError) as caught:
+            call()
+        assert caught.value.response["Error"]["Code"] == "ValidationError"
+        assert caught.value.response["Error"]["Message"] == (
+            "Template format error: Resource Web: DeletionPolicy Snapshot is not supported "
+            "for resource type AWS::EC2::SecurityGroup"
+        )

@@ -80,3 +80,42 @@ def test_failure_signal_rolls_back(server):
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
     reasons = [e.get("ResourceStatusReason", "") for e in cfn.describe_stack_events(StackName="failing")["StackEvents"]]
     assert any("WaitCondition received failed message" in r for r in reasons)
+
+
+SIGNALLED_INSTANCE = json.dumps({
+    "Resources": {
+        "Server": {"Type": "AWS::EC2::Instance",
+                   "CreationPolicy": {"ResourceSignal": {"Count": 1, "Timeout": "PT5M"}},
+                   "Properties": {"ImageId": "cirros-0.6.2-x86_64-disk", "InstanceType": "t2.micro"}},
+        "Name": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": "v"}},
+    },
+})
+
+
+def _signal_error(cfn, stack_name, logical_id, unique_id) -> str:
+    with pytest.raises(ClientError) as caught:
+        cfn.signal_resource(StackName=stack_name, LogicalResourceId=logical_id, UniqueId=unique_id, Status="SUCCESS")
+    assert caught.value.response["Error"]["Code"] == "ValidationError"
+    return caught.value.response["Error"]["Message"]
+
+
+def test_signal_resource_only_while_the_resource_waits_for_it(server):
+    cfn = client("cloudformation", server.endpoint)
+    stack_id = cfn.create_stack(StackName="signalled", TemplateBody=SIGNALLED_INSTANCE)["StackId"]
+    for _ in range(300):  # bounded: until the instance is built and waits for its signal
+        resources = {r["LogicalResourceId"]: r for r in cfn.describe_stack_resources(
+            StackName="signalled")["StackResources"]}
+        if (resources.get("Name", {}).get("ResourceStatus") == "CREATE_COMPLETE"
+                and resources.get("Server", {}).get("PhysicalResourceId")):
+            break
+        time.sleep(0.1)
+    assert _signal_error(cfn, "signalled", "Name", "x") == (
+        "Resource Name is in CREATE_COMPLETE state and cannot be signaled")
+    instance_id = resources["Server"]["PhysicalResourceId"]
+    cfn.signal_resource(StackName="signalled", LogicalResourceId="Server", UniqueId=instance_id, Status="SUCCESS")
+    cfn.get_waiter("stack_create_complete").wait(StackName="signalled", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+    assert _signal_error(cfn, "signalled", "Server", "another") == (
+        f"Stack {stack_id} is in CREATE_COMPLETE state and cannot be signaled")
+    cfn.delete_stack(StackName="signalled")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="signalled", WaiterConfig={"Delay": 1, "MaxAttempts": 60})

@@ -1,7 +1,8 @@
 """Cinder through the openstacksdk provider: boot from a volume made of the
 image, and a volume attached to the instance; delete leaves no volume.
 
-(DeletionPolicy Snapshot is not exercised: the engine does not apply it yet.)"""
+(DeletionPolicy Snapshot is not exercised: it takes a Cinder backup, and the box
+runs no cinder-backup service; see docs/openstack.md.)"""
 
 from __future__ import annotations
 

@@ -248,3 +248,18 @@ def test_validate_template_reports_cycles_and_attributes() -> None:
 
 
 _ALL_TYPES = {"AWS::SNS::Topic", "AWS::CloudFormation::Stack", "Custom::Thing", "AWS::EC2::Instance"}
+
+
+@pytest.mark.parametrize("key", ["DeletionPolicy", "UpdateReplacePolicy"])
+def test_snapshot_policy_only_on_types_aws_can_snapshot(key) -> None:
+    from cfnapi.template.attributes import check_against_types
+
+    supported = {"AWS::EC2::Volume", "AWS::SNS::Topic"}
+    volume = parse_template(f"Resources:\n  V: {{Type: AWS::EC2::Volume, {key}: Snapshot}}\n")
+    check_against_types(volume, supported)
+    topic = parse_template(f"Resources:\n  T: {{Type: AWS::SNS::Topic, {key}: Snapshot}}\n")
+    with pytest.raises(TemplateError) as caught:
+        check_against_types(topic, supported)
+    assert caught.value.message == (
+        f"Template format error: Resource T: {key} Snapshot is not supported for resource type AWS::SNS::Topic"
+    )

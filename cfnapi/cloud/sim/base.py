@@ -93,6 +93,7 @@ class SimService:
         allowed = quotas.limit_for(session, self.project_id, resource)
         if allowed < 0:
             return
+        quotas.lock_project_usage(session, self.project_id)
         used = quotas.usage(session, self.project_id, resource)
         if used + requested > allowed:
             raise refuse(used, allowed)

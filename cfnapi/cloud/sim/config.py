@@ -18,7 +18,7 @@ SEED_NAMESPACE = uuid.UUID("2f0c8a55-61a4-4c1b-9d0e-5b7a3c9e1f11")
 
 QUOTA_RESOURCES = (
     "instances", "cores", "ram", "key_pairs",
-    "volumes", "gigabytes", "snapshots",
+    "volumes", "gigabytes", "snapshots", "backups", "backup_gigabytes",
     "network", "subnet", "port", "router", "floatingip",
     "security_group", "security_group_rule",
 )
@@ -79,6 +79,7 @@ class Behaviour:
     server_delete_seconds: float = 0.0  # > 0: deletes are asynchronous, as Nova's are
     volume_create_seconds: float = 1.0
     snapshot_create_seconds: float = 1.0
+    backup_create_seconds: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ _KINDS: dict[str, tuple[type[Base], Callable[[Any], Entry]]] = {
     "servers": (m.SimServer, lambda r: {"status": r.status, "flavor_id": r.flavor_id}),
     "volumes": (m.SimVolume, lambda r: {"size_gb": r.size_gb, "status": r.status}),
     "volume_snapshots": (m.SimVolumeSnapshot, lambda r: {"volume_id": r.volume_id}),
+    "volume_backups": (m.SimVolumeBackup, lambda r: {"volume_id": r.volume_id, "size_gb": r.size_gb}),
     "containers": (m.SimContainer, lambda r: {}),
 }
 

@@ -209,6 +209,19 @@ class SimVolumeSnapshot(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class SimVolumeBackup(Base):
+    """No foreign key to the volume: a backup outlives it (Cinder keeps only the id)."""
+
+    __tablename__ = "sim_volume_backups"
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    project_id: Mapped[str | None] = mapped_column(_PROJECT, index=True)
+    volume_id: Mapped[str] = mapped_column(_ID)
+    name: Mapped[str] = mapped_column(String(255))
+    size_gb: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SimContainer(Base):
     __tablename__ = "sim_containers"
     __table_args__ = (UniqueConstraint("project_id", "name"),)

@@ -5,7 +5,7 @@ Usage is counted, never tracked, as Nova has done since Pike: nothing can drift.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from cfnapi.cloud.sim import models as m
@@ -24,6 +24,18 @@ def limit_for(session: Session, project_id: str, resource: str) -> int:
         ).all()
     )
     return rows.get(project_id, rows.get(DEFAULTS_KEY, -1))
+
+
+def lock_project_usage(session: Session, project_id: str) -> None:
+    """Hold this project's quota lock until the transaction ends, so that counting the
+    usage and inserting the new row are one step for concurrent workers on PostgreSQL
+    (else two creates both count N-1 and both pass). An advisory lock, not a row lock
+    as the subnet allocation takes: no row per project is sure to exist (limits fall
+    back to the config's defaults), and one lock per project covers quotas that span
+    tables (gigabytes) without any lock-order deadlock. SQLite serialises writers."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                        {"key": f"cfnapi-sim-quota:{project_id}"})
 
 
 def set_limit(session: Session, project_id: str, resource: str, hard_limit: int) -> None:
@@ -46,6 +58,8 @@ _USAGE = {
     "volumes": ((m.SimVolume, None),),
     "snapshots": ((m.SimVolumeSnapshot, None),),
     "gigabytes": ((m.SimVolume, m.SimVolume.size_gb), (m.SimVolumeSnapshot, m.SimVolumeSnapshot.size_gb)),
+    "backups": ((m.SimVolumeBackup, None),),
+    "backup_gigabytes": ((m.SimVolumeBackup, m.SimVolumeBackup.size_gb),),
     "network": ((m.SimNetwork, None),),
     "subnet": ((m.SimSubnet, None),),
     "port": ((m.SimPort, None),),

@@ -17,6 +17,7 @@ from cfnapi.cloud.provider import (
     Container,
     Volume,
     VolumeAttachment,
+    VolumeBackup,
     VolumeSnapshot,
 )
 from cfnapi.cloud.sim import models as m
@@ -191,6 +192,55 @@ class SimStorageService(SimService):
         ):
             status = VOLUME_AVAILABLE
         return VolumeSnapshot(row.id, row.name, row.volume_id, row.size_gb, status)
+
+    # --- backups (what outlives a volume) ------------------------------------
+
+    def create_volume_backup(self, volume_id: str, name: str = "", force: bool = False) -> VolumeBackup:
+        with self._transaction() as session:
+            volume = self._volume_row(session, volume_id)
+            status = self._volume_status(volume)
+            if status not in (VOLUME_AVAILABLE, VOLUME_IN_USE):
+                raise msg.backup_wrong_volume_status(status)
+            if status == VOLUME_IN_USE and not force:
+                raise msg.backup_in_use_needs_force()
+            self._enforce_quota(session, "backups", 1, lambda used, allowed: msg.backup_count_quota(allowed))
+            self._enforce_quota(
+                session, "backup_gigabytes", volume.size_gb,
+                lambda used, allowed: msg.backup_gigabytes_quota(volume.size_gb, allowed, used),
+            )
+            row = m.SimVolumeBackup(
+                id=new_id(), project_id=self.project_id, volume_id=volume.id, name=name, size_gb=volume.size_gb,
+                status=VOLUME_CREATING, created_at=self.clock(),
+            )
+            session.add(row)
+            session.flush()
+            return self._backup_view(row)
+
+    def get_volume_backup(self, backup_id: str) -> VolumeBackup:
+        with self._transaction() as session:
+            return self._backup_view(self._backup_row(session, backup_id))
+
+    def delete_volume_backup(self, backup_id: str) -> None:
+        with self._transaction() as session:
+            row = self._backup_row(session, backup_id)
+            status = self._backup_view(row).status
+            if status not in _DELETABLE:
+                raise msg.backup_delete_wrong_status(status)
+            session.delete(row)
+
+    def _backup_row(self, session: Session, backup_id: str) -> m.SimVolumeBackup:
+        row = session.scalar(self._owned(m.SimVolumeBackup).where(m.SimVolumeBackup.id == backup_id))
+        if row is None:
+            raise msg.backup_not_found(backup_id)
+        return row
+
+    def _backup_view(self, row: m.SimVolumeBackup) -> VolumeBackup:
+        status = row.status
+        if status == VOLUME_CREATING and (
+            elapsed_seconds(row.created_at, self.clock()) >= self.config.behaviour.backup_create_seconds
+        ):
+            status = VOLUME_AVAILABLE
+        return VolumeBackup(row.id, row.name, row.volume_id, row.size_gb, status)
 
     # --- object storage -----------------------------------------------------
 
