@@ -306,18 +306,24 @@ def test_aws_cli_deploy_creates_updates_then_has_no_changes(server, cfn, tmp_pat
     third = aws(server, *deploy, "--parameter-overrides", "V=ok-2")
     assert third.returncode == 255  # the CLI's default for an empty change set
     assert "No changes to deploy. Stack clideploy is up to date" in third.stderr + third.stdout
+    _delete_failed_change_sets(cfn, "clideploy")
     quiet = aws(server, *deploy, "--parameter-overrides", "V=ok-2", "--no-fail-on-empty-changeset")
     assert quiet.returncode == 0, quiet.stderr + quiet.stdout
     assert "No changes to deploy. Stack clideploy is up to date" in quiet.stdout
 
-    # The CLI names change sets by the second; the empty ones above would clash with the next.
-    for summary in cfn.list_change_sets(StackName="clideploy")["Summaries"]:
-        if summary["Status"] == "FAILED":
-            cfn.delete_change_set(ChangeSetName=summary["ChangeSetId"])
+    _delete_failed_change_sets(cfn, "clideploy")
     failing = aws(server, *deploy, "--parameter-overrides", "V=bad")
     assert failing.returncode == 255, failing.stderr + failing.stdout
     assert "Failed to create/update the stack" in failing.stderr + failing.stdout, failing.stderr + failing.stdout
     assert cfn.describe_stacks(StackName="clideploy")["Stacks"][0]["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+
+
+def _delete_failed_change_sets(cfn, stack_name):
+    # The CLI names change sets by the second, and an empty one stays (FAILED), as on AWS:
+    # the next deploy within the same second would clash with it.
+    for summary in cfn.list_change_sets(StackName=stack_name)["Summaries"]:
+        if summary["Status"] == "FAILED":
+            cfn.delete_change_set(ChangeSetName=summary["ChangeSetId"])
 
 
 def test_change_set_waiter_and_template_stages(cfn):
