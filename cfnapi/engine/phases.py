@@ -41,6 +41,10 @@ def _graph_of(run: OperationRun, logical_ids: Iterable[str], definition=None) ->
     return {lid: set(decls[lid].dependencies) & ids if lid in decls else set() for lid in ids}
 
 
+def _declared_type(run: OperationRun) -> Callable[[str], str]:
+    return lambda logical_id: run.definition.resources[logical_id].type
+
+
 def _mark_interrupted(run: OperationRun) -> list[str]:
     """Resources left mid-operation by a dead process become failures (CREATE_IN_PROGRESS
     becomes CREATE_FAILED, and so on), with events saying so."""
@@ -142,7 +146,7 @@ def create_phase(run: OperationRun, interrupted: bool) -> None:
         _note_resumed(run)
     step = resume_create if interrupted else create_resource
     graph = {lid: set(decl.dependencies) for lid, decl in run.definition.resources.items()}
-    outcome = run_graph(graph, lambda lid: step(run, lid), run.runtime.resource_pool, run.stop)
+    outcome = run_graph(graph, lambda lid: step(run, lid), run.pool_for(_declared_type(run)), run.stop)
     if run.stop_reason == "lease":
         return  # another worker owns the stack now
     if run.stop_reason == "cancel" or run.cancel_was_requested():
@@ -179,7 +183,7 @@ def _delete_all(run: OperationRun, retain: set[str], forget: bool) -> GraphOutco
             retain=lid in retain or records[lid].deletion_policy == "Retain",
             forget=forget,
         ),
-        run.runtime.resource_pool,
+        run.pool_for(lambda lid: records[lid].type),
         run.stop,
         halt_on_failure=False,
     )
@@ -283,7 +287,7 @@ def update_phase(run: OperationRun, interrupted: bool) -> None:
         outcome = GraphOutcome(failed=denied)
     else:
         graph = {lid: set(decl.dependencies) for lid, decl in run.definition.resources.items()}
-        outcome = run_graph(graph, lambda lid: _update_one(run, lid), run.runtime.resource_pool, run.stop)
+        outcome = run_graph(graph, lambda lid: _update_one(run, lid), run.pool_for(_declared_type(run)), run.stop)
     if run.stop_reason == "lease":
         return
     problem = None
@@ -320,7 +324,7 @@ def _cleanup(run: OperationRun, doomed: list[ResourceRecord], retain_of: Callabl
     run_graph(
         reverse_graph(graph),
         lambda key: delete_resource(run, by_key[key], retain=retain_of(by_key[key]), forget=True),
-        run.runtime.resource_pool,
+        run.pool_for(lambda key: by_key[key].type),
         run.stop,
         halt_on_failure=False,
     )
@@ -373,7 +377,8 @@ def update_rollback_phase(run: OperationRun, interrupted: bool) -> None:
         elif record.update_action == "replaced":
             _swap_back(run, record)
 
-    outcome = run_graph(graph, restore, run.runtime.resource_pool, run.stop, halt_on_failure=False)
+    outcome = run_graph(graph, restore, run.pool_for(lambda lid: run.current[lid].type), run.stop,
+                        halt_on_failure=False)
     if outcome.ok:
         run.recorder.stack_status("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None, skip_resources=[])
     else:

@@ -43,6 +43,7 @@ class NestedStack(ResourceType):
         "changed, the child itself is left alone (no child events)."
     )
     update_when_unchanged = True  # AWS "initiates an update to its nested stacks" on every parent update
+    waits_on_a_stack = True  # waiting for the child must not hold a thread the child's resources need
     # Every property updates the child in place (AWS: "Update requires: No interruption").
     properties = (
         PropertySpec("TemplateURL", "String", required=True),

@@ -379,3 +379,43 @@ def test_parent_rollback_restores_a_child_whose_template_changed_behind_the_same
     assert nest.status(child_id) == "UPDATE_COMPLETE"
     assert "Extra" not in {lid for lid, r in nest.resources(child_id).items() if r["ResourceStatus"] != "DELETE_COMPLETE"}
     assert json.loads(nest.call("get_template", StackName=child_id)["TemplateBody"]) == CHILD
+
+
+def _create_in_background(harness, name, resources):
+    """Create ``name`` on a thread; the test's join bounds how long a deadlock may hang it."""
+    import threading
+
+    thread = threading.Thread(target=harness.create, args=(name, resources), daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("children,resource_threads", [(6, 2), (100, 32)])
+def test_more_nested_stacks_than_resource_threads_all_complete(tmp_path, children, resource_threads):
+    """Waiting for a child holds no resource-pool thread: with every pool thread held
+    by a waiting parent resource, the children's resources could never run."""
+    from cfnapi.engine.template_binding import TemplateCompiler
+    from cfnapi.translate.testing import test_registry
+    from tests.engine.conftest import Harness
+
+    harness = Harness(tmp_path, compiler=TemplateCompiler(test_registry().supported()),
+                      resource_threads=resource_threads)
+    creating = None
+    try:
+        (tmp_path / "leaf.json").write_text(json.dumps({"Resources": {"Inner": {"Type": SLEEPER}}}))
+        harness.runtime.url_policy = TemplateUrlPolicy(file_root=tmp_path)
+        resources = {f"Child{i}": {"Type": "AWS::CloudFormation::Stack",
+                                   "Properties": {"TemplateURL": f"file://{tmp_path / 'leaf.json'}"}}
+                     for i in range(children)}
+        creating = _create_in_background(harness, "wide", resources)
+        creating.join(timeout=60)
+        assert not creating.is_alive(), "the parent's create never finished (pool exhausted)"
+        assert harness.status("wide") == "CREATE_COMPLETE"
+        child_ids = [r["PhysicalResourceId"] for r in harness.resources("wide").values()]
+        assert len(child_ids) == children
+        assert {harness.status(c) for c in child_ids} == {"CREATE_COMPLETE"}
+        assert len([r for r in harness.cloud.records.values() if r.delete_started is None]) == children
+    finally:
+        if creating is None or not creating.is_alive():  # a deadlocked pool would never shut down
+            harness.runtime.shutdown()
+            harness.db.dispose()
