@@ -114,15 +114,15 @@ class NestedStacks:
         return stack_id
 
     def update(self, child_id: str, request: ChildRequest) -> None:
-        """Forward: start updating the child to ``request`` unless that changes nothing.
+        """Forward: start updating the child to ``request`` — always, even when nothing
+        changed: AWS runs an update in every nested stack (UPDATE_IN_PROGRESS …
+        UPDATE_COMPLETE on the child) whenever its parent is updated.
         During the parent's rollback: undo what this parent operation did to the child."""
         child = self._load(child_id)
         if self._parent_rolling_back():
             self._roll_back(child)
             return
         body = fetch_template(request.template_url, self.runtime.url_policy)
-        if self._matches(child.template_body, child.parameters, body, request):
-            return
         if child.status not in st.UPDATABLE:
             raise ResourceFailure(f"Stack:{child_id} is in {child.status} state and can not be updated.")
         params = {**request.as_params(), "Tags": self._tags(request)}
@@ -132,23 +132,17 @@ class NestedStacks:
 
     def _roll_back(self, child: StackRow) -> None:
         """The child goes back to what it was before this parent operation touched it.
-        AWS keeps a child's previous template until the root's cleanup; cfnapi keeps it
-        on the child (``previous_template_body``) until the child's next update."""
+        Its cleanup waits for the root's (``awaits_root_cleanup``), so a child whose
+        update completed still knows what it changed and rolls back by itself."""
         if child.status == "UPDATE_IN_PROGRESS":
             self._request_cancel(child.stack_id)  # its own rollback restores it
-        elif child.status == "UPDATE_FAILED":  # left so by DisableRollback: roll it back as RollbackStack does
+        elif child.status == "UPDATE_FAILED" or awaits_root_cleanup(child):
+            # Left failed by DisableRollback, or complete and waiting for the root's cleanup:
+            # roll it back as RollbackStack does.
             Recorder(self.runtime.db, StackRef(child.stack_id, child.name)).stack_status(
                 "UPDATE_ROLLBACK_IN_PROGRESS", st.USER_INITIATED, needs_work=True, **self._lease()
             )
             self._run(child.stack_id)
-        elif (
-            child.status == "UPDATE_COMPLETE"
-            and child.previous_template_body is not None
-            and self._updated_in_this_operation(child)
-        ):
-            params = {"Parameters": [{"ParameterKey": k, "ParameterValue": v}
-                                     for k, v in (child.previous_parameters or {}).items()]}
-            self._start_update(child, child.previous_template_body, params, child.timeout_in_minutes)
         # Anything else (rolling back already, or untouched) needs nothing; update_progress waits.
 
     def _start_update(self, child: StackRow, body: str, params: dict[str, Any], timeout: int | None) -> None:
@@ -170,6 +164,9 @@ class NestedStacks:
         ``delete_progress`` starts the delete once the child has stopped."""
         child = self._load(child_id, missing_ok=True)
         if child is None or child.deleted_at is not None or child.status == "DELETE_IN_PROGRESS":
+            return
+        if awaits_root_cleanup(child):
+            self._start_cleanup(child)  # delete_progress deletes it once the cleanup is done
             return
         if child.status in st.IN_PROGRESS:
             self._request_cancel(child_id)
@@ -193,6 +190,8 @@ class NestedStacks:
         """Done when the child's update (or, in the parent's rollback, its restoration)
         has finished; a failure when the child's update failed."""
         child = self._load(child_id)
+        if awaits_root_cleanup(child):
+            return True  # updated (or restored); its old resources go in the root's cleanup
         if child.status in st.IN_PROGRESS:
             if child.status in ("UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"):
                 return False
@@ -221,6 +220,38 @@ class NestedStacks:
             self.delete(child_id)  # it has stopped, as ``delete`` asked: now delete it
         return False
 
+    def run_deferred_cleanups(self, stop: threading.Event) -> None:
+        """The parent's cleanup phase: the children waiting for it clean up now, and
+        this returns when they are done (or ``stop`` is set). AWS cleans nested
+        stacks' old resources up after the root's update completes; a child's own
+        cleanup does the same for its children, so the whole tree follows the root."""
+        with self.runtime.db.transaction() as session:
+            children = session.scalars(
+                select(StackRow).where(
+                    StackRow.parent_id == self.parent.stack_id,
+                    StackRow.status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+                    StackRow.deleted_at.is_(None),
+                )
+            ).all()
+            session.expunge_all()
+        for child in children:
+            if not child.needs_work:
+                self._start_cleanup(child)
+        settings = self.runtime.settings
+        delay = settings.poll_initial_seconds
+        pending = [c.stack_id for c in children]
+        while pending and not stop.wait(delay):
+            pending = [c for c in pending if self._load(c).status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"]
+            delay = min(delay * settings.poll_factor, settings.poll_max_seconds)
+
+    def _start_cleanup(self, child: StackRow) -> None:
+        """No event: the child stays in UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, now with work to do."""
+        with self.runtime.db.transaction() as session:
+            session.execute(
+                update(StackRow).where(StackRow.stack_id == child.stack_id).values(needs_work=True, **self._lease())
+            )
+        self._run(child.stack_id)
+
     def outputs(self, child_id: str) -> dict[str, str]:
         child = self._load(child_id)
         return {o["OutputKey"]: o["OutputValue"] for o in child.outputs or []}
@@ -239,16 +270,6 @@ class NestedStacks:
 
     def _parent_rolling_back(self) -> bool:
         return self.parent.status == "UPDATE_ROLLBACK_IN_PROGRESS"
-
-    def _updated_in_this_operation(self, child: StackRow) -> bool:
-        """The child's last update started after the parent's update began."""
-        started = self.parent.updated_at
-        return started is not None and child.updated_at is not None and child.updated_at >= started
-
-    @staticmethod
-    def _matches(body: str | None, parameters: dict | None, wanted_body: str, request: ChildRequest) -> bool:
-        given = parameters or {}
-        return body == wanted_body and all(given.get(k) == v for k, v in request.parameters.items())
 
     def _tags(self, request: ChildRequest) -> list[dict]:
         """The parent's stack tags propagate to its children, as on AWS; the resource's own Tags win."""
@@ -297,6 +318,11 @@ class NestedStacks:
         threading.Thread(
             target=StackWorker(self.runtime).process, args=(child_id,), name=f"cfn-nested-{child_id[-8:]}", daemon=True
         ).start()
+
+
+def awaits_root_cleanup(stack: StackRow) -> bool:
+    """A nested stack whose update completed and whose cleanup waits for its parent's."""
+    return stack.status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" and not stack.needs_work
 
 
 def _reason(child: StackRow) -> str:

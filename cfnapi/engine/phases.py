@@ -294,8 +294,12 @@ def update_phase(run: OperationRun, interrupted: bool) -> None:
     if outcome.ok:
         outputs, problem = _finish_outputs(run)
         if problem is None:
+            # A nested stack's old resources are cleaned up in its root's cleanup (as on
+            # AWS): until then it waits, with no work, for its parent to start it.
+            waits_for_root = bool(run.stack.parent_id)
             run.recorder.stack_status(
-                "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None, outputs=outputs, operation_deadline=None
+                "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None, outputs=outputs,
+                **(_done() if waits_for_root else dict(operation_deadline=None)),
             )
             return
     failed = outcome.failed or outcome.cancelled
@@ -330,9 +334,15 @@ def _cleanup(run: OperationRun, doomed: list[ResourceRecord], retain_of: Callabl
     )
 
 
+def _children_cleanups(run: OperationRun) -> None:
+    """Nested stacks waiting for this stack's cleanup run theirs now (and their children's)."""
+    run.nested_stacks.run_deferred_cleanups(run.stop)
+
+
 def update_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
     if interrupted:
         _note_resumed(run)
+    _children_cleanups(run)
     removed = [r for lid, r in run.current.items() if lid not in run.definition.resources]
     replaced = list(run.replaced)
     _cleanup(
@@ -344,13 +354,11 @@ def update_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
         run.current.pop(record.logical_id, None)
     _clear_update_marks(run)
     # A failed cleanup delete does not fail the update (AWS behaves the same way).
-    # A nested stack keeps its previous definition: its parent's rollback may still need it.
-    keep_previous = bool(run.stack.parent_id)
     run.recorder.stack_status(
         "UPDATE_COMPLETE",
         None,
-        previous_template_body=run.stack.previous_template_body if keep_previous else None,
-        previous_parameters=run.stack.previous_parameters if keep_previous else None,
+        previous_template_body=None,
+        previous_parameters=None,
         update_policy_override=None,
         no_echo_parameters=sorted(getattr(run.definition, "no_echo_parameters", ()) or ()),
         **_done(),
@@ -408,6 +416,7 @@ def _swap_back(run: OperationRun, record: ResourceRecord) -> None:
 def update_rollback_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
     if interrupted:
         _note_resumed(run)
+    _children_cleanups(run)  # children this rollback updated back to their old definitions
     created = [r for r in run.current.values() if r.update_action == "created"]
     _cleanup(run, created + list(run.replaced), lambda r: False)
     for record in created:

@@ -94,8 +94,13 @@ class OperationRun:
             creation_policy=decl.creation_policy if decl is not None else None,
             update_policy=decl.update_policy if decl is not None else None,
             creation_token=creation_token,
-            nested_stacks=NestedStacks(self.runtime, self.stack),
+            nested_stacks=self.nested_stacks,
         )
+
+    @property
+    def nested_stacks(self) -> NestedStacks:
+        """This stack's children (the AWS::CloudFormation::Stack resources' stacks)."""
+        return NestedStacks(self.runtime, self.stack)
 
     @staticmethod
     def state_of(record: ResourceRecord) -> ResourceState:

@@ -376,10 +376,82 @@ def test_parent_rollback_restores_a_child_whose_template_changed_behind_the_same
     resources["Late"] = {"Type": SLEEPER, "DependsOn": "Child", "Properties": {"FailOnCreate": "true"}}
     nest.update("parent", resources)
     assert nest.status("parent") == "UPDATE_ROLLBACK_COMPLETE"
-    assert nest.status(child_id) == "UPDATE_COMPLETE"
+    # The child's update had completed but not cleaned up (that waits for the root): it rolls back.
+    assert nest.status(child_id) == "UPDATE_ROLLBACK_COMPLETE"
+    child_name = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]["StackName"]
+    assert [e[1] for e in nest.events(child_id) if e[0] == child_name][-5:] == [
+        "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS",
+        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE",
+    ]
     assert "Extra" not in {lid for lid, r in nest.resources(child_id).items() if r["ResourceStatus"] != "DELETE_COMPLETE"}
     assert json.loads(nest.call("get_template", StackName=child_id)["TemplateBody"]) == CHILD
+    assert set(nest.cloud.existing()) == {"Inner", "Risky", "User"}
 
+
+def _events_in_order(harness, *stack_ids):
+    """(stack name, logical id, status) of the stacks' events, across stacks, oldest first."""
+    from sqlalchemy import select
+
+    from cfnapi.engine.models import EventRow
+
+    with harness.db.transaction() as session:
+        rows = session.execute(
+            select(EventRow.stack_name, EventRow.logical_id, EventRow.status)
+            .where(EventRow.stack_id.in_(stack_ids)).order_by(EventRow.seq)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def test_a_childs_old_resources_are_cleaned_up_in_the_roots_cleanup(nest, tmp_path):
+    parent_id = nest.create("parent", parent_resources(nest))
+    child_id = child_of(nest)
+    child_name = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]["StackName"]
+    shrunk = json.loads(json.dumps(CHILD))
+    del shrunk["Resources"]["Risky"]
+    (tmp_path / "child.json").write_text(json.dumps(shrunk))
+    resources = parent_resources(nest)
+    resources["Other"] = {"Type": SLEEPER}
+    nest.update("parent", resources)
+    assert nest.status("parent") == "UPDATE_COMPLETE" and nest.status(child_id) == "UPDATE_COMPLETE"
+    assert set(nest.cloud.existing()) == {"Inner", "User", "Other"}
+    events = _events_in_order(nest, parent_id, child_id)
+    update_started = events.index(("parent", "parent", "UPDATE_IN_PROGRESS"))
+    order = [e for e in events[update_started:] if e in {
+        ("parent", "Child", "UPDATE_COMPLETE"),
+        ("parent", "parent", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+        (child_name, child_name, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+        (child_name, "Risky", "DELETE_IN_PROGRESS"),
+        (child_name, child_name, "UPDATE_COMPLETE"),
+        ("parent", "parent", "UPDATE_COMPLETE"),
+    }]
+    assert order == [
+        (child_name, child_name, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),  # the child's update is done …
+        ("parent", "Child", "UPDATE_COMPLETE"),  # … which completes the parent's resource
+        ("parent", "parent", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+        (child_name, "Risky", "DELETE_IN_PROGRESS"),  # only now the child's removed resource goes
+        (child_name, child_name, "UPDATE_COMPLETE"),
+        ("parent", "parent", "UPDATE_COMPLETE"),
+    ]
+
+
+def test_an_unchanged_child_still_runs_an_update(nest):
+    nest.create("parent", parent_resources(nest))
+    child_id = child_of(nest)
+    child_name = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]["StackName"]
+    resources = parent_resources(nest)
+    resources["Other"] = {"Type": SLEEPER}  # the parent changes; the child's template and parameters do not
+    created = len(nest.events(child_id))
+    nest.update("parent", resources)
+    assert nest.status("parent") == "UPDATE_COMPLETE"
+    # AWS: every nested stack is updated with its parent, with the child's stack events
+    # even when nothing in it changes (and no resource events).
+    assert nest.events(child_id)[created:] == [
+        (child_name, "UPDATE_IN_PROGRESS", "User Initiated"),
+        (child_name, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None),
+        (child_name, "UPDATE_COMPLETE", None),
+    ]
+    assert [e for e in nest.events("parent") if e[0] == "Child"][-2:] == [
+        ("Child", "UPDATE_IN_PROGRESS", None), ("Child", "UPDATE_COMPLETE", None)]
 
 def _create_in_background(harness, name, resources):
     """Create ``name`` on a thread; the test's join bounds how long a deadlock may hang it."""
