@@ -92,7 +92,10 @@ class NestedStacks:
         definition = compile_for(self.runtime, stack_id, name, self.caller, body, params)
         # A child may do what its parent was allowed to do, and no more.
         check_capabilities(definition, self.parent.capabilities)
-        columns = create_columns(self.runtime, body, definition, {**params, "OnFailure": "DO_NOTHING"}, None)
+        # DescribeStacks shows the child with its root's rollback setting, as AWS does; a
+        # failed create never rolls the child back by itself all the same (create_phase).
+        on_failure = "DO_NOTHING" if self.parent.on_failure == "DO_NOTHING" else "ROLLBACK"
+        columns = create_columns(self.runtime, body, definition, {**params, "OnFailure": on_failure}, None)
         # The parent's resource names the child before the child exists: should this
         # process die in between, the parent's rollback still finds (or finds gone) it.
         self._point_parent_resource(logical_id, stack_id)

@@ -161,7 +161,8 @@ def create_phase(run: OperationRun, interrupted: bool) -> None:
             run.recorder.stack_status("CREATE_COMPLETE", None, outputs=outputs, **_done())
             return
     failed = outcome.failed or outcome.cancelled
-    on_failure = run.stack.on_failure
+    # A nested stack's failed create is left to its parent, whose rollback deletes it (AWS).
+    on_failure = "DO_NOTHING" if run.stack.parent_id else run.stack.on_failure
     then = {"DO_NOTHING": "", "DELETE": "Delete requested by user."}.get(on_failure, "Rollback requested by user.")
     reason = f"{problem}. {then}".rstrip() if problem else _failure_reason(run, "create", failed, then, "creation")
     if on_failure == "DO_NOTHING":

@@ -50,6 +50,7 @@ def test_child_is_a_real_stack_with_parent_and_root(nest):
     child_id = child_of(nest)
     child = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]
     assert child["StackStatus"] == "CREATE_COMPLETE"
+    assert child["DisableRollback"] is False  # what AWS shows; the child's rollback is suppressed otherwise
     assert child["ParentId"] == parent_id and child["RootId"] == parent_id
     assert child["StackName"].startswith("parent-Child-") and len(child["StackName"]) == len("parent-Child-") + 13
     assert child["Outputs"] == [{"OutputKey": "InnerValue", "OutputValue": "one"}]
@@ -98,6 +99,7 @@ def test_failed_child_fails_parent_with_aws_reason_and_rollback_deletes_it(nest)
     assert {r["ResourceStatus"] for r in left if r["LogicalResourceId"] == "Child"} == {"DELETE_COMPLETE"}
     child = [s for s in nest.call("list_stacks")["StackSummaries"] if s["StackName"].startswith("parent-Child-")][0]
     assert child["StackStatus"] == "DELETE_COMPLETE"
+    assert nest.call("describe_stacks", StackName=child["StackId"])["Stacks"][0]["DisableRollback"] is False
     child_events = [e[1:] for e in nest.events(child["StackId"]) if e[0] == child["StackName"]]
     assert child_events == [
         ("CREATE_IN_PROGRESS", "User Initiated"),
@@ -491,3 +493,10 @@ def test_more_nested_stacks_than_resource_threads_all_complete(tmp_path, childre
         if creating is None or not creating.is_alive():  # a deadlocked pool would never shut down
             harness.runtime.shutdown()
             harness.db.dispose()
+
+
+def test_a_child_shows_its_roots_disable_rollback(nest):
+    nest.create("parent", parent_resources(nest, fail="true"), DisableRollback=True)
+    assert nest.status("parent") == "CREATE_FAILED"
+    child = nest.call("describe_stacks", StackName=child_of(nest))["Stacks"][0]
+    assert child["StackStatus"] == "CREATE_FAILED" and child["DisableRollback"] is True
