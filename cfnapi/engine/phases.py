@@ -16,10 +16,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
 from cfnapi.engine import statuses as st
-from cfnapi.engine.models import ExportRow, ImportRow, utcnow
+from cfnapi.engine.models import EventRow, ExportRow, ImportRow, utcnow
 from cfnapi.engine.plan import Action, ResourceSnapshot, diff_resource
 from cfnapi.engine.records import ResourceRecord
 from cfnapi.engine.resource_actions import create_resource, delete_resource, replace, resume_create, update_in_place
@@ -197,9 +197,26 @@ def rollback_phase(run: OperationRun, interrupted: bool) -> None:
     if outcome.ok:
         with run.recorder.transaction() as session:
             _forget_exports(session, run.stack.stack_id)
-        run.recorder.stack_status("ROLLBACK_COMPLETE", None, **_done())
+        # DescribeStacks goes on showing why the rollback began (its event has no reason), as AWS does.
+        run.recorder.stack_status("ROLLBACK_COMPLETE", None, shown_reason=_why_rollback_began(run), **_done())
     else:
         run.recorder.stack_status("ROLLBACK_FAILED", st.failed_to("delete", outcome.failed), **_done())
+
+
+def _why_rollback_began(run: OperationRun) -> str | None:
+    """The reason of the stack's ROLLBACK_IN_PROGRESS event (not of a "Resumed" note after a crash)."""
+    with run.runtime.db.transaction() as session:
+        return session.scalar(
+            select(EventRow.status_reason)
+            .where(
+                EventRow.stack_id == run.stack.stack_id,
+                EventRow.physical_id == run.stack.stack_id,
+                EventRow.status == "ROLLBACK_IN_PROGRESS",
+                EventRow.status_reason != st.OPERATION_RESUMED,
+            )
+            .order_by(EventRow.seq.desc())
+            .limit(1)
+        )
 
 
 def delete_phase(run: OperationRun, interrupted: bool) -> None:
