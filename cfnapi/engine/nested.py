@@ -36,6 +36,7 @@ from cfnapi.translate.base import ResourceFailure
 
 _SUFFIX_ALPHABET = string.ascii_uppercase + string.digits
 _MAX_STACK_NAME = 128
+_SUFFIX_LENGTH = 13
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,36 @@ class ChildRequest:
         return params
 
 
+def _name_head(parent_name: str, logical_id: str) -> str:
+    return f"{parent_name}-{logical_id}"[: _MAX_STACK_NAME - _SUFFIX_LENGTH - 1]
+
+
 def child_stack_name(parent_name: str, logical_id: str) -> str:
     """AWS's ``{parent}-{logical id}-{random}``, shortened to the 128-character limit."""
-    suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(13))
-    head = f"{parent_name}-{logical_id}"[: _MAX_STACK_NAME - len(suffix) - 1]
-    return f"{head}-{suffix}"
+    suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(_SUFFIX_LENGTH))
+    return f"{_name_head(parent_name, logical_id)}-{suffix}"
+
+
+def review_child(runtime: EngineRuntime, parent: StackRow, logical_id: str) -> StackRow:
+    """A child stack in REVIEW_IN_PROGRESS for a nested CREATE change set (no resources yet)."""
+    name = child_stack_name(parent.name, logical_id)
+    stack_id = new_stack_id(_Caller(parent.account_id, parent.region), name)
+    row = StackRow(
+        stack_id=stack_id,
+        account_id=parent.account_id,
+        region=parent.region,
+        name=name,
+        status="REVIEW_IN_PROGRESS",
+        status_reason=st.USER_INITIATED,
+        template_body="",
+        parameters={},
+        parent_id=parent.stack_id,
+        root_id=parent.root_id or parent.stack_id,
+        created_at=utcnow(),
+        needs_work=False,
+    )
+    Recorder(runtime.db, StackRef(stack_id, name)).new_stack(row)
+    return row
 
 
 @dataclass(frozen=True)
@@ -84,9 +110,11 @@ class NestedStacks:
     # --- starting operations ------------------------------------------------------------
 
     def create(self, logical_id: str, request: ChildRequest) -> str:
-        """Queue the child's create and start running it; returns its StackId."""
-        name = child_stack_name(self.parent.name, logical_id)
-        stack_id = new_stack_id(self.caller, name)
+        """Queue the child's create and start running it; returns its StackId. A child a
+        nested change set made (REVIEW_IN_PROGRESS) is the one created, as on AWS."""
+        reviewed = self._reviewed_child(logical_id)
+        name = reviewed.name if reviewed else child_stack_name(self.parent.name, logical_id)
+        stack_id = reviewed.stack_id if reviewed else new_stack_id(self.caller, name)
         body = fetch_template(request.template_url, self.runtime.url_policy)
         params = {**request.as_params(), "Tags": self._tags(request)}
         definition = compile_for(self.runtime, stack_id, name, self.caller, body, params)
@@ -99,6 +127,13 @@ class NestedStacks:
         # The parent's resource names the child before the child exists: should this
         # process die in between, the parent's rollback still finds (or finds gone) it.
         self._point_parent_resource(logical_id, stack_id)
+        if reviewed is not None:
+            Recorder(self.runtime.db, StackRef(stack_id, name)).stack_status(
+                "CREATE_IN_PROGRESS", st.USER_INITIATED,
+                **{**columns, "capabilities": list(self.parent.capabilities or [])}, **self._lease(),
+            )
+            self._run(stack_id)
+            return stack_id
         row = StackRow(
             stack_id=stack_id,
             account_id=self.parent.account_id,
@@ -260,6 +295,21 @@ class NestedStacks:
         return {o["OutputKey"]: o["OutputValue"] for o in child.outputs or []}
 
     # --- helpers ------------------------------------------------------------------------
+
+    def _reviewed_child(self, logical_id: str) -> StackRow | None:
+        """The REVIEW_IN_PROGRESS child a nested change set made for ``logical_id``, if any."""
+        head = _name_head(self.parent.name, logical_id)
+        with self.runtime.db.transaction() as session:
+            candidates = session.scalars(
+                select(StackRow).where(
+                    StackRow.parent_id == self.parent.stack_id,
+                    StackRow.status == "REVIEW_IN_PROGRESS",
+                    StackRow.name.startswith(f"{head}-", autoescape=True),
+                ).order_by(StackRow.created_at.desc())
+            ).all()
+            session.expunge_all()
+        # The 13-character suffix follows the head exactly (logical ids have no dashes).
+        return next((c for c in candidates if len(c.name) == len(head) + 1 + _SUFFIX_LENGTH), None)
 
     def _load(self, child_id: str, *, missing_ok: bool = False) -> StackRow | None:
         with self.runtime.db.transaction() as session:

@@ -500,3 +500,62 @@ def test_a_child_shows_its_roots_disable_rollback(nest):
     assert nest.status("parent") == "CREATE_FAILED"
     child = nest.call("describe_stacks", StackName=child_of(nest))["Stacks"][0]
     assert child["StackStatus"] == "CREATE_FAILED" and child["DisableRollback"] is True
+
+
+def _nested_create_change_set(harness, root_id):
+    """The root change set's nested change set for the added ``Child``, described."""
+    described = harness.call("describe_change_set", ChangeSetName=root_id)
+    assert (described["Status"], described["ExecutionStatus"]) == ("CREATE_COMPLETE", "AVAILABLE")
+    child_change = next(c["ResourceChange"] for c in described["Changes"]
+                        if c["ResourceChange"]["LogicalResourceId"] == "Child")
+    assert child_change["Action"] == "Add"
+    nested = harness.call("describe_change_set", ChangeSetName=child_change["ChangeSetId"])
+    assert nested["ParentChangeSetId"] == root_id and nested["RootChangeSetId"] == root_id
+    assert nested["Status"] == "CREATE_COMPLETE"
+    assert sorted((c["ResourceChange"]["LogicalResourceId"], c["ResourceChange"]["Action"])
+                  for c in nested["Changes"]) == [("Inner", "Add"), ("Risky", "Add")]
+    # AWS makes the child stack at once, in REVIEW_IN_PROGRESS, as for any CREATE change set.
+    child = harness.call("describe_stacks", StackName=nested["StackId"])["Stacks"][0]
+    assert child["StackStatus"] == "REVIEW_IN_PROGRESS" and child["StackName"].startswith("parent-Child-")
+    return nested
+
+
+def test_create_change_set_with_nested_stacks_makes_a_nested_create_change_set(nest):
+    body = json.dumps({"Resources": parent_resources(nest)})
+    root = nest.call("create_change_set", StackName="parent", ChangeSetName="first", TemplateBody=body,
+                     ChangeSetType="CREATE", IncludeNestedStacks=True)
+    nest.runtime.wait_for_background()
+    nested = _nested_create_change_set(nest, root["Id"])
+    assert nest.call("describe_stacks", StackName=nested["StackId"])["Stacks"][0]["ParentId"] == root["StackId"]
+    nest.call("execute_change_set", ChangeSetName=root["Id"])
+    nest.worker.run_until_idle()
+    assert nest.status("parent") == "CREATE_COMPLETE"
+    assert child_of(nest) == nested["StackId"]  # the reviewed stack is the one created
+    assert nest.status(nested["StackId"]) == "CREATE_COMPLETE"
+    children = [s for s in nest.call("list_stacks")["StackSummaries"] if s["StackName"].startswith("parent-Child-")]
+    assert len(children) == 1
+
+
+def test_update_change_set_adding_a_nested_stack_makes_a_nested_create_change_set(nest):
+    nest.create("parent", {"Other": {"Type": SLEEPER}})
+    body = json.dumps({"Resources": {"Other": {"Type": SLEEPER}, **parent_resources(nest)}})
+    root = nest.call("create_change_set", StackName="parent", ChangeSetName="grow", TemplateBody=body,
+                     IncludeNestedStacks=True)
+    nest.runtime.wait_for_background()
+    nested = _nested_create_change_set(nest, root["Id"])
+    nest.call("execute_change_set", ChangeSetName=root["Id"])
+    nest.worker.run_until_idle()
+    assert nest.status("parent") == "UPDATE_COMPLETE"
+    assert child_of(nest) == nested["StackId"] and nest.status(nested["StackId"]) == "CREATE_COMPLETE"
+
+
+def test_deleting_the_root_change_set_deletes_the_child_it_made_for_review(nest):
+    body = json.dumps({"Resources": parent_resources(nest)})
+    root = nest.call("create_change_set", StackName="parent", ChangeSetName="first", TemplateBody=body,
+                     ChangeSetType="CREATE", IncludeNestedStacks=True)
+    nest.runtime.wait_for_background()
+    nested = _nested_create_change_set(nest, root["Id"])
+    nest.call("delete_change_set", ChangeSetName=root["Id"])
+    assert nest.status(nested["StackId"]) == "DELETE_COMPLETE"
+    with pytest.raises(ServiceError):
+        nest.call("describe_change_set", ChangeSetName=nested["ChangeSetId"])
