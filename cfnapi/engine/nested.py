@@ -2,8 +2,9 @@
 for them, handed to the resource type through ``ResourceContext.nested_stacks``.
 
 A child is a real stack (its own row, events and resources, ParentId/RootId
-set) run by the same engine. The parent's resource thread starts the child's
-operation and then polls its status, as it polls any cloud resource. The child
+set) run by the same engine. The parent's resource starts the child's
+operation and then polls its status, as it polls any cloud resource (on a
+thread of its own, not the bounded resource pool: see ``engine/pools.py``). The child
 runs in a thread of its own under a lease taken by this worker in the same
 transaction that queued the work, so no other worker claims it while this one
 is alive, and another takes it over (like any stack) if this one dies. The
@@ -12,7 +13,9 @@ in between leaves nothing the parent's rollback cannot find.
 
 A child never rolls back a failed create by itself (AWS leaves that to the
 parent, whose rollback deletes it); a failed update rolls back in the child,
-and the parent's rollback then waits for it.
+and the parent's rollback then waits for it. A child's successful update stops
+in UPDATE_COMPLETE_CLEANUP_IN_PROGRESS with no work: its cleanup runs in its
+root's cleanup phase (``run_deferred_cleanups``), as on AWS.
 """
 
 from __future__ import annotations
