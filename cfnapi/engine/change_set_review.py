@@ -71,7 +71,7 @@ def _outcome(runtime: EngineRuntime, row: ChangeSetRow, stack: StackRow, definit
         if unchanged:
             return dict(status="FAILED", status_reason=NO_CHANGES, execution_status="UNAVAILABLE")
     changes = change_set_changes(plan)
-    if row.include_nested_stacks and row.change_set_type == "UPDATE":
+    if row.include_nested_stacks:
         nested = make_nested_change_sets(runtime, row, stack, definition, plan)
         for logical_id, (nested_id, child_definition) in nested.items():
             review_change_set(runtime, nested_id, child_definition)  # its own children, recursively

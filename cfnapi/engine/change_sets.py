@@ -305,12 +305,14 @@ def execute_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str,
         settings["DisableRollback"] = params.get("DisableRollback")
         begin_update(runtime, stack, row.template_body, definition, settings, token)
     with runtime.db.transaction() as session:
-        # Executing one change set makes the stack's others obsolete; AWS deletes them.
-        session.execute(
-            delete(ChangeSetRow).where(
+        others = session.scalars(
+            select(ChangeSetRow.change_set_id).where(
                 ChangeSetRow.stack_id == stack.stack_id, ChangeSetRow.change_set_id != row.change_set_id
             )
-        )
+        ).all()
+    # Executing one change set makes the stack's others obsolete; AWS deletes them.
+    _delete_with_nested(runtime, list(others))
+    with runtime.db.transaction() as session:
         executed = session.get(ChangeSetRow, row.change_set_id)
         executed.execution_status = "EXECUTE_IN_PROGRESS"
         session.execute(
@@ -334,14 +336,29 @@ def delete_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, 
             f"ChangeSet [{row.change_set_id}] is a nested change set; delete its root change set "
             f"[{row.root_change_set_id}] instead"
         )
-    with runtime.db.transaction() as session:
-        session.execute(
-            delete(ChangeSetRow).where(
-                or_(ChangeSetRow.change_set_id == row.change_set_id,
-                    ChangeSetRow.root_change_set_id == row.change_set_id)
-            )
-        )
+    _delete_with_nested(runtime, [row.change_set_id])
     return {}
+
+
+def _delete_with_nested(runtime: EngineRuntime, root_ids: list[str]) -> None:
+    """Delete root change sets with their nested ones; a child stack that only a nested
+    CREATE change set made (REVIEW_IN_PROGRESS, never created) goes with it."""
+    if not root_ids:
+        return
+    with runtime.db.transaction() as session:
+        doomed = or_(ChangeSetRow.change_set_id.in_(root_ids), ChangeSetRow.root_change_set_id.in_(root_ids))
+        reviewed = session.scalars(
+            select(StackRow).join(ChangeSetRow, ChangeSetRow.stack_id == StackRow.stack_id).where(
+                doomed, ChangeSetRow.parent_change_set_id.is_not(None),
+                StackRow.status == "REVIEW_IN_PROGRESS", StackRow.parent_id.is_not(None),
+            )
+        ).all()
+        session.expunge_all()
+        session.execute(delete(ChangeSetRow).where(doomed))
+    for child in reviewed:
+        Recorder(runtime.db, StackRef(child.stack_id, child.name)).stack_status(
+            "DELETE_COMPLETE", None, deleted_at=utcnow(), needs_work=False
+        )
 
 
 def list_change_sets(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:

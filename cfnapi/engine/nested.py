@@ -2,8 +2,9 @@
 for them, handed to the resource type through ``ResourceContext.nested_stacks``.
 
 A child is a real stack (its own row, events and resources, ParentId/RootId
-set) run by the same engine. The parent's resource thread starts the child's
-operation and then polls its status, as it polls any cloud resource. The child
+set) run by the same engine. The parent's resource starts the child's
+operation and then polls its status, as it polls any cloud resource (on a
+thread of its own, not the bounded resource pool: see ``engine/pools.py``). The child
 runs in a thread of its own under a lease taken by this worker in the same
 transaction that queued the work, so no other worker claims it while this one
 is alive, and another takes it over (like any stack) if this one dies. The
@@ -12,7 +13,9 @@ in between leaves nothing the parent's rollback cannot find.
 
 A child never rolls back a failed create by itself (AWS leaves that to the
 parent, whose rollback deletes it); a failed update rolls back in the child,
-and the parent's rollback then waits for it.
+and the parent's rollback then waits for it. A child's successful update stops
+in UPDATE_COMPLETE_CLEANUP_IN_PROGRESS with no work: its cleanup runs in its
+root's cleanup phase (``run_deferred_cleanups``), as on AWS.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from cfnapi.translate.base import ResourceFailure
 
 _SUFFIX_ALPHABET = string.ascii_uppercase + string.digits
 _MAX_STACK_NAME = 128
+_SUFFIX_LENGTH = 13
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,36 @@ class ChildRequest:
         return params
 
 
+def _name_head(parent_name: str, logical_id: str) -> str:
+    return f"{parent_name}-{logical_id}"[: _MAX_STACK_NAME - _SUFFIX_LENGTH - 1]
+
+
 def child_stack_name(parent_name: str, logical_id: str) -> str:
     """AWS's ``{parent}-{logical id}-{random}``, shortened to the 128-character limit."""
-    suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(13))
-    head = f"{parent_name}-{logical_id}"[: _MAX_STACK_NAME - len(suffix) - 1]
-    return f"{head}-{suffix}"
+    suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(_SUFFIX_LENGTH))
+    return f"{_name_head(parent_name, logical_id)}-{suffix}"
+
+
+def review_child(runtime: EngineRuntime, parent: StackRow, logical_id: str) -> StackRow:
+    """A child stack in REVIEW_IN_PROGRESS for a nested CREATE change set (no resources yet)."""
+    name = child_stack_name(parent.name, logical_id)
+    stack_id = new_stack_id(_Caller(parent.account_id, parent.region), name)
+    row = StackRow(
+        stack_id=stack_id,
+        account_id=parent.account_id,
+        region=parent.region,
+        name=name,
+        status="REVIEW_IN_PROGRESS",
+        status_reason=st.USER_INITIATED,
+        template_body="",
+        parameters={},
+        parent_id=parent.stack_id,
+        root_id=parent.root_id or parent.stack_id,
+        created_at=utcnow(),
+        needs_work=False,
+    )
+    Recorder(runtime.db, StackRef(stack_id, name)).new_stack(row)
+    return row
 
 
 @dataclass(frozen=True)
@@ -84,18 +113,30 @@ class NestedStacks:
     # --- starting operations ------------------------------------------------------------
 
     def create(self, logical_id: str, request: ChildRequest) -> str:
-        """Queue the child's create and start running it; returns its StackId."""
-        name = child_stack_name(self.parent.name, logical_id)
-        stack_id = new_stack_id(self.caller, name)
+        """Queue the child's create and start running it; returns its StackId. A child a
+        nested change set made (REVIEW_IN_PROGRESS) is the one created, as on AWS."""
+        reviewed = self._reviewed_child(logical_id)
+        name = reviewed.name if reviewed else child_stack_name(self.parent.name, logical_id)
+        stack_id = reviewed.stack_id if reviewed else new_stack_id(self.caller, name)
         body = fetch_template(request.template_url, self.runtime.url_policy)
         params = {**request.as_params(), "Tags": self._tags(request)}
         definition = compile_for(self.runtime, stack_id, name, self.caller, body, params)
         # A child may do what its parent was allowed to do, and no more.
         check_capabilities(definition, self.parent.capabilities)
-        columns = create_columns(self.runtime, body, definition, {**params, "OnFailure": "DO_NOTHING"}, None)
+        # DescribeStacks shows the child with its root's rollback setting, as AWS does; a
+        # failed create never rolls the child back by itself all the same (create_phase).
+        on_failure = "DO_NOTHING" if self.parent.on_failure == "DO_NOTHING" else "ROLLBACK"
+        columns = create_columns(self.runtime, body, definition, {**params, "OnFailure": on_failure}, None)
         # The parent's resource names the child before the child exists: should this
         # process die in between, the parent's rollback still finds (or finds gone) it.
         self._point_parent_resource(logical_id, stack_id)
+        if reviewed is not None:
+            Recorder(self.runtime.db, StackRef(stack_id, name)).stack_status(
+                "CREATE_IN_PROGRESS", st.USER_INITIATED,
+                **{**columns, "capabilities": list(self.parent.capabilities or [])}, **self._lease(),
+            )
+            self._run(stack_id)
+            return stack_id
         row = StackRow(
             stack_id=stack_id,
             account_id=self.parent.account_id,
@@ -114,15 +155,15 @@ class NestedStacks:
         return stack_id
 
     def update(self, child_id: str, request: ChildRequest) -> None:
-        """Forward: start updating the child to ``request`` unless that changes nothing.
+        """Forward: start updating the child to ``request`` — always, even when nothing
+        changed: AWS runs an update in every nested stack (UPDATE_IN_PROGRESS …
+        UPDATE_COMPLETE on the child) whenever its parent is updated.
         During the parent's rollback: undo what this parent operation did to the child."""
         child = self._load(child_id)
         if self._parent_rolling_back():
             self._roll_back(child)
             return
         body = fetch_template(request.template_url, self.runtime.url_policy)
-        if self._matches(child.template_body, child.parameters, body, request):
-            return
         if child.status not in st.UPDATABLE:
             raise ResourceFailure(f"Stack:{child_id} is in {child.status} state and can not be updated.")
         params = {**request.as_params(), "Tags": self._tags(request)}
@@ -132,23 +173,17 @@ class NestedStacks:
 
     def _roll_back(self, child: StackRow) -> None:
         """The child goes back to what it was before this parent operation touched it.
-        AWS keeps a child's previous template until the root's cleanup; cfnapi keeps it
-        on the child (``previous_template_body``) until the child's next update."""
+        Its cleanup waits for the root's (``awaits_root_cleanup``), so a child whose
+        update completed still knows what it changed and rolls back by itself."""
         if child.status == "UPDATE_IN_PROGRESS":
             self._request_cancel(child.stack_id)  # its own rollback restores it
-        elif child.status == "UPDATE_FAILED":  # left so by DisableRollback: roll it back as RollbackStack does
+        elif child.status == "UPDATE_FAILED" or awaits_root_cleanup(child):
+            # Left failed by DisableRollback, or complete and waiting for the root's cleanup:
+            # roll it back as RollbackStack does.
             Recorder(self.runtime.db, StackRef(child.stack_id, child.name)).stack_status(
                 "UPDATE_ROLLBACK_IN_PROGRESS", st.USER_INITIATED, needs_work=True, **self._lease()
             )
             self._run(child.stack_id)
-        elif (
-            child.status == "UPDATE_COMPLETE"
-            and child.previous_template_body is not None
-            and self._updated_in_this_operation(child)
-        ):
-            params = {"Parameters": [{"ParameterKey": k, "ParameterValue": v}
-                                     for k, v in (child.previous_parameters or {}).items()]}
-            self._start_update(child, child.previous_template_body, params, child.timeout_in_minutes)
         # Anything else (rolling back already, or untouched) needs nothing; update_progress waits.
 
     def _start_update(self, child: StackRow, body: str, params: dict[str, Any], timeout: int | None) -> None:
@@ -170,6 +205,9 @@ class NestedStacks:
         ``delete_progress`` starts the delete once the child has stopped."""
         child = self._load(child_id, missing_ok=True)
         if child is None or child.deleted_at is not None or child.status == "DELETE_IN_PROGRESS":
+            return
+        if awaits_root_cleanup(child):
+            self._start_cleanup(child)  # delete_progress deletes it once the cleanup is done
             return
         if child.status in st.IN_PROGRESS:
             self._request_cancel(child_id)
@@ -193,6 +231,8 @@ class NestedStacks:
         """Done when the child's update (or, in the parent's rollback, its restoration)
         has finished; a failure when the child's update failed."""
         child = self._load(child_id)
+        if awaits_root_cleanup(child):
+            return True  # updated (or restored); its old resources go in the root's cleanup
         if child.status in st.IN_PROGRESS:
             if child.status in ("UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"):
                 return False
@@ -221,11 +261,58 @@ class NestedStacks:
             self.delete(child_id)  # it has stopped, as ``delete`` asked: now delete it
         return False
 
+    def run_deferred_cleanups(self, stop: threading.Event) -> None:
+        """The parent's cleanup phase: the children waiting for it clean up now, and
+        this returns when they are done (or ``stop`` is set). AWS cleans nested
+        stacks' old resources up after the root's update completes; a child's own
+        cleanup does the same for its children, so the whole tree follows the root."""
+        with self.runtime.db.transaction() as session:
+            children = session.scalars(
+                select(StackRow).where(
+                    StackRow.parent_id == self.parent.stack_id,
+                    StackRow.status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+                    StackRow.deleted_at.is_(None),
+                )
+            ).all()
+            session.expunge_all()
+        for child in children:
+            if not child.needs_work:
+                self._start_cleanup(child)
+        settings = self.runtime.settings
+        delay = settings.poll_initial_seconds
+        pending = [c.stack_id for c in children]
+        while pending and not stop.wait(delay):
+            pending = [c for c in pending if self._load(c).status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"]
+            delay = min(delay * settings.poll_factor, settings.poll_max_seconds)
+
+    def _start_cleanup(self, child: StackRow) -> None:
+        """No event: the child stays in UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, now with work to do."""
+        with self.runtime.db.transaction() as session:
+            session.execute(
+                update(StackRow).where(StackRow.stack_id == child.stack_id).values(needs_work=True, **self._lease())
+            )
+        self._run(child.stack_id)
+
     def outputs(self, child_id: str) -> dict[str, str]:
         child = self._load(child_id)
         return {o["OutputKey"]: o["OutputValue"] for o in child.outputs or []}
 
     # --- helpers ------------------------------------------------------------------------
+
+    def _reviewed_child(self, logical_id: str) -> StackRow | None:
+        """The REVIEW_IN_PROGRESS child a nested change set made for ``logical_id``, if any."""
+        head = _name_head(self.parent.name, logical_id)
+        with self.runtime.db.transaction() as session:
+            candidates = session.scalars(
+                select(StackRow).where(
+                    StackRow.parent_id == self.parent.stack_id,
+                    StackRow.status == "REVIEW_IN_PROGRESS",
+                    StackRow.name.startswith(f"{head}-", autoescape=True),
+                ).order_by(StackRow.created_at.desc())
+            ).all()
+            session.expunge_all()
+        # The 13-character suffix follows the head exactly (logical ids have no dashes).
+        return next((c for c in candidates if len(c.name) == len(head) + 1 + _SUFFIX_LENGTH), None)
 
     def _load(self, child_id: str, *, missing_ok: bool = False) -> StackRow | None:
         with self.runtime.db.transaction() as session:
@@ -239,16 +326,6 @@ class NestedStacks:
 
     def _parent_rolling_back(self) -> bool:
         return self.parent.status == "UPDATE_ROLLBACK_IN_PROGRESS"
-
-    def _updated_in_this_operation(self, child: StackRow) -> bool:
-        """The child's last update started after the parent's update began."""
-        started = self.parent.updated_at
-        return started is not None and child.updated_at is not None and child.updated_at >= started
-
-    @staticmethod
-    def _matches(body: str | None, parameters: dict | None, wanted_body: str, request: ChildRequest) -> bool:
-        given = parameters or {}
-        return body == wanted_body and all(given.get(k) == v for k, v in request.parameters.items())
 
     def _tags(self, request: ChildRequest) -> list[dict]:
         """The parent's stack tags propagate to its children, as on AWS; the resource's own Tags win."""
@@ -297,6 +374,11 @@ class NestedStacks:
         threading.Thread(
             target=StackWorker(self.runtime).process, args=(child_id,), name=f"cfn-nested-{child_id[-8:]}", daemon=True
         ).start()
+
+
+def awaits_root_cleanup(stack: StackRow) -> bool:
+    """A nested stack whose update completed and whose cleanup waits for its parent's."""
+    return stack.status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" and not stack.needs_work
 
 
 def _reason(child: StackRow) -> str:

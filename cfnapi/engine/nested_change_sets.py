@@ -1,6 +1,9 @@
 """IncludeNestedStacks: a change set that modifies an AWS::CloudFormation::Stack
 gets a nested change set on the child stack, showing what the child's update
-would do (recursively for grandchildren). The parent's ResourceChange for the
+would do (recursively for grandchildren). One that adds a nested stack — an
+UPDATE change set adding one, or any CREATE change set — gets, as on AWS, a
+CREATE change set on a new child stack in REVIEW_IN_PROGRESS; executing the
+root creates that very stack (``NestedStacks.create`` adopts it). The parent's ResourceChange for the
 nested stack names it in ``ChangeSetId``; the nested ones point back through
 ParentChangeSetId and RootChangeSetId. Only the root change set is executed:
 running the parent's update updates the children as any update does.
@@ -18,6 +21,7 @@ from cfnapi.engine.definition import StackDefinition
 from cfnapi.engine.models import ChangeSetRow, StackRow, utcnow
 from cfnapi.engine.plan import Action, Plan
 from cfnapi.engine.runtime import EngineRuntime
+from cfnapi.engine.nested import review_child
 from cfnapi.engine.stack_ops import compile_for, no_echo_of
 from cfnapi.template_url import fetch_template
 from cfnapi.translate.cfn_stack import NestedStack, child_request
@@ -38,12 +42,17 @@ def make_nested_change_sets(
     Returns logical id -> (its change set id, the child's new definition)."""
     made = {}
     for logical_id, change in plan.changes.items():
-        if change.resource_type != NestedStack.type_name or change.action is not Action.UPDATE:
+        if change.resource_type != NestedStack.type_name or change.action not in (Action.UPDATE, Action.CREATE):
             continue
-        child = _child(runtime, change.physical_id)
         props = preview_properties(runtime, stack, definition, logical_id)
-        if child is None or props is None:
-            continue  # a child that is gone, or properties not known before the update runs
+        if props is None:
+            continue  # properties not known before the operation runs
+        if change.action is Action.CREATE:
+            child = review_child(runtime, stack, logical_id)
+        else:
+            child = _child(runtime, change.physical_id)
+            if child is None:
+                continue  # a child that is gone
         request = child_request(props)
         body = fetch_template(request.template_url, runtime.url_policy)
         params = request.as_params()
@@ -54,7 +63,7 @@ def make_nested_change_sets(
                           f"{_nested_name(parent.name, logical_id)}/{uuid.uuid4()}",
             name=_nested_name(parent.name, logical_id),
             stack_id=child.stack_id,
-            change_set_type="UPDATE",
+            change_set_type="CREATE" if change.action is Action.CREATE else "UPDATE",
             status="CREATE_PENDING",
             execution_status="UNAVAILABLE",
             template_body=body,

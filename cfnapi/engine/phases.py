@@ -16,11 +16,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
 from cfnapi.engine import statuses as st
 from cfnapi.engine.deletion_policy import DELETE, RETAIN, removal_policy
-from cfnapi.engine.models import ExportRow, ImportRow, utcnow
+from cfnapi.engine.models import EventRow, ExportRow, ImportRow, utcnow
 from cfnapi.engine.plan import Action, ResourceSnapshot, diff_resource
 from cfnapi.engine.records import ResourceRecord
 from cfnapi.engine.resource_actions import create_resource, delete_resource, replace, resume_create, update_in_place
@@ -40,6 +40,10 @@ def _graph_of(run: OperationRun, logical_ids: Iterable[str], definition=None) ->
     decls = definition.resources if definition is not None else {}
     ids = set(logical_ids)
     return {lid: set(decls[lid].dependencies) & ids if lid in decls else set() for lid in ids}
+
+
+def _declared_type(run: OperationRun) -> Callable[[str], str]:
+    return lambda logical_id: run.definition.resources[logical_id].type
 
 
 def _mark_interrupted(run: OperationRun) -> list[str]:
@@ -143,7 +147,7 @@ def create_phase(run: OperationRun, interrupted: bool) -> None:
         _note_resumed(run)
     step = resume_create if interrupted else create_resource
     graph = {lid: set(decl.dependencies) for lid, decl in run.definition.resources.items()}
-    outcome = run_graph(graph, lambda lid: step(run, lid), run.runtime.resource_pool, run.stop)
+    outcome = run_graph(graph, lambda lid: step(run, lid), run.pool_for(_declared_type(run)), run.stop)
     if run.stop_reason == "lease":
         return  # another worker owns the stack now
     if run.stop_reason == "cancel" or run.cancel_was_requested():
@@ -158,7 +162,8 @@ def create_phase(run: OperationRun, interrupted: bool) -> None:
             run.recorder.stack_status("CREATE_COMPLETE", None, outputs=outputs, **_done())
             return
     failed = outcome.failed or outcome.cancelled
-    on_failure = run.stack.on_failure
+    # A nested stack's failed create is left to its parent, whose rollback deletes it (AWS).
+    on_failure = "DO_NOTHING" if run.stack.parent_id else run.stack.on_failure
     then = {"DO_NOTHING": "", "DELETE": "Delete requested by user."}.get(on_failure, "Rollback requested by user.")
     reason = f"{problem}. {then}".rstrip() if problem else _failure_reason(run, "create", failed, then, "creation")
     if on_failure == "DO_NOTHING":
@@ -180,7 +185,7 @@ def _delete_all(run: OperationRun, retain: set[str], forget: bool, undoing_creat
             policy=RETAIN if lid in retain else removal_policy(records[lid], undoing_create=undoing_create),
             forget=forget,
         ),
-        run.runtime.resource_pool,
+        run.pool_for(lambda lid: records[lid].type),
         run.stop,
         halt_on_failure=False,
     )
@@ -193,9 +198,26 @@ def rollback_phase(run: OperationRun, interrupted: bool) -> None:
     if outcome.ok:
         with run.recorder.transaction() as session:
             _forget_exports(session, run.stack.stack_id)
-        run.recorder.stack_status("ROLLBACK_COMPLETE", None, **_done())
+        # DescribeStacks goes on showing why the rollback began (its event has no reason), as AWS does.
+        run.recorder.stack_status("ROLLBACK_COMPLETE", None, shown_reason=_why_rollback_began(run), **_done())
     else:
         run.recorder.stack_status("ROLLBACK_FAILED", st.failed_to("delete", outcome.failed), **_done())
+
+
+def _why_rollback_began(run: OperationRun) -> str | None:
+    """The reason of the stack's ROLLBACK_IN_PROGRESS event (not of a "Resumed" note after a crash)."""
+    with run.runtime.db.transaction() as session:
+        return session.scalar(
+            select(EventRow.status_reason)
+            .where(
+                EventRow.stack_id == run.stack.stack_id,
+                EventRow.physical_id == run.stack.stack_id,
+                EventRow.status == "ROLLBACK_IN_PROGRESS",
+                EventRow.status_reason != st.OPERATION_RESUMED,
+            )
+            .order_by(EventRow.seq.desc())
+            .limit(1)
+        )
 
 
 def delete_phase(run: OperationRun, interrupted: bool) -> None:
@@ -284,15 +306,19 @@ def update_phase(run: OperationRun, interrupted: bool) -> None:
         outcome = GraphOutcome(failed=denied)
     else:
         graph = {lid: set(decl.dependencies) for lid, decl in run.definition.resources.items()}
-        outcome = run_graph(graph, lambda lid: _update_one(run, lid), run.runtime.resource_pool, run.stop)
+        outcome = run_graph(graph, lambda lid: _update_one(run, lid), run.pool_for(_declared_type(run)), run.stop)
     if run.stop_reason == "lease":
         return
     problem = None
     if outcome.ok:
         outputs, problem = _finish_outputs(run)
         if problem is None:
+            # A nested stack's old resources are cleaned up in its root's cleanup (as on
+            # AWS): until then it waits, with no work, for its parent to start it.
+            waits_for_root = bool(run.stack.parent_id)
             run.recorder.stack_status(
-                "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None, outputs=outputs, operation_deadline=None
+                "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None, outputs=outputs,
+                **(_done() if waits_for_root else dict(operation_deadline=None)),
             )
             return
     failed = outcome.failed or outcome.cancelled
@@ -321,15 +347,21 @@ def _cleanup(run: OperationRun, doomed: list[ResourceRecord], policy_of: Callabl
     run_graph(
         reverse_graph(graph),
         lambda key: delete_resource(run, by_key[key], policy=policy_of(by_key[key]), forget=True),
-        run.runtime.resource_pool,
+        run.pool_for(lambda key: by_key[key].type),
         run.stop,
         halt_on_failure=False,
     )
 
 
+def _children_cleanups(run: OperationRun) -> None:
+    """Nested stacks waiting for this stack's cleanup run theirs now (and their children's)."""
+    run.nested_stacks.run_deferred_cleanups(run.stop)
+
+
 def update_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
     if interrupted:
         _note_resumed(run)
+    _children_cleanups(run)
     removed = [r for lid, r in run.current.items() if lid not in run.definition.resources]
     replaced = list(run.replaced)
     _cleanup(run, removed + replaced, removal_policy)
@@ -337,13 +369,11 @@ def update_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
         run.current.pop(record.logical_id, None)
     _clear_update_marks(run)
     # A failed cleanup delete does not fail the update (AWS behaves the same way).
-    # A nested stack keeps its previous definition: its parent's rollback may still need it.
-    keep_previous = bool(run.stack.parent_id)
     run.recorder.stack_status(
         "UPDATE_COMPLETE",
         None,
-        previous_template_body=run.stack.previous_template_body if keep_previous else None,
-        previous_parameters=run.stack.previous_parameters if keep_previous else None,
+        previous_template_body=None,
+        previous_parameters=None,
         update_policy_override=None,
         no_echo_parameters=sorted(getattr(run.definition, "no_echo_parameters", ()) or ()),
         **_done(),
@@ -370,7 +400,8 @@ def update_rollback_phase(run: OperationRun, interrupted: bool) -> None:
         elif record.update_action == "replaced":
             _swap_back(run, record)
 
-    outcome = run_graph(graph, restore, run.runtime.resource_pool, run.stop, halt_on_failure=False)
+    outcome = run_graph(graph, restore, run.pool_for(lambda lid: run.current[lid].type), run.stop,
+                        halt_on_failure=False)
     if outcome.ok:
         run.recorder.stack_status("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None, skip_resources=[])
     else:
@@ -400,6 +431,7 @@ def _swap_back(run: OperationRun, record: ResourceRecord) -> None:
 def update_rollback_cleanup_phase(run: OperationRun, interrupted: bool) -> None:
     if interrupted:
         _note_resumed(run)
+    _children_cleanups(run)  # children this rollback updated back to their old definitions
     created = [r for r in run.current.values() if r.update_action == "created"]
     # What the failed update made goes without a trace: no policy keeps or snapshots it.
     _cleanup(run, created + list(run.replaced), lambda r: DELETE)

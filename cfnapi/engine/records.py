@@ -137,14 +137,17 @@ class Recorder:
         if inserted.first() is None:
             raise LeaseLost(f"stack {self.stack.stack_id} is no longer leased to {self.lease_owner}")
 
-    def stack_status(self, status: str, reason: str | None = None, **stack_columns: Any) -> None:
+    def stack_status(self, status: str, reason: str | None = None, *, shown_reason: str | None = None,
+                     **stack_columns: Any) -> None:
+        """The stack's new status and its event, together. ``shown_reason`` is what DescribeStacks
+        shows when it differs from the event's reason (ROLLBACK_COMPLETE keeps why the rollback began)."""
         now = utcnow()
         stacks = StackRow.__table__
         with self.db.core_transaction() as connection:
             connection.execute(
                 update(stacks)
                 .where(stacks.c.stack_id == self.stack.stack_id)
-                .values(status=status, status_reason=reason, **stack_columns)
+                .values(status=status, status_reason=shown_reason or reason, **stack_columns)
             )
             self._insert_event(connection, self._event(now, status, reason))
 

@@ -4,6 +4,7 @@ reach the cloud, and the stop signal shared by everything in flight."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -11,10 +12,15 @@ from sqlalchemy import delete, select
 from cfnapi.engine.definition import Identity, StackDefinition
 from cfnapi.engine.models import ExportRow, SignalRow, StackRow
 from cfnapi.engine.nested import NestedStacks
+from cfnapi.engine.pools import RoutedPool, ThreadPerTask
 from cfnapi.engine.records import Recorder, ResourceRecord, StackRef, load_resources
 from cfnapi.engine.runtime import EngineRuntime
 from cfnapi.errors import validation_error
 from cfnapi.translate.base import ResourceContext, ResourceState
+
+
+# Threads that only wait for a child stack (nested stacks' actions): one per action.
+_STACK_WAITERS = ThreadPerTask("cfn-nested-wait")
 
 
 class OperationRun:
@@ -34,6 +40,17 @@ class OperationRun:
         self.stop_reason: str | None = None  # "cancel" | "timeout" | "lease" once stop is set by the watchdog
         self.env = RunEnv(self)
         self.previous_definition: StackDefinition | None = None  # set for the update cleanup phase
+
+    def pool_for(self, type_of: Callable[[str], str | None]) -> RoutedPool:
+        """The executor for a graph whose node ``n`` is a resource of type ``type_of(n)``:
+        the bounded resource pool, or a thread of its own for types that wait on a stack."""
+        registry = self.runtime.registry
+
+        def waits(node: str) -> bool:
+            type_name = type_of(node)
+            return bool(type_name) and type_name in registry and registry.class_for(type_name).waits_on_a_stack
+
+        return RoutedPool(self.runtime.resource_pool, _STACK_WAITERS, waits)
 
     @property
     def identity(self) -> Identity:
@@ -77,8 +94,13 @@ class OperationRun:
             creation_policy=decl.creation_policy if decl is not None else None,
             update_policy=decl.update_policy if decl is not None else None,
             creation_token=creation_token,
-            nested_stacks=NestedStacks(self.runtime, self.stack),
+            nested_stacks=self.nested_stacks,
         )
+
+    @property
+    def nested_stacks(self) -> NestedStacks:
+        """This stack's children (the AWS::CloudFormation::Stack resources' stacks)."""
+        return NestedStacks(self.runtime, self.stack)
 
     @staticmethod
     def state_of(record: ResourceRecord) -> ResourceState:

@@ -97,6 +97,10 @@ class ResourceType:
     # True when an update of the stack must reach the resource even though its
     # properties did not change (a nested stack: its template may have).
     update_when_unchanged: ClassVar[bool] = False
+    # True when the resource spends its operations waiting for another stack (a
+    # nested stack waits for its child): the engine runs it outside the bounded
+    # resource pool, which the child's own resources need.
+    waits_on_a_stack: ClassVar[bool] = False
 
     @classmethod
     def property_spec(cls, name: str) -> PropertySpec | None:

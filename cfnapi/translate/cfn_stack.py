@@ -38,11 +38,8 @@ def child_request(props: Mapping[str, Any]) -> ChildRequest:
 class NestedStack(ResourceType):
     type_name = "AWS::CloudFormation::Stack"
     openstack_mapping = "a child stack run by the same engine (ParentId/RootId set)"
-    not_honoured = (
-        "Every update of the parent re-reads the child's template; when neither it nor the parameters "
-        "changed, the child itself is left alone (no child events)."
-    )
     update_when_unchanged = True  # AWS "initiates an update to its nested stacks" on every parent update
+    waits_on_a_stack = True  # waiting for the child must not hold a thread the child's resources need
     # Every property updates the child in place (AWS: "Update requires: No interruption").
     properties = (
         PropertySpec("TemplateURL", "String", required=True),

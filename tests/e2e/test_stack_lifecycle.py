@@ -164,6 +164,9 @@ def test_failed_create_rolls_back_with_aws_reasons(cfn):
         cfn.get_waiter("stack_create_complete").wait(StackName="doomed", WaiterConfig=FAST)
     [stack] = cfn.describe_stacks(StackName="doomed")["Stacks"]
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    # As on AWS, the stack goes on saying why it rolled back (the ROLLBACK_COMPLETE event says nothing).
+    assert stack["StackStatusReason"] == (
+        "The following resource(s) failed to create: [Checked]. Rollback requested by user.")
     events = events_since(cfn, "doomed", "CREATE_IN_PROGRESS")
     check_common_fields(events, stack_id, "doomed")
     assert shape(events) == [
@@ -288,6 +291,13 @@ def aws(server, *args):
                           capture_output=True, text=True, env=client_environment(), timeout=180)
 
 
+def _delete_failed_change_sets(cfn, stack_name):
+    """The CLI names change sets by the second: an empty one left behind would clash with the next."""
+    for summary in cfn.list_change_sets(StackName=stack_name)["Summaries"]:
+        if summary["Status"] == "FAILED":
+            cfn.delete_change_set(ChangeSetName=summary["ChangeSetId"])
+
+
 def test_aws_cli_deploy_creates_updates_then_has_no_changes(server, cfn, tmp_path):
     template = tmp_path / "app.json"
     template.write_text(TEMPLATE)
@@ -306,7 +316,7 @@ def test_aws_cli_deploy_creates_updates_then_has_no_changes(server, cfn, tmp_pat
     third = aws(server, *deploy, "--parameter-overrides", "V=ok-2")
     assert third.returncode == 255  # the CLI's default for an empty change set
     assert "No changes to deploy. Stack clideploy is up to date" in third.stderr + third.stdout
-    _delete_failed_change_sets(cfn, "clideploy")
+    _delete_failed_change_sets(cfn, "clideploy")  # the next may start within the same second
     quiet = aws(server, *deploy, "--parameter-overrides", "V=ok-2", "--no-fail-on-empty-changeset")
     assert quiet.returncode == 0, quiet.stderr + quiet.stdout
     assert "No changes to deploy. Stack clideploy is up to date" in quiet.stdout
@@ -316,14 +326,6 @@ def test_aws_cli_deploy_creates_updates_then_has_no_changes(server, cfn, tmp_pat
     assert failing.returncode == 255, failing.stderr + failing.stdout
     assert "Failed to create/update the stack" in failing.stderr + failing.stdout, failing.stderr + failing.stdout
     assert cfn.describe_stacks(StackName="clideploy")["Stacks"][0]["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
-
-
-def _delete_failed_change_sets(cfn, stack_name):
-    # The CLI names change sets by the second, and an empty one stays (FAILED), as on AWS:
-    # the next deploy within the same second would clash with it.
-    for summary in cfn.list_change_sets(StackName=stack_name)["Summaries"]:
-        if summary["Status"] == "FAILED":
-            cfn.delete_change_set(ChangeSetName=summary["ChangeSetId"])
 
 
 def test_change_set_waiter_and_template_stages(cfn):

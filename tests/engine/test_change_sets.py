@@ -184,7 +184,11 @@ def test_change_set_is_computed_after_create_returns(cfn, monkeypatch):
     assert waiter_verdict("ChangeSetCreateComplete", pending) == "retry"
     with pytest.raises(ServiceError) as info:
         cfn.call("execute_change_set", ChangeSetName="c", StackName="async")
-    assert info.value.code == "InvalidChangeSetStatus" and "CREATE_PENDING" in info.value.message
+    # AWS's words (LocalStack and other emulators quote the same): the change set's Status while it is
+    # not CREATE_COMPLETE, its ExecutionStatus after (below: OBSOLETE).
+    pending_id = pending["ChangeSetId"]
+    assert info.value.code == "InvalidChangeSetStatus"
+    assert info.value.message == f"ChangeSet [{pending_id}] cannot be executed in its current status of [CREATE_PENDING]"
     [job] = jobs
     job()
     assert seen_while_planning == ["CREATE_IN_PROGRESS"]
@@ -227,4 +231,6 @@ def test_change_set_is_obsolete_once_the_stack_changed_by_other_means(cfn):
     assert (described["Status"], described["ExecutionStatus"]) == ("CREATE_COMPLETE", "OBSOLETE")
     with pytest.raises(ServiceError) as info:
         cfn.call("execute_change_set", ChangeSetName="stale", StackName="obs")
-    assert info.value.code == "InvalidChangeSetStatus" and "OBSOLETE" in info.value.message
+    assert info.value.code == "InvalidChangeSetStatus"
+    assert info.value.message == (
+        f"ChangeSet [{described['ChangeSetId']}] cannot be executed in its current execution status of [OBSOLETE]")

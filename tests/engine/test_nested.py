@@ -50,6 +50,7 @@ def test_child_is_a_real_stack_with_parent_and_root(nest):
     child_id = child_of(nest)
     child = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]
     assert child["StackStatus"] == "CREATE_COMPLETE"
+    assert child["DisableRollback"] is False  # what AWS shows; the child's rollback is suppressed otherwise
     assert child["ParentId"] == parent_id and child["RootId"] == parent_id
     assert child["StackName"].startswith("parent-Child-") and len(child["StackName"]) == len("parent-Child-") + 13
     assert child["Outputs"] == [{"OutputKey": "InnerValue", "OutputValue": "one"}]
@@ -98,6 +99,7 @@ def test_failed_child_fails_parent_with_aws_reason_and_rollback_deletes_it(nest)
     assert {r["ResourceStatus"] for r in left if r["LogicalResourceId"] == "Child"} == {"DELETE_COMPLETE"}
     child = [s for s in nest.call("list_stacks")["StackSummaries"] if s["StackName"].startswith("parent-Child-")][0]
     assert child["StackStatus"] == "DELETE_COMPLETE"
+    assert nest.call("describe_stacks", StackName=child["StackId"])["Stacks"][0]["DisableRollback"] is False
     child_events = [e[1:] for e in nest.events(child["StackId"]) if e[0] == child["StackName"]]
     assert child_events == [
         ("CREATE_IN_PROGRESS", "User Initiated"),
@@ -376,6 +378,184 @@ def test_parent_rollback_restores_a_child_whose_template_changed_behind_the_same
     resources["Late"] = {"Type": SLEEPER, "DependsOn": "Child", "Properties": {"FailOnCreate": "true"}}
     nest.update("parent", resources)
     assert nest.status("parent") == "UPDATE_ROLLBACK_COMPLETE"
-    assert nest.status(child_id) == "UPDATE_COMPLETE"
+    # The child's update had completed but not cleaned up (that waits for the root): it rolls back.
+    assert nest.status(child_id) == "UPDATE_ROLLBACK_COMPLETE"
+    child_name = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]["StackName"]
+    assert [e[1] for e in nest.events(child_id) if e[0] == child_name][-5:] == [
+        "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS",
+        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE",
+    ]
     assert "Extra" not in {lid for lid, r in nest.resources(child_id).items() if r["ResourceStatus"] != "DELETE_COMPLETE"}
     assert json.loads(nest.call("get_template", StackName=child_id)["TemplateBody"]) == CHILD
+    assert set(nest.cloud.existing()) == {"Inner", "Risky", "User"}
+
+
+def _events_in_order(harness, *stack_ids):
+    """(stack name, logical id, status) of the stacks' events, across stacks, oldest first."""
+    from sqlalchemy import select
+
+    from cfnapi.engine.models import EventRow
+
+    with harness.db.transaction() as session:
+        rows = session.execute(
+            select(EventRow.stack_name, EventRow.logical_id, EventRow.status)
+            .where(EventRow.stack_id.in_(stack_ids)).order_by(EventRow.seq)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def test_a_childs_old_resources_are_cleaned_up_in_the_roots_cleanup(nest, tmp_path):
+    parent_id = nest.create("parent", parent_resources(nest))
+    child_id = child_of(nest)
+    child_name = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]["StackName"]
+    shrunk = json.loads(json.dumps(CHILD))
+    del shrunk["Resources"]["Risky"]
+    (tmp_path / "child.json").write_text(json.dumps(shrunk))
+    resources = parent_resources(nest)
+    resources["Other"] = {"Type": SLEEPER}
+    nest.update("parent", resources)
+    assert nest.status("parent") == "UPDATE_COMPLETE" and nest.status(child_id) == "UPDATE_COMPLETE"
+    assert set(nest.cloud.existing()) == {"Inner", "User", "Other"}
+    events = _events_in_order(nest, parent_id, child_id)
+    update_started = events.index(("parent", "parent", "UPDATE_IN_PROGRESS"))
+    order = [e for e in events[update_started:] if e in {
+        ("parent", "Child", "UPDATE_COMPLETE"),
+        ("parent", "parent", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+        (child_name, child_name, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+        (child_name, "Risky", "DELETE_IN_PROGRESS"),
+        (child_name, child_name, "UPDATE_COMPLETE"),
+        ("parent", "parent", "UPDATE_COMPLETE"),
+    }]
+    assert order == [
+        (child_name, child_name, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),  # the child's update is done …
+        ("parent", "Child", "UPDATE_COMPLETE"),  # … which completes the parent's resource
+        ("parent", "parent", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+        (child_name, "Risky", "DELETE_IN_PROGRESS"),  # only now the child's removed resource goes
+        (child_name, child_name, "UPDATE_COMPLETE"),
+        ("parent", "parent", "UPDATE_COMPLETE"),
+    ]
+
+
+def test_an_unchanged_child_still_runs_an_update(nest):
+    nest.create("parent", parent_resources(nest))
+    child_id = child_of(nest)
+    child_name = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]["StackName"]
+    resources = parent_resources(nest)
+    resources["Other"] = {"Type": SLEEPER}  # the parent changes; the child's template and parameters do not
+    created = len(nest.events(child_id))
+    nest.update("parent", resources)
+    assert nest.status("parent") == "UPDATE_COMPLETE"
+    # AWS: every nested stack is updated with its parent, with the child's stack events
+    # even when nothing in it changes (and no resource events).
+    assert nest.events(child_id)[created:] == [
+        (child_name, "UPDATE_IN_PROGRESS", "User Initiated"),
+        (child_name, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None),
+        (child_name, "UPDATE_COMPLETE", None),
+    ]
+    assert [e for e in nest.events("parent") if e[0] == "Child"][-2:] == [
+        ("Child", "UPDATE_IN_PROGRESS", None), ("Child", "UPDATE_COMPLETE", None)]
+
+def _create_in_background(harness, name, resources):
+    """Create ``name`` on a thread; the test's join bounds how long a deadlock may hang it."""
+    import threading
+
+    thread = threading.Thread(target=harness.create, args=(name, resources), daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("children,resource_threads", [(6, 2), (100, 32)])
+def test_more_nested_stacks_than_resource_threads_all_complete(tmp_path, children, resource_threads):
+    """Waiting for a child holds no resource-pool thread: with every pool thread held
+    by a waiting parent resource, the children's resources could never run."""
+    from cfnapi.engine.template_binding import TemplateCompiler
+    from cfnapi.translate.testing import test_registry
+    from tests.engine.conftest import Harness
+
+    harness = Harness(tmp_path, compiler=TemplateCompiler(test_registry().supported()),
+                      resource_threads=resource_threads)
+    creating = None
+    try:
+        (tmp_path / "leaf.json").write_text(json.dumps({"Resources": {"Inner": {"Type": SLEEPER}}}))
+        harness.runtime.url_policy = TemplateUrlPolicy(file_root=tmp_path)
+        resources = {f"Child{i}": {"Type": "AWS::CloudFormation::Stack",
+                                   "Properties": {"TemplateURL": f"file://{tmp_path / 'leaf.json'}"}}
+                     for i in range(children)}
+        creating = _create_in_background(harness, "wide", resources)
+        creating.join(timeout=60)
+        assert not creating.is_alive(), "the parent's create never finished (pool exhausted)"
+        assert harness.status("wide") == "CREATE_COMPLETE"
+        child_ids = [r["PhysicalResourceId"] for r in harness.resources("wide").values()]
+        assert len(child_ids) == children
+        assert {harness.status(c) for c in child_ids} == {"CREATE_COMPLETE"}
+        assert len([r for r in harness.cloud.records.values() if r.delete_started is None]) == children
+    finally:
+        if creating is None or not creating.is_alive():  # a deadlocked pool would never shut down
+            harness.runtime.shutdown()
+            harness.db.dispose()
+
+
+def test_a_child_shows_its_roots_disable_rollback(nest):
+    nest.create("parent", parent_resources(nest, fail="true"), DisableRollback=True)
+    assert nest.status("parent") == "CREATE_FAILED"
+    child = nest.call("describe_stacks", StackName=child_of(nest))["Stacks"][0]
+    assert child["StackStatus"] == "CREATE_FAILED" and child["DisableRollback"] is True
+
+
+def _nested_create_change_set(harness, root_id):
+    """The root change set's nested change set for the added ``Child``, described."""
+    described = harness.call("describe_change_set", ChangeSetName=root_id)
+    assert (described["Status"], described["ExecutionStatus"]) == ("CREATE_COMPLETE", "AVAILABLE")
+    child_change = next(c["ResourceChange"] for c in described["Changes"]
+                        if c["ResourceChange"]["LogicalResourceId"] == "Child")
+    assert child_change["Action"] == "Add"
+    nested = harness.call("describe_change_set", ChangeSetName=child_change["ChangeSetId"])
+    assert nested["ParentChangeSetId"] == root_id and nested["RootChangeSetId"] == root_id
+    assert nested["Status"] == "CREATE_COMPLETE"
+    assert sorted((c["ResourceChange"]["LogicalResourceId"], c["ResourceChange"]["Action"])
+                  for c in nested["Changes"]) == [("Inner", "Add"), ("Risky", "Add")]
+    # AWS makes the child stack at once, in REVIEW_IN_PROGRESS, as for any CREATE change set.
+    child = harness.call("describe_stacks", StackName=nested["StackId"])["Stacks"][0]
+    assert child["StackStatus"] == "REVIEW_IN_PROGRESS" and child["StackName"].startswith("parent-Child-")
+    return nested
+
+
+def test_create_change_set_with_nested_stacks_makes_a_nested_create_change_set(nest):
+    body = json.dumps({"Resources": parent_resources(nest)})
+    root = nest.call("create_change_set", StackName="parent", ChangeSetName="first", TemplateBody=body,
+                     ChangeSetType="CREATE", IncludeNestedStacks=True)
+    nest.runtime.wait_for_background()
+    nested = _nested_create_change_set(nest, root["Id"])
+    assert nest.call("describe_stacks", StackName=nested["StackId"])["Stacks"][0]["ParentId"] == root["StackId"]
+    nest.call("execute_change_set", ChangeSetName=root["Id"])
+    nest.worker.run_until_idle()
+    assert nest.status("parent") == "CREATE_COMPLETE"
+    assert child_of(nest) == nested["StackId"]  # the reviewed stack is the one created
+    assert nest.status(nested["StackId"]) == "CREATE_COMPLETE"
+    children = [s for s in nest.call("list_stacks")["StackSummaries"] if s["StackName"].startswith("parent-Child-")]
+    assert len(children) == 1
+
+
+def test_update_change_set_adding_a_nested_stack_makes_a_nested_create_change_set(nest):
+    nest.create("parent", {"Other": {"Type": SLEEPER}})
+    body = json.dumps({"Resources": {"Other": {"Type": SLEEPER}, **parent_resources(nest)}})
+    root = nest.call("create_change_set", StackName="parent", ChangeSetName="grow", TemplateBody=body,
+                     IncludeNestedStacks=True)
+    nest.runtime.wait_for_background()
+    nested = _nested_create_change_set(nest, root["Id"])
+    nest.call("execute_change_set", ChangeSetName=root["Id"])
+    nest.worker.run_until_idle()
+    assert nest.status("parent") == "UPDATE_COMPLETE"
+    assert child_of(nest) == nested["StackId"] and nest.status(nested["StackId"]) == "CREATE_COMPLETE"
+
+
+def test_deleting_the_root_change_set_deletes_the_child_it_made_for_review(nest):
+    body = json.dumps({"Resources": parent_resources(nest)})
+    root = nest.call("create_change_set", StackName="parent", ChangeSetName="first", TemplateBody=body,
+                     ChangeSetType="CREATE", IncludeNestedStacks=True)
+    nest.runtime.wait_for_background()
+    nested = _nested_create_change_set(nest, root["Id"])
+    nest.call("delete_change_set", ChangeSetName=root["Id"])
+    assert nest.status(nested["StackId"]) == "DELETE_COMPLETE"
+    with pytest.raises(ServiceError):
+        nest.call("describe_change_set", ChangeSetName=nested["ChangeSetId"])
