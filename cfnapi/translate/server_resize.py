@@ -7,9 +7,13 @@ reports progress through status *and* task_state:
 - RESIZE, or any status with a ``resize_*`` task_state, is still in progress
   (Nova keeps status VERIFY_RESIZE while a confirm runs: task_state
   ``resize_confirming``; confirming then would be refused);
-- VERIFY_RESIZE with no task_state waits for a confirm, which we send — unless
-  Nova confirms by itself first (``resize_confirm_window``), so a refused
-  confirm is fine once the server has moved on;
+- VERIFY_RESIZE with no task_state waits for a confirm, which we send once.
+  Nova's confirm API sets no task_state: the server stays VERIFY_RESIZE until
+  the compute host has finished, and a second confirm meanwhile is refused
+  ("Instance has not been resized."). Nova may also confirm by itself
+  (``resize_confirm_window``); ours is then refused the same way (or with
+  "vm_state active" once it is done). A refused confirm therefore means
+  someone is confirming: keep polling;
 - ERROR ends the update with Nova's fault message;
 - idle on the flavor asked for is done. Idle on another flavor after Nova
   accepted the resize means Nova gave up (no host, say) and put it back.
@@ -42,7 +46,9 @@ _IDLE = (SERVER_ACTIVE, SERVER_SHUTOFF)
 
 # Resizes asked for while the server was busy, by server id: the flavor id to send.
 _deferred: dict[str, str] = {}
-_deferred_lock = threading.Lock()
+# Servers in VERIFY_RESIZE whose confirm was sent (by us or, as its refusal showed, by Nova).
+_confirming: set[str] = set()
+_lock = threading.Lock()
 
 
 def on_flavor(server: Server, flavor: Flavor) -> bool:
@@ -63,7 +69,7 @@ def start_resize(cloud: CloudProvider, server: Server, flavor: Flavor) -> None:
         return
     if server.status == SERVER_ERROR:
         raise _failure(server)
-    with _deferred_lock:
+    with _lock:
         _deferred[server.id] = flavor.id
 
 
@@ -73,11 +79,13 @@ def resize_done(cloud: CloudProvider, server: Server, flavor: Flavor) -> bool:
         _forget(server.id)
         raise _failure(server)
     if server.status == SERVER_VERIFY_RESIZE and not server.task_state:
-        _confirm(cloud, server)
+        _confirm_once(cloud, server)
         return False
+    with _lock:
+        _confirming.discard(server.id)
     if is_busy(server):
         return False
-    with _deferred_lock:
+    with _lock:
         deferred = _deferred.pop(server.id, None)
     if deferred is not None and not on_flavor(server, flavor):
         call(cloud.resize_server, server.id, deferred)
@@ -89,18 +97,17 @@ def resize_done(cloud: CloudProvider, server: Server, flavor: Flavor) -> bool:
     return True
 
 
-def _confirm(cloud: CloudProvider, server: Server) -> None:
+def _confirm_once(cloud: CloudProvider, server: Server) -> None:
+    with _lock:
+        if server.id in _confirming:
+            return
     try:
         cloud.confirm_server_resize(server.id)
     except CloudError as refused:
-        # Nova may have confirmed on its own (resize_confirm_window) between our read and our
-        # confirm: it then refuses ours (409 wrong vm_state, or 400 "not resized"). Fine if the
-        # server has moved on; the next poll judges it.
         if refused.kind not in (ErrorKind.CONFLICT, ErrorKind.INVALID):
             raise ResourceFailure(refused.message) from refused
-        now = call(cloud.get_server, server.id)
-        if now.status == SERVER_VERIFY_RESIZE and not now.task_state:
-            raise ResourceFailure(refused.message) from refused
+    with _lock:
+        _confirming.add(server.id)
 
 
 def _failure(server: Server) -> ResourceFailure:
@@ -108,5 +115,6 @@ def _failure(server: Server) -> ResourceFailure:
 
 
 def _forget(server_id: str) -> None:
-    with _deferred_lock:
+    with _lock:
         _deferred.pop(server_id, None)
+        _confirming.discard(server_id)
