@@ -79,6 +79,8 @@ class Behaviour:
     server_delete_seconds: float = 0.0  # > 0: deletes are asynchronous, as Nova's are
     volume_create_seconds: float = 1.0
     snapshot_create_seconds: float = 1.0
+    # Nova's resize_confirm_window: > 0 confirms a resize left in VERIFY_RESIZE that long by itself.
+    resize_confirm_window_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
