@@ -111,7 +111,7 @@ def _confirm_once(cloud: CloudProvider, server: Server) -> None:
 
 
 def _failure(server: Server) -> ResourceFailure:
-    return ResourceFailure(server.fault or f"Server {server.name} went into ERROR state during its resize")
+    return ResourceFailure(server.fault or f"Server {server.name} went into ERROR state")
 
 
 def _forget(server_id: str) -> None:
