@@ -547,7 +547,7 @@ def _server(s) -> Server:
         availability_zone=s.availability_zone or "", addresses=tuple(addresses),
         security_groups=tuple(g.get("name", "") for g in (s.security_groups or ())),
         metadata=dict(s.metadata or {}), volume_ids=tuple(v.get("id", "") for v in (s.attached_volumes or ())),
-        created_at=None, fault=fault.get("message"),
+        created_at=None, fault=fault.get("message"), task_state=getattr(s, "task_state", None) or None,
     )
 
 

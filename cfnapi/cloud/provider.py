@@ -126,6 +126,9 @@ class Server:
     volume_ids: tuple[str, ...] = ()
     created_at: dt.datetime | None = None
     fault: str | None = None  # Nova's fault message when status is ERROR
+    # Nova's OS-EXT-STS:task_state: what the server is busy with (resize_prep, resize_migrating,
+    # resize_migrated, resize_finish, resize_confirming, resize_reverting, deleting...), None when idle.
+    task_state: str | None = None
 
     @property
     def fixed_ips(self) -> tuple[str, ...]:
@@ -320,7 +323,9 @@ class CloudProvider(Protocol):
     def get_server(self, server_id: str) -> Server: ...
     def list_servers(self) -> list[Server]: ...
     def delete_server(self, server_id: str) -> None: ...
-    # Nova's two-step resize: RESIZE → VERIFY_RESIZE, then confirm → ACTIVE on the new flavor.
+    # Nova's two-step resize: RESIZE → VERIFY_RESIZE, then confirm → ACTIVE on the new flavor
+    # (or back to SHUTOFF). A Nova with resize_confirm_window > 0 confirms on its own; a failed
+    # migration leaves the server in ERROR with a fault. Both verbs return once Nova accepted.
     def resize_server(self, server_id: str, flavor_id: str) -> None: ...
     def confirm_server_resize(self, server_id: str) -> None: ...
     def attach_volume(self, server_id: str, volume_id: str, device: str | None = None) -> VolumeAttachment: ...

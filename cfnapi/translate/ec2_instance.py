@@ -19,8 +19,6 @@ from typing import Any
 from cfnapi.cloud.provider import (
     SERVER_ACTIVE,
     SERVER_ERROR,
-    SERVER_RESIZE,
-    SERVER_VERIFY_RESIZE,
     BlockDevice,
     CloudProvider,
     FixedIp,
@@ -29,6 +27,7 @@ from cfnapi.cloud.provider import (
     Server,
     ServerRequest,
 )
+from cfnapi.translate import server_resize
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import (
     as_list,
@@ -224,26 +223,17 @@ class Instance(ResourceType):
         self._update_volumes(cloud, server, as_list(old_props.get("Volumes")), as_list(new_props.get("Volumes")))
         new_type = str(new_props.get("InstanceType") or "m1.small")
         if str(old_props.get("InstanceType") or "m1.small") != new_type:
-            flavor = call(naming(ctx).flavor_for, new_type)
-            if flavor.id != server.flavor_id:  # two AWS types may map onto one flavor
-                call(cloud.resize_server, server.id, flavor.id)
+            # Two AWS types may map onto one flavor; a rollback may find the forward resize
+            # still running (server_resize waits for it, then resizes back).
+            server_resize.start_resize(cloud, server, call(naming(ctx).flavor_for, new_type))
 
     def check_update_complete(self, ctx, resource) -> bool:
-        """A resize ends in VERIFY_RESIZE; confirming it is part of the update, as
-        AWS's modify-instance-attribute leaves nothing for the user to accept."""
+        """Done once the server runs idle on the flavor asked for; confirming the resize is
+        part of the update, as AWS's modify-instance-attribute leaves nothing to accept."""
         cloud = provider(ctx)
         server = call(cloud.get_server, resource.physical_id)
-        if server.status == SERVER_VERIFY_RESIZE:
-            call(cloud.confirm_server_resize, server.id)
-            return False
-        if server.status == SERVER_ERROR:
-            raise ResourceFailure(server.fault or f"Server {server.name} went into ERROR state")
-        if server.status == SERVER_RESIZE:
-            return False
-        # Right after the resize call Nova still reports ACTIVE (task_state resize_prep):
-        # done only once the server runs on the flavor asked for. A stopped server stays stopped.
         wanted = call(naming(ctx).flavor_for, str(resource.properties.get("InstanceType") or "m1.small"))
-        return server.flavor_id in (wanted.id, wanted.name)
+        return server_resize.resize_done(cloud, server, wanted)
 
     @staticmethod
     def _update_volumes(cloud: CloudProvider, server: Server, old: list, new: list) -> None:

@@ -143,11 +143,11 @@ def seed() -> None:
                     break
                 time.sleep(0.5)
     for zone in ZONES:
-        if zone == "nova":
-            continue  # Nova's default zone: every host not in a zoned aggregate
+        # "nova" (Nova's default zone) gets an aggregate too: placement keeps a
+        # server in its zone on resize only through the zone's aggregate.
         aggregate = admin.compute.find_aggregate(zone) or admin.compute.create_aggregate(
             name=zone, availability_zone=zone)
-        host = f"cfnapi-box-{zone}"
+        host = "cfnapi-box" if zone == "nova" else f"cfnapi-box-{zone}"
         if host not in (aggregate.hosts or []):
             admin.compute.add_host_to_aggregate(aggregate, host)
     public = admin.network.find_network("public")

@@ -188,6 +188,17 @@ state_path = $DATA/nova
 instances_path = $DATA/nova/instances
 vif_plugging_is_fatal = False
 vif_plugging_timeout = 0
+# A resize (an EC2 InstanceType update) must keep the server in its zone, as
+# AWS's stop/modify/start does. One fake host serves each zone, so the resize
+# has to be allowed onto the host the server already runs on, as single-host
+# deployments do...
+allow_resize_to_same_host = True
+# ...and the scheduler has to keep it in its zone. Nova 2024.1+ has no
+# AvailabilityZoneFilter: only a server whose request spec names a zone is
+# kept in that zone's aggregate (placement prefilter). Servers booted without
+# a zone are pinned to "nova" here (AWS, too, places every instance in a zone
+# it never leaves), and box_seed.py gives "nova" an aggregate like the others.
+default_schedule_zone = nova
 [api_database]
 connection = $(db nova_api)
 [database]

@@ -186,7 +186,29 @@ def test_resize_confirm_and_extend_call_the_sdk(cloud, conn):
     conn.block_storage.extend_volume.assert_called_once_with("v1", 20)
 
 
+@pytest.mark.parametrize("status, task_state, flavor, fault", [
+    ("RESIZE", "resize_migrated", {"original_name": "m1.small"}, None),  # Nova ≥ 2.47: flavor by name
+    ("VERIFY_RESIZE", None, {"original_name": "m1.medium"}, None),
+    ("ERROR", None, {"id": "3"}, {"code": 500, "message": "No valid host was found. "}),
+])
+def test_a_resizing_server_reads_back_status_task_state_flavor_and_fault(cloud, conn, status, task_state, flavor, fault):
+    conn.compute.get_server.return_value = NS(**{**vars(SERVER), "status": status, "task_state": task_state,
+                                                 "flavor": flavor, "fault": fault})
+    server = cloud.get_server("s1")
+    assert (server.status, server.task_state) == (status, task_state)
+    assert server.flavor_id == flavor.get("id", flavor.get("original_name"))
+    assert server.fault == (fault or {}).get("message")
+
+
+def test_an_idle_server_has_no_task_state(cloud, conn):
+    conn.compute.get_server.return_value = NS(**{**vars(SERVER), "task_state": ""})
+    assert cloud.get_server("s1").task_state is None
+
+
 @pytest.mark.parametrize("call, sdk_method, body, kind, message", [
+    (lambda c: c.confirm_server_resize("s1"), "compute.confirm_server_resize",
+     '{"badRequest": {"code": 400, "message": "Instance has not been resized."}}',
+     ErrorKind.INVALID, "Instance has not been resized."),
     (lambda c: c.resize_server("s1", "1"), "compute.resize_server",
      '{"badRequest": {"code": 400, "message": "When resizing, instances must change flavor!"}}',
      ErrorKind.INVALID, "When resizing, instances must change flavor!"),

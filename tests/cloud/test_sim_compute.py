@@ -1,7 +1,10 @@
+import dataclasses
+
 import pytest
 
 from cfnapi.cloud.errors import CloudError, ErrorKind
 from cfnapi.cloud.provider import BlockDevice, NetworkRequest, ServerRequest
+from cfnapi.cloud.sim import SimCloud, load_config, seed
 
 from .conftest import CIRROS, PROJECT
 
@@ -158,6 +161,35 @@ def test_resize_lands_in_verify_resize_and_confirm_makes_it_active_on_the_new_fl
     with pytest.raises(CloudError) as caught:
         cloud.confirm_server_resize(server.id)
     assert caught.value.kind is ErrorKind.CONFLICT
+
+
+def test_confirming_the_resize_of_a_stopped_server_leaves_it_stopped(cloud, clock, config):
+    server = cloud.create_server(ServerRequest("web", CIRROS, "1"))
+    clock.advance(config.behaviour.server_build_seconds)
+    cloud.force_server_status(server.id, "SHUTOFF")
+    cloud.resize_server(server.id, "2")
+    assert cloud.get_server(server.id).status == "VERIFY_RESIZE"
+    cloud.confirm_server_resize(server.id)
+    assert (cloud.get_server(server.id).status, cloud.get_server(server.id).flavor_id) == ("SHUTOFF", "2")
+
+
+def test_nova_confirms_by_itself_after_the_resize_confirm_window_and_refuses_a_late_confirm(db, clock):
+    config = dataclasses.replace(load_config(), behaviour=dataclasses.replace(
+        load_config().behaviour, resize_confirm_window_seconds=60.0))
+    seed(db, config)
+    cloud = SimCloud(db, PROJECT, config, clock=clock)
+    server = cloud.create_server(ServerRequest("web", CIRROS, "1"))
+    clock.advance(config.behaviour.server_build_seconds)
+    cloud.resize_server(server.id, "2")
+    clock.advance(59)
+    assert cloud.get_server(server.id).status == "VERIFY_RESIZE"
+    clock.advance(1)
+    assert (cloud.get_server(server.id).status, cloud.get_server(server.id).flavor_id) == ("ACTIVE", "2")
+    with pytest.raises(CloudError) as caught:
+        cloud.confirm_server_resize(server.id)
+    assert caught.value.message == f"Cannot 'confirmResize' instance {server.id} while it is in vm_state active"
+    cloud.resize_server(server.id, "1")  # the resize back (a rollback) is accepted
+    assert cloud.get_server(server.id).status == "VERIFY_RESIZE"
 
 
 def test_resize_checks_quota_for_the_growth_only(cloud, clock, config):

@@ -1,9 +1,12 @@
 import base64
+import dataclasses
 
 import pytest
 
+from cfnapi.cloud.errors import CloudError, ErrorKind
 from cfnapi.cloud.sim import differences_from_seed
 from cfnapi.translate.base import ResourceFailure
+from cfnapi.translate.cloud_calls import naming
 from cfnapi.translate.ec2_instance import Instance
 from cfnapi.translate.ec2_security import SecurityGroup
 
@@ -172,15 +175,151 @@ def test_an_update_of_a_stopped_server_completes_without_waiting_for_active(worl
     world.delete(Instance(), state)
 
 
-def test_update_waits_while_nova_still_reports_active_before_the_resize_starts(world, monkeypatch):
+class NovaResize:
+    """Stands in for real Nova's resize/confirm on top of the sim: the test sets what
+    get_server reports next (status, task_state, flavor), the verbs only record calls."""
+
+    def __init__(self, world, monkeypatch, server_id):
+        self.calls, self.view = [], world.cloud.get_server(server_id)
+        self.confirm_error = None
+        cls = type(world.cloud)
+        monkeypatch.setattr(cls, "get_server", lambda _, sid: self.view)
+        monkeypatch.setattr(cls, "resize_server", lambda _, sid, fid: self.calls.append(("resize", fid)))
+        monkeypatch.setattr(cls, "confirm_server_resize", self._confirm)
+
+    def _confirm(self, server_id):
+        self.calls.append(("confirm",))
+        if self.confirm_error:
+            error, self.view = self.confirm_error
+            raise error
+
+    def report(self, status, task_state=None, flavor_id=None, fault=None):
+        self.view = dataclasses.replace(self.view, status=status, task_state=task_state,
+                                        flavor_id=flavor_id or self.view.flavor_id, fault=fault)
+
+
+def resize_setup(world, monkeypatch):
     ctx = world.ctx("Web")
     props = {"ImageId": "cirros-0.6.2-x86_64-disk", "InstanceType": "t2.micro"}
     state = world.create(Instance(), props, "Web")
-    accepted = []
-    # Nova accepted the resize but has not left ACTIVE yet (task_state resize_prep).
-    monkeypatch.setattr(type(world.cloud), "resize_server", lambda self, server_id, flavor_id: accepted.append(flavor_id))
+    new_props = {**props, "InstanceType": "t2.large"}
+    large = naming(ctx).flavor_for("t2.large")
+    return ctx, state, props, new_props, large, NovaResize(world, monkeypatch, state.physical_id)
+
+
+def test_resize_waits_through_novas_resize_task_states_and_confirms_only_an_idle_verify_resize(world, monkeypatch):
+    ctx, state, props, new_props, large, nova = resize_setup(world, monkeypatch)
+    Instance().update(ctx, state, props, new_props)
+    assert nova.calls == [("resize", large.id)]
+    updated = world.state("Web", state.physical_id, new_props)
+    for status, task in (("RESIZE", "resize_prep"), ("RESIZE", "resize_migrated"), ("ACTIVE", "resize_finish"),
+                         ("VERIFY_RESIZE", "resize_confirming")):
+        nova.report(status, task)
+        assert Instance().check_update_complete(ctx, updated) is False
+    assert nova.calls == [("resize", large.id)]  # nothing confirmed while Nova was busy
+    nova.report("VERIFY_RESIZE", None, large.name)
+    assert Instance().check_update_complete(ctx, updated) is False
+    assert nova.calls[-1] == ("confirm",)
+    nova.report("ACTIVE", None, large.name)
+    assert Instance().check_update_complete(ctx, updated) is True
+
+
+def test_a_confirm_refused_because_nova_auto_confirmed_is_no_failure(world, monkeypatch):
+    ctx, state, props, new_props, large, nova = resize_setup(world, monkeypatch)
+    Instance().update(ctx, state, props, new_props)
+    updated = world.state("Web", state.physical_id, new_props)
+    nova.report("VERIFY_RESIZE", None, large.name)
+    confirmed = dataclasses.replace(nova.view, status="ACTIVE")
+    nova.confirm_error = (CloudError(ErrorKind.CONFLICT, "Cannot 'confirmResize' instance x while it is in vm_state active"),
+                          confirmed)
+    assert Instance().check_update_complete(ctx, updated) is False
+    assert Instance().check_update_complete(ctx, updated) is True
+
+
+def test_the_confirm_is_sent_once_while_nova_still_shows_verify_resize(world, monkeypatch):
+    # Nova's confirm sets no task_state: VERIFY_RESIZE stays until the compute host is done,
+    # and a second confirm would be refused ("Instance has not been resized.").
+    ctx, state, props, new_props, large, nova = resize_setup(world, monkeypatch)
+    Instance().update(ctx, state, props, new_props)
+    updated = world.state("Web", state.physical_id, new_props)
+    nova.report("VERIFY_RESIZE", None, large.name)
+    assert [Instance().check_update_complete(ctx, updated) for _ in range(3)] == [False] * 3
+    assert nova.calls.count(("confirm",)) == 1
+    nova.report("ACTIVE", None, large.name)
+    assert Instance().check_update_complete(ctx, updated) is True
+
+
+def test_a_confirm_refused_as_not_resized_waits_for_novas_own_confirm(world, monkeypatch):
+    ctx, state, props, new_props, large, nova = resize_setup(world, monkeypatch)
+    Instance().update(ctx, state, props, new_props)
+    updated = world.state("Web", state.physical_id, new_props)
+    nova.report("VERIFY_RESIZE", None, large.name)
+    nova.confirm_error = (CloudError(ErrorKind.INVALID, "Instance has not been resized."), nova.view)
+    assert Instance().check_update_complete(ctx, updated) is False
+    assert Instance().check_update_complete(ctx, updated) is False
+    assert nova.calls.count(("confirm",)) == 1
+    nova.report("ACTIVE", None, large.name)
+    assert Instance().check_update_complete(ctx, updated) is True
+
+
+def test_a_confirm_the_policy_forbids_fails(world, monkeypatch):
+    ctx, state, props, new_props, large, nova = resize_setup(world, monkeypatch)
+    Instance().update(ctx, state, props, new_props)
+    nova.report("VERIFY_RESIZE", None, large.name)
+    nova.confirm_error = (CloudError(ErrorKind.FORBIDDEN, "Policy doesn't allow os_compute_api:servers:confirm_resize"),
+                          nova.view)
+    with pytest.raises(ResourceFailure, match="Policy doesn't allow"):
+        Instance().check_update_complete(ctx, world.state("Web", state.physical_id, new_props))
+
+
+def test_a_resize_ending_in_error_fails_with_novas_fault(world, monkeypatch):
+    ctx, state, props, new_props, large, nova = resize_setup(world, monkeypatch)
+    Instance().update(ctx, state, props, new_props)
+    nova.report("ERROR", fault="Migration pre-check error: no disk space")
+    with pytest.raises(ResourceFailure, match="Migration pre-check error: no disk space"):
+        Instance().check_update_complete(ctx, world.state("Web", state.physical_id, new_props))
+
+
+def test_a_resize_nova_gave_up_on_fails_instead_of_waiting(world, monkeypatch):
+    ctx, state, props, new_props, large, nova = resize_setup(world, monkeypatch)
+    Instance().update(ctx, state, props, new_props)
+    nova.report("ACTIVE", None)  # back on the old flavor, idle: e.g. No valid host was found
+    with pytest.raises(ResourceFailure, match="Nova did not resize"):
+        Instance().check_update_complete(ctx, world.state("Web", state.physical_id, new_props))
+
+
+def test_the_rollback_resizes_back_once_the_forward_resize_has_settled(world, monkeypatch):
+    ctx, state, props, new_props, large, nova = resize_setup(world, monkeypatch)
+    small = naming(ctx).flavor_for("t2.micro")
+    Instance().update(ctx, state, props, new_props)
+    nova.report("RESIZE", "resize_migrating")  # another resource failed meanwhile: roll back
+    forward = world.state("Web", state.physical_id, new_props)
+    Instance().update(ctx, forward, new_props, props)
+    assert nova.calls == [("resize", large.id)]  # Nova would refuse a resize now
+    back = world.state("Web", state.physical_id, props)
+    nova.report("VERIFY_RESIZE", None, large.name)
+    assert Instance().check_update_complete(ctx, back) is False
+    assert nova.calls[-1] == ("confirm",)
+    nova.report("ACTIVE", None, large.name)
+    assert Instance().check_update_complete(ctx, back) is False
+    assert nova.calls[-1] == ("resize", small.id)  # the resize back
+    nova.report("VERIFY_RESIZE", None, small.name)
+    assert Instance().check_update_complete(ctx, back) is False
+    nova.report("ACTIVE", None, small.name)
+    assert Instance().check_update_complete(ctx, back) is True
+
+
+def test_a_resize_and_its_rollback_on_the_sim(world):
+    ctx = world.ctx("Web")
+    props = {"ImageId": "cirros-0.6.2-x86_64-disk", "InstanceType": "t2.micro"}
+    state = world.create(Instance(), props, "Web")
+    before = world.cloud.get_server(state.physical_id).flavor_id
     new_props = {**props, "InstanceType": "t2.large"}
     Instance().update(ctx, state, props, new_props)
-    assert accepted and world.cloud.get_server(state.physical_id).status == "ACTIVE"
-    assert Instance().check_update_complete(ctx, world.state("Web", state.physical_id, new_props)) is False
-    world.delete(Instance(), state)
+    forward = world.state("Web", state.physical_id, new_props)
+    Instance().update(ctx, forward, new_props, props)  # rolled back before the confirm
+    back = world.state("Web", state.physical_id, props)
+    # The sim moves at once: confirm, resize back, confirm, done.
+    assert [Instance().check_update_complete(ctx, back) for _ in range(4)] == [False, False, False, True]
+    assert world.cloud.get_server(state.physical_id).flavor_id == before
+    world.delete(Instance(), back)

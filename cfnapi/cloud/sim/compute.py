@@ -33,14 +33,19 @@ from cfnapi.cloud.sim.storage import SimStorageService
 _FORCEABLE = (SERVER_ACTIVE, SERVER_ERROR, SERVER_SHUTOFF, SERVER_BUILD)
 
 
-def observed_server_status(row: m.SimServer, build_seconds: float, now) -> str:
-    """What the sim's Nova reports: a BUILD server is ACTIVE once its build time has passed.
+def observed_server_status(row: m.SimServer, behaviour, now) -> str:
+    """What the sim's Nova reports: a BUILD server is ACTIVE once its build time has passed,
+    and a resize left in VERIFY_RESIZE past Nova's resize_confirm_window is confirmed.
 
     The row keeps saying BUILD (nothing rewrites it when the time passes), so
     everything that shows a server's status — the API and ``cfnapi sim show``
     alike — asks here rather than reading ``row.status``."""
-    if row.status == SERVER_BUILD and elapsed_seconds(row.created_at, now) >= build_seconds:
+    if row.status == SERVER_BUILD and elapsed_seconds(row.created_at, now) >= behaviour.server_build_seconds:
         return SERVER_ACTIVE
+    window = behaviour.resize_confirm_window_seconds
+    if (row.status == SERVER_VERIFY_RESIZE and window > 0 and row.resized_at is not None
+            and elapsed_seconds(row.resized_at, now) >= window):
+        return row.status_before_resize or SERVER_ACTIVE  # Nova confirmed it by itself
     return row.status
 
 
@@ -231,14 +236,23 @@ class SimComputeService(SimNetworkService, SimStorageService):
                         lambda used, allowed, r=resource, n=growth: msg.compute_quota(r, n, used, allowed),
                     )
             server.flavor_id, server.vcpus, server.ram_mb = flavor.id, flavor.vcpus, flavor.ram_mb
+            server.status_before_resize, server.resized_at = status, self.clock()
             server.status = SERVER_VERIFY_RESIZE
 
     def confirm_server_resize(self, server_id: str) -> None:
+        """Back to the status the server had before the resize; refused as Nova refuses it once
+        the resize was confirmed (also by the auto-confirm window)."""
         with self._transaction() as session:
             server = self._server_row(session, server_id)
-            if server.status != SERVER_VERIFY_RESIZE:
-                raise msg.server_wrong_state(server.id, "confirmResize", self._server_status(server).lower())
-            server.status = SERVER_ACTIVE
+            status = self._server_status(server)
+            if status != SERVER_VERIFY_RESIZE:
+                raise msg.server_wrong_state(server.id, "confirmResize", status.lower())
+            self._settle_resize(server)
+
+    @staticmethod
+    def _settle_resize(server: m.SimServer) -> None:
+        server.status = server.status_before_resize or SERVER_ACTIVE
+        server.status_before_resize, server.resized_at = None, None
 
     def force_server_status(self, server_id: str, status: str, fault: str | None = None) -> Server:
         """Test hook: put a server into ERROR (with Nova's fault text), SHUTOFF, ACTIVE or BUILD."""
@@ -343,7 +357,7 @@ class SimComputeService(SimNetworkService, SimStorageService):
         return VolumeAttachment(volume.id, server.id, device)
 
     def _server_status(self, row: m.SimServer) -> str:
-        return observed_server_status(row, self.config.behaviour.server_build_seconds, self.clock())
+        return observed_server_status(row, self.config.behaviour, self.clock())
 
     def _server_view(self, session: Session, row: m.SimServer) -> Server:
         addresses = []

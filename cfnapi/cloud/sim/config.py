@@ -80,6 +80,8 @@ class Behaviour:
     volume_create_seconds: float = 1.0
     snapshot_create_seconds: float = 1.0
     backup_create_seconds: float = 1.0
+    # Nova's resize_confirm_window: > 0 confirms a resize left in VERIFY_RESIZE that long by itself.
+    resize_confirm_window_seconds: float = 0.0
 
 
 @dataclass(frozen=True)

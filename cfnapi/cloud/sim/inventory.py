@@ -71,7 +71,7 @@ def inventory(db: Database, project_id: str | None = None, config: SimConfig | N
             for row in session.scalars(query):
                 entry = describe(kind, row)
                 if model is m.SimServer:
-                    entry["status"] = observed_server_status(row, behaviour.server_build_seconds, now)
+                    entry["status"] = observed_server_status(row, behaviour, now)
                 elif model is m.SimVolume:
                     entry["status"] = observed_volume_status(row, behaviour.volume_create_seconds, now)
                 entries.append(entry)

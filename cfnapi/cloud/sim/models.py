@@ -84,6 +84,10 @@ class SimServer(Base):
     # Set when a delete was accepted while behaviour.server_delete_seconds > 0: the server stays
     # visible (Nova's task_state "deleting") until that much time has passed.
     deleting_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Set while a resize waits in VERIFY_RESIZE: when it got there (for the auto-confirm
+    # window) and what the confirm returns it to (Nova keeps a stopped server stopped).
+    resized_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status_before_resize: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class SimNetwork(Base):
