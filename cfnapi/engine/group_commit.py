@@ -14,16 +14,19 @@ retried in a transaction of its own, so one bad write fails only its caller.
 Work receives a ``Batch``: ``execute`` runs a statement at once (an insert
 whose generated id is needed), ``defer`` queues parameters for a statement
 that runs once for the whole batch, with every queued parameter set
-(executemany), just before the commit.
+(executemany), just before the commit; ``defer_insert`` does the same for new
+rows whose generated ids the callers need (one multi-row INSERT … RETURNING).
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
 from cfnapi.db import Database
@@ -34,6 +37,7 @@ class Batch:
     def __init__(self, connection: Connection):
         self.connection = connection
         self._deferred: dict[int, tuple[object, list[dict]]] = {}
+        self._inserts: dict[tuple, tuple[list[dict], list[Callable[[int], None]]]] = {}
         self._done_once: set = set()
 
     def execute(self, statement, parameters=None):
@@ -51,10 +55,41 @@ class Batch:
         every other parameter set deferred for the same statement object)."""
         self._deferred.setdefault(id(statement), (statement, []))[1].append(parameters)
 
+    def defer_insert(self, table, parameters: dict, on_id: Callable[[int], None], identity: tuple[str, ...]) -> None:
+        """Insert a row into ``table`` before this batch commits, together with every other
+        row deferred for it (one multi-row INSERT); ``on_id`` receives the row's generated
+        ``id``. ``identity`` names columns whose values tell the batch's rows apart: the
+        returned rows are matched to the callers by them (a database need not return rows
+        in the order given). Inserts run before the other deferred statements."""
+        key = (table, identity, tuple(parameters))
+        rows_and_callbacks = self._inserts.setdefault(key, ([], []))
+        rows_and_callbacks[0].append(parameters)
+        rows_and_callbacks[1].append(on_id)
+
+    def _insert_rows(self, table, identity: tuple[str, ...], rows: list[dict], callbacks: list) -> None:
+        keys = [tuple(row[name] for name in identity) for row in rows]
+        if len(set(keys)) < len(keys):  # not told apart: one statement each
+            for row, on_id in zip(rows, callbacks):
+                on_id(self.connection.execute(_insert_returning(table, ()), row).scalar_one())
+            return
+        returned = self.connection.execute(_insert_returning(table, identity), rows).all()
+        ids = {tuple(found[1:]): found[0] for found in returned}
+        for key, on_id in zip(keys, callbacks):
+            on_id(ids[key])
+
     def flush(self) -> None:
+        for (table, identity, _), (rows, callbacks) in self._inserts.items():
+            self._insert_rows(table, identity, rows, callbacks)
+        self._inserts.clear()
         for statement, rows in self._deferred.values():
             self.connection.execute(statement, rows)
         self._deferred.clear()
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_returning(table, identity: tuple[str, ...]):
+    """``INSERT … RETURNING id, <identity columns>``, built once per table and identity."""
+    return insert(table).returning(table.c.id, *(table.c[name] for name in identity))
 
 
 Work = Callable[[Batch], None]

@@ -35,6 +35,8 @@ STACK_TYPE = "AWS::CloudFormation::Stack"
 _EVENTS, _RESOURCES = EventRow.__table__, ResourceRow.__table__
 _INSERT_EVENT = insert(_EVENTS)
 _INSERT_RESOURCE = insert(_RESOURCES).returning(_RESOURCES.c.id)
+# What tells a stack's resource rows apart when many are inserted in one statement.
+_RESOURCE_IDENTITY = ("stack_id", "logical_id", "role")
 _UPDATE_RESOURCE = update(_RESOURCES).where(_RESOURCES.c.id == bindparam("row_id_"))
 
 
@@ -183,8 +185,9 @@ class Recorder:
             if self.lease_owner is not None:
                 batch.once(("lease", self.stack.stack_id), self._check_lease)
             for each in records:
-                if each.row_id is None:  # the new row's id is needed now
-                    self._save(batch, each)
+                if each.row_id is None:  # inserted with the batch's other new rows; the id arrives before commit
+                    batch.defer_insert(_RESOURCES, {"stack_id": self.stack.stack_id, **each.columns()},
+                                       lambda row_id, each=each: setattr(each, "row_id", row_id), _RESOURCE_IDENTITY)
                 else:
                     batch.defer(_UPDATE_RESOURCE, {"row_id_": each.row_id, **each.columns()})
             batch.defer(_INSERT_EVENT, event)
