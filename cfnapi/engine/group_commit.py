@@ -110,6 +110,7 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._queue: list[_Pending] = []
         self._leading = False
+        self._connection: Connection | None = None  # the leader's; see _leader_connection
 
     def run(self, work: Work, undo: Callable[[], None] = lambda: None) -> None:
         """Run ``work(batch)`` in a transaction; returns once it is committed."""
@@ -144,18 +145,35 @@ class GroupCommitter:
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:
-            with self.db.core_transaction() as connection:
+            with self.db.transaction_on(self._leader_connection()) as connection:
                 shared = Batch(connection)
                 for pending in batch:
                     pending.work(shared)
                 shared.flush()
         except BaseException:
+            self._drop_leader_connection()  # it may be broken; the retries take fresh ones
             for pending in batch:
                 pending.undo()
                 self._commit_alone(pending)
             return
         for pending in batch:
             pending.done.set()
+
+    def _leader_connection(self) -> Connection:
+        """The connection batches are committed on, kept from one batch to the next (only
+        the leader uses it, one leader at a time): checking a connection out of the pool
+        and resetting it on return cost about a fifth of a lone status change."""
+        if self._connection is None or self._connection.closed or self._connection.invalidated:
+            self._connection = self.db.engine.connect()
+        return self._connection
+
+    def _drop_leader_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - it is being thrown away
+                pass
 
     def _commit_alone(self, pending: _Pending) -> None:
         try:
