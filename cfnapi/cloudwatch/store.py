@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, tuple_
+from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cfnapi.cloudwatch.models import Metric, MetricAggregate
@@ -225,15 +225,25 @@ class MetricStore:
 
     def _load_sketches(self, session, keys, lock: bool) -> dict[tuple, bytes]:
         found: dict[tuple, bytes] = {}
-        table = MetricAggregate.__table__
-        cols = (table.c.metric_id, table.c.resolution, table.c.period_start, table.c.unit)
+        query = self._sketches_statement(lock and not self.db.is_sqlite)
+        connection = session.connection()
         for start in range(0, len(keys), _KEY_CHUNK):
-            query = select(*cols, table.c.sketch).where(tuple_(*cols).in_(keys[start:start + _KEY_CHUNK]))
-            if lock and not self.db.is_sqlite:
-                query = query.with_for_update()
-            for metric_id, resolution, period_start, unit, sketch in session.execute(query):
+            for metric_id, resolution, period_start, unit, sketch in connection.execute(
+                    query, {"keys": keys[start:start + _KEY_CHUNK]}):
                 found[(metric_id, resolution, period_start, unit)] = sketch
         return found
+
+    def _sketches_statement(self, lock: bool):
+        """The sketches of the rows whose keys are bound as ``keys`` (an expanding IN), built
+        once: building the IN of dozens of key tuples anew for every PutMetricData cost more
+        than running the query."""
+        cache_key = ("sketches", lock)
+        if cache_key not in self._statements:
+            table = MetricAggregate.__table__
+            cols = (table.c.metric_id, table.c.resolution, table.c.period_start, table.c.unit)
+            query = select(*cols, table.c.sketch).where(tuple_(*cols).in_(bindparam("keys", expanding=True)))
+            self._statements[cache_key] = query.with_for_update() if lock else query
+        return self._statements[cache_key]
 
     def _load_rows(self, session, keys) -> dict[tuple, MetricAggregate]:
         found: dict[tuple, MetricAggregate] = {}

@@ -85,6 +85,13 @@ class Database:
             yield connection
 
     @contextlib.contextmanager
+    def transaction_on(self, connection: Connection) -> Iterator[Connection]:
+        """``core_transaction`` on a connection the caller keeps between transactions (and
+        uses from one thread at a time): no pool checkout and return around each one."""
+        with self._turn(), connection.begin():
+            yield connection
+
+    @contextlib.contextmanager
     def _turn(self) -> Iterator[None]:
         if self._sqlite_turn is None:
             yield

@@ -35,7 +35,15 @@ STACK_TYPE = "AWS::CloudFormation::Stack"
 _EVENTS, _RESOURCES = EventRow.__table__, ResourceRow.__table__
 _INSERT_EVENT = insert(_EVENTS)
 _INSERT_RESOURCE = insert(_RESOURCES).returning(_RESOURCES.c.id)
+# What tells a stack's resource rows apart when many are inserted in one statement.
+_RESOURCE_IDENTITY = ("stack_id", "logical_id", "role")
 _UPDATE_RESOURCE = update(_RESOURCES).where(_RESOURCES.c.id == bindparam("row_id_"))
+# The lease check of a group-commit batch: the stack's owner, the row share-locked until
+# commit. Built once: building it (an ORM select) per batch cost more than running it.
+_STACKS = StackRow.__table__
+_LEASE_OWNER = (
+    select(_STACKS.c.lease_owner).where(_STACKS.c.stack_id == bindparam("stack_id")).with_for_update(read=True)
+)
 
 
 @dataclass
@@ -114,9 +122,7 @@ class Recorder:
     def _check_lease(self, connection) -> None:
         """For a status change in a group-commit batch: this worker still owns the stack
         (checked once per stack and batch; the stack row stays share-locked until commit)."""
-        owner = connection.execute(
-            select(StackRow.lease_owner).where(StackRow.stack_id == self.stack.stack_id).with_for_update(read=True)
-        ).scalar()
+        owner = connection.execute(_LEASE_OWNER, {"stack_id": self.stack.stack_id}).scalar()
         if owner != self.lease_owner:
             raise LeaseLost(f"stack {self.stack.stack_id} is no longer leased to {self.lease_owner}")
 
@@ -186,8 +192,9 @@ class Recorder:
             if self.lease_owner is not None:
                 batch.once(("lease", self.stack.stack_id), self._check_lease)
             for each in records:
-                if each.row_id is None:  # the new row's id is needed now
-                    self._save(batch, each)
+                if each.row_id is None:  # inserted with the batch's other new rows; the id arrives before commit
+                    batch.defer_insert(_RESOURCES, {"stack_id": self.stack.stack_id, **each.columns()},
+                                       lambda row_id, each=each: setattr(each, "row_id", row_id), _RESOURCE_IDENTITY)
                 else:
                     batch.defer(_UPDATE_RESOURCE, {"row_id_": each.row_id, **each.columns()})
             batch.defer(_INSERT_EVENT, event)

@@ -23,7 +23,11 @@ class EngineSettings:
     poll_max_seconds: float = 2.0
     poll_factor: float = 1.5
     transient_retries: int = 5
-    resource_threads: int = 32  # resource operations in flight, all stacks together
+    # Resource operations in flight, all stacks together. Most of them wait (on the cloud,
+    # or for their turn in a group commit), and the more wait together, the more status
+    # changes share each commit: 128 instead of 32 cut the engine's CPU for 500 resources
+    # by about a sixth. (An operation holds a database connection only while it writes.)
+    resource_threads: int = 128
     stack_threads: int = 8  # stacks worked on at once by this process
     lease_seconds: float = 60.0  # a worker that stops renewing loses its stacks after this
     watchdog_seconds: float = 0.2  # how often a running operation checks cancel / timeout / lease

@@ -152,7 +152,9 @@ def _is_form(content_type: str | None) -> bool:
 
 def _signed_request(request: Request, raw_body: bytes) -> SignedRequest:
     form = None
-    if _is_form(request.headers.get("Content-Type")):
+    # Only signatures without an Authorization header (SigV2, or none) read the form;
+    # a header-signed (SigV4) request's form is decoded once, by its protocol, not here.
+    if _is_form(request.headers.get("Content-Type")) and not (request.headers.get("Authorization") or "").strip():
         form = parse_qsl(raw_body.decode("utf-8", "replace"), keep_blank_values=True)
     return SignedRequest(
         method=request.method,

@@ -120,3 +120,58 @@ def test_deferred_parameters_run_as_one_statement_before_the_commit(db):
     assert _names(db) == {"a", "b", "c"}
     inserts = [many for statement, many in executions if statement.startswith("INSERT")]
     assert inserts == [False, True]  # "a" alone in the first batch, then "b" and "c" in one executemany
+
+
+@pytest.fixture
+def numbered(db):
+    """A table with generated ids, as the engine's resource rows have."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table
+
+    table = Table("numbered", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("name", String), Column("tag", String))
+    table.create(db.engine)
+    return table
+
+
+def _inserts_of(db) -> list[str]:
+    statements = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: statements.append(statement)
+                 if statement.startswith("INSERT") else None)
+    return statements
+
+
+def _stored_ids(db, table) -> dict[tuple[str, str], int]:
+    with db.engine.connect() as connection:
+        return {(row.name, row.tag): row.id for row in connection.execute(table.select())}
+
+
+def test_deferred_inserts_run_as_one_statement_and_each_caller_gets_its_rows_id(db, numbered):
+    committer, statements = GroupCommitter(db), _inserts_of(db)
+    got: dict[tuple[str, str], int] = {}
+    # Rows told apart by (name, tag): the returned ids must reach the right callers
+    # whatever order the database returns them in.
+    keys = [(f"r{i}", tag) for i in range(5) for tag in ("x", "y")]
+
+    def work(batch):
+        for key in reversed(keys):
+            batch.defer_insert(numbered, {"name": key[0], "tag": key[1]},
+                               lambda row_id, key=key: got.__setitem__(key, row_id), ("name", "tag"))
+
+    committer.run(work)
+    assert got == _stored_ids(db, numbered) and len(set(got.values())) == len(keys)
+    assert len(statements) == 1
+
+
+def test_deferred_inserts_not_told_apart_are_inserted_one_by_one(db, numbered):
+    committer, statements = GroupCommitter(db), _inserts_of(db)
+    got: list[int] = []
+
+    def work(batch):
+        for tag in ("first", "second"):  # same identity ("name") for both rows
+            batch.defer_insert(numbered, {"name": "same", "tag": tag}, got.append, ("name",))
+
+    committer.run(work)
+    with db.engine.connect() as connection:
+        stored = [row.id for row in connection.execute(numbered.select().order_by(numbered.c.tag))]
+    assert got == stored and len(statements) == 2

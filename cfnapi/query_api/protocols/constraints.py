@@ -62,6 +62,8 @@ def _check(shape, value: Any, path: Path, found: list[Violation]) -> None:
     elif type_name == "list":
         _check_size(shape, value, path, found)
         if shape.member.type_name in _SCALAR_TYPES:
+            if not _constrained(shape.member):  # e.g. PutMetricData's Values: 1,000s of plain doubles
+                return
             problems = [p for item in value if (p := _scalar_problem(shape.member, item)) is not None]
             if problems:
                 found.append(Violation(path, value, f"Member must satisfy constraint: [{problems[0]}]"))
@@ -101,6 +103,15 @@ def _scalar_problem(shape, value: Any) -> str | None:
         if pattern is not None and pattern.fullmatch(value) is None:
             return f"Member must satisfy regular expression pattern: {pattern.pattern}"
     return None
+
+
+@lru_cache(maxsize=1024)
+def _constrained(shape) -> bool:
+    """Whether a scalar shape declares anything ``_scalar_problem`` checks."""
+    metadata = shape.metadata
+    if metadata.get("min") is not None or metadata.get("max") is not None:
+        return True
+    return shape.type_name == "string" and bool(shape.enum or metadata.get("pattern"))
 
 
 def _bounds(shape, measured, what: str) -> str | None:

@@ -31,6 +31,9 @@ class DocumentResultWriter:
         self._timestamp = timestamp
         self._blob = blob
         self._member_name = member_name
+        # structure shape -> [(member name, key in the document, member shape)], worked out
+        # once per shape: a week of hourly datapoints is 168 structures per response.
+        self._members: dict[object, list[tuple[str, str, object]]] = {}
 
     def write(self, shape, value):
         type_name = shape.type_name
@@ -56,9 +59,17 @@ class DocumentResultWriter:
 
     def _structure(self, shape, value: dict) -> dict:
         document = {}
-        for name, member_shape in shape.members.items():
+        for name, key, member_shape in self._members_of(shape):
             member_value = value.get(name)
             if member_value is None:
                 continue
-            document[self._member_name(member_shape, name)] = self.write(member_shape, member_value)
+            document[key] = self.write(member_shape, member_value)
         return document
+
+    def _members_of(self, shape) -> list[tuple[str, str, object]]:
+        members = self._members.get(shape)
+        if members is None:
+            members = [(name, self._member_name(member_shape, name), member_shape)
+                       for name, member_shape in shape.members.items()]
+            self._members[shape] = members
+        return members

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,15 @@ class WireRequest:
     query: dict[str, list[str]]  # the parsed query string
     headers: Mapping[str, str]  # case-insensitive (werkzeug Headers or similar)
     body: bytes  # already gunzipped if Content-Encoding was gzip
+    # What is decoded from this request once and read several times (the query
+    # protocol's form pairs: the action, ContentType and the parameters come from them).
+    _decoded: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def decoded(self, key: str, decode: Callable[[], T]) -> T:
+        """``decode()``'s result, computed on the first call for ``key`` only."""
+        if key not in self._decoded:
+            self._decoded[key] = decode()
+        return self._decoded[key]
 
     def header(self, name: str) -> str:
         """A header's value, or "" — looked up case-insensitively even for a plain dict."""
