@@ -633,3 +633,32 @@ def test_an_alarm_that_stays_in_alarm_keeps_growing_the_group_after_each_cooldow
     history = cloudwatch.handler_for("DescribeAlarmHistory")(ctx, {
         "AlarmName": _outputs(harness.stack())["AlarmName"], "HistoryItemType": "Action"})
     assert len(history["AlarmHistoryItems"]) == 12  # one per repeated invocation
+
+
+def test_a_repeated_step_scaling_invocation_waits_for_the_warmup_of_the_last_scale_out(harness):
+    template = GROUP_TEMPLATE.replace("MaxSize: 3", "MaxSize: 6").replace(
+        "Properties: {AutoScalingGroupName: !Ref Group, AdjustmentType: ChangeInCapacity, ScalingAdjustment: 1}",
+        """Properties:
+      AutoScalingGroupName: !Ref Group
+      PolicyType: StepScaling
+      AdjustmentType: ChangeInCapacity
+      EstimatedInstanceWarmup: 300
+      StepAdjustments:
+        - {MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 10, ScalingAdjustment: 1}
+        - {MetricIntervalLowerBound: 10, ScalingAdjustment: 3}""")
+    harness.create(template, params=[{"ParameterKey": "Size", "ParameterValue": "1"}])
+    arns = _policy_arns(harness)
+    idle = lambda: not harness.world.autoscaling.requests(harness.group().id)  # noqa: E731
+    harness.fire(arns["ScaleOut"], value=75.0)  # +1
+    harness.settle(lambda: len(harness.in_service()) == 2)
+    harness.fire(arns["ScaleOut"], value=75.0)  # the alarm repeats the same step: its member still warms up
+    harness.settle(idle)
+    assert harness.group().desired == 2
+    harness.fire(arns["ScaleOut"], value=95.0)  # a bigger step: counted from the capacity without the warming one
+    harness.settle(idle)
+    assert harness.group().desired == 4
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=301)
+    harness.reconciler.clock = lambda: later  # the warm-up is over: the same step adds again
+    harness.fire(arns["ScaleOut"], value=75.0)
+    harness.settle(idle)
+    assert harness.group().desired == 5
