@@ -81,8 +81,10 @@ class GroupReconciler:
                 return
         trigger = Trigger(payload.get("alarm", ""), payload.get("state", "ALARM"), payload.get("threshold"),
                           payload.get("value"))
-        warming = self._warming_up(group, definition, now)
-        wanted = desired_after(definition, trigger, group.desired - warming)
+        wanted = desired_after(definition, trigger, group.desired)
+        warming = self._warming_up(group, definition, now) if wanted is not None and wanted > group.desired else 0
+        if warming:  # scale-outs only: a scale-in counts every member, warming or not
+            wanted = desired_after(definition, trigger, group.desired - warming)
         if wanted is None:
             return
         after = clamp(wanted, group.min_size, group.max_size)
