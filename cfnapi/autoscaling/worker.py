@@ -82,14 +82,35 @@ class GroupReconciler:
         trigger = Trigger(payload.get("alarm", ""), payload.get("state", "ALARM"), payload.get("threshold"),
                           payload.get("value"))
         wanted = desired_after(definition, trigger, group.desired)
+        warming = self._warming_up(group, definition, now) if wanted is not None and wanted > group.desired else 0
+        if warming:  # scale-outs only: a scale-in counts every member, warming or not
+            wanted = desired_after(definition, trigger, group.desired - warming)
         if wanted is None:
             return
         after = clamp(wanted, group.min_size, group.max_size)
-        if after == group.desired:
-            return
+        if after == group.desired or (warming and group.desired > after > group.desired - warming):
+            return  # a step scale-out already under way covers it (or more)
         self.store.done(request_id, group={"desired": after, "last_scaling_at": now})
         self.store.record_activity(group, act.policy_cause(now, trigger.alarm_name, trigger.state, policy.name,
                                                            group.desired, after))
+
+    def _warming_up(self, group: ScalingGroupRow, definition: dict, now: dt.datetime) -> int:
+        """How many members a step-scaling policy leaves out of the capacity it adjusts.
+
+        AWS does not count instances still within EstimatedInstanceWarmup (default: the
+        group's cooldown) when a step policy scales out, so an alarm that keeps invoking
+        the same step while the last scale-out warms up adds nothing, and a bigger step
+        adds only the difference. Simple policies use their cooldown instead.
+        """
+        if definition.get("PolicyType") != "StepScaling" or group.last_scaling_at is None:
+            return 0
+        own = definition.get("EstimatedInstanceWarmup")
+        warmup = dt.timedelta(seconds=int(own) if own not in (None, "") else group.default_cooldown)
+        if now - group.last_scaling_at >= warmup:
+            return 0
+        # Only what the last scaling activity launched warms up; the group's first members do not count.
+        return sum(1 for m in self.store.members(group.id)
+                   if m.lifecycle in (PENDING, IN_SERVICE) and m.launched_at >= group.last_scaling_at)
 
     def _mark_from_alarm(self, group: ScalingGroupRow, request_id: int, payload: dict) -> None:
         now = self.clock()

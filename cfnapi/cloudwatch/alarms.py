@@ -23,6 +23,9 @@ from cfnapi.errors import ServiceError
 METRIC_ALARM, COMPOSITE_ALARM = "MetricAlarm", "CompositeAlarm"
 ACTION_KEYS = {OK: "OKActions", ALARM: "AlarmActions", INSUFFICIENT_DATA: "InsufficientDataActions"}
 HISTORY_RETENTION = timedelta(days=14)  # AWS keeps alarm history for two weeks
+# AWS: "For Auto Scaling actions, the alarm continues to invoke the action once per
+# minute that the alarm remains in the new state" -- every other action fires on transitions only.
+REPEATING_ACTION_PREFIX = "arn:aws:autoscaling:"
 
 
 def alarm_arn(region: str, account_id: str, name: str) -> str:
@@ -129,6 +132,31 @@ class AlarmStore:
             account_id=alarm.account_id, region=alarm.region, alarm_name=alarm.name, alarm_arn=alarm.arn,
             alarm_type=alarm.alarm_type, old_state=old_state, new_state=new_state, reason=reason,
             reason_data=reason_data, timestamp=now, definition=definition,
+            configuration_updated_at=as_utc(alarm.configuration_updated_at), actions=actions,
+        )
+
+    def repeat(self, session: Session, alarm: Alarm, now: datetime,
+               reason_data: dict | None = None) -> Transition | None:
+        """The Auto Scaling actions of the state ``alarm`` stays in, to invoke again (AWS
+        re-invokes them while the state lasts), each with its "Action" history item;
+        None when there is nothing to repeat (actions disabled, or no Auto Scaling ARN)."""
+        if not alarm.actions_enabled:
+            return None
+        definition = json.loads(alarm.definition)
+        actions = tuple(a for a in definition.get(ACTION_KEYS.get(alarm.state_value, ""), [])
+                        if a.startswith(REPEATING_ACTION_PREFIX))
+        if not actions:
+            return None
+        for action in actions:
+            self.add_history(session, alarm, now, "Action", f"Successfully executed action {action}", {
+                "actionState": "Succeeded", "stateUpdateTimestamp": as_utc(alarm.state_updated_at).isoformat(),
+                "notificationResource": action, "repeated": True})
+        if reason_data is None:  # the newest datapoints, for step scaling; else what the state was set with
+            reason_data = json.loads(alarm.state_reason_data) if alarm.state_reason_data else None
+        return Transition(
+            account_id=alarm.account_id, region=alarm.region, alarm_name=alarm.name, alarm_arn=alarm.arn,
+            alarm_type=alarm.alarm_type, old_state=alarm.state_value, new_state=alarm.state_value,
+            reason=alarm.state_reason or "", reason_data=reason_data, timestamp=now, definition=definition,
             configuration_updated_at=as_utc(alarm.configuration_updated_at), actions=actions,
         )
 

@@ -5,6 +5,13 @@ on PostgreSQL each alarm is evaluated once per cycle: a batch is claimed by
 pushing its ``next_evaluation_at`` forward under ``FOR UPDATE SKIP LOCKED``,
 so a second evaluator skips it. Each transition and its history item are one
 transaction; actions are handed to the dispatcher only after that commits.
+
+Auto Scaling actions repeat: an evaluation that leaves a metric alarm in its
+state re-invokes that state's ``arn:aws:autoscaling:`` actions (AWS: "once per
+minute that the alarm remains in the new state"). The repetition follows the
+evaluation interval -- 60 s, AWS's minute, unless CFNAPI_ALARM_INTERVAL
+shortens it -- and, riding on the claim, happens once per alarm per interval
+however many evaluators run.
 """
 
 from __future__ import annotations
@@ -88,6 +95,7 @@ class AlarmEvaluator:
 
     # -- evaluation ----------------------------------------------------------
     def _evaluate_batch(self, ids: list[int], now: datetime) -> list[Transition]:
+        repeats: list[Transition] = []
         with self.db.transaction() as session:
             alarms = list(session.scalars(select(Alarm).where(Alarm.id.in_(ids))))
             metric_ids = self._metric_ids(session, alarms)
@@ -101,13 +109,18 @@ class AlarmEvaluator:
                     continue
                 if not outcome.retained and outcome.state != alarm.state_value:
                     outcomes[alarm.id] = outcome
+                elif alarm.alarm_type == METRIC_ALARM:
+                    repeat = self.alarms.repeat(session, alarm, now,
+                                                None if outcome.retained else outcome.reason_data)
+                    if repeat is not None:
+                        repeats.append(repeat)
         if not outcomes:
-            return []
+            return repeats
         try:
-            return self._record_transitions(outcomes, now)
+            return repeats + self._record_transitions(outcomes, now)
         except Exception:  # one bad row must not cost the others their transition
             log.exception("recording %d transitions together failed; recording them one by one", len(outcomes))
-        transitions = []
+        transitions = repeats
         for alarm_id, outcome in outcomes.items():
             try:
                 transitions.extend(self._record_transitions({alarm_id: outcome}, now))

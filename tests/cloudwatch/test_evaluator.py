@@ -225,3 +225,83 @@ def test_the_sender_posts_a_string_body_as_is_for_sns_raw_delivery(webhook):
     finally:
         sender.shutdown()
     assert received == [{"AlarmName": "raw"}]  # not a JSON string wrapping it
+
+
+class RecordingDispatcher:
+    """Keeps what the evaluator hands over, synchronously, so the test sees every invocation."""
+
+    def __init__(self):
+        self.dispatched = []
+
+    def dispatch(self, transition):
+        self.dispatched.append((transition.old_state, transition.new_state, transition.actions))
+
+
+POLICY = "arn:aws:autoscaling:us-east-1:111111111111:scalingPolicy:abc:autoScalingGroupName/g:policyName/up"
+HEALTH = "arn:aws:autoscaling:us-east-1:111111111111:setInstanceHealth:autoScalingGroupName/g"
+TOPIC = "arn:aws:sns:us-east-1:111111111111:ops"
+
+
+@pytest.fixture
+def repeating(db):
+    clock = FakeClock(T0)
+    recorder = RecordingDispatcher()
+    cw = CloudWatchHandlers(db, dispatcher=recorder, clock=clock)
+    evaluator = AlarmEvaluator(db, clock, recorder)
+    return cw, evaluator, clock, recorder
+
+
+def _minutes(evaluator, clock, start, count):
+    for minute in range(start, start + count):
+        clock.now = T0 + timedelta(minutes=minute)
+        evaluator.evaluate_all()
+
+
+def test_auto_scaling_actions_repeat_each_interval_while_the_state_lasts(repeating):
+    cw, evaluator, clock, recorder = repeating
+    cw.handler_for("PutMetricAlarm")(CTX, alarm_params(
+        "http://127.0.0.1:9/hook", AlarmActions=[POLICY, HEALTH, TOPIC, "http://127.0.0.1:9/hook"], OKActions=[],
+        TreatMissingData="breaching"))
+    _minutes(evaluator, clock, 1, 4)
+    transition = ("INSUFFICIENT_DATA", "ALARM", (POLICY, HEALTH, TOPIC, "http://127.0.0.1:9/hook"))
+    repeat = ("ALARM", "ALARM", (POLICY, HEALTH))  # only the Auto Scaling ARNs come back
+    assert recorder.dispatched == [transition, repeat, repeat, repeat]
+    history = cw.handler_for("DescribeAlarmHistory")(CTX, {"AlarmName": "HighCPU", "HistoryItemType": "Action"})
+    assert len(history["AlarmHistoryItems"]) == 6  # one item per repeated invocation, nothing more
+    assert {h["HistorySummary"] for h in history["AlarmHistoryItems"]} == {
+        f"Successfully executed action {POLICY}", f"Successfully executed action {HEALTH}"}
+
+
+def test_the_repetition_stops_when_the_alarm_leaves_the_state(repeating):
+    cw, evaluator, clock, recorder = repeating
+    cw.handler_for("PutMetricAlarm")(CTX, alarm_params(POLICY, OKActions=["http://127.0.0.1:9/hook"]))
+    put(cw, 95.0, T0)
+    _minutes(evaluator, clock, 1, 2)
+    put(cw, 10.0, T0 + timedelta(minutes=2))
+    _minutes(evaluator, clock, 3, 3)
+    assert recorder.dispatched == [("INSUFFICIENT_DATA", "ALARM", (POLICY,)), ("ALARM", "ALARM", (POLICY,)),
+                                   ("ALARM", "OK", ("http://127.0.0.1:9/hook",))]
+
+
+def test_nothing_repeats_while_actions_are_disabled(repeating):
+    cw, evaluator, clock, recorder = repeating
+    cw.handler_for("PutMetricAlarm")(CTX, alarm_params(POLICY, OKActions=[], TreatMissingData="breaching"))
+    _minutes(evaluator, clock, 1, 2)
+    cw.handler_for("DisableAlarmActions")(CTX, {"AlarmNames": ["HighCPU"]})
+    _minutes(evaluator, clock, 3, 3)
+    cw.handler_for("EnableAlarmActions")(CTX, {"AlarmNames": ["HighCPU"]})
+    _minutes(evaluator, clock, 6, 1)
+    assert recorder.dispatched == [("INSUFFICIENT_DATA", "ALARM", (POLICY,)), ("ALARM", "ALARM", (POLICY,)),
+                                   ("ALARM", "ALARM", (POLICY,))]
+
+
+def test_a_repeat_happens_once_per_interval_however_often_evaluators_run(repeating, db):
+    cw, evaluator, clock, recorder = repeating
+    second = AlarmEvaluator(db, clock, recorder)  # another worker on the same database
+    cw.handler_for("PutMetricAlarm")(CTX, alarm_params(POLICY, OKActions=[], TreatMissingData="breaching"))
+    for seconds in range(60, 181, 20):
+        clock.now = T0 + timedelta(seconds=seconds)
+        evaluator.evaluate_all()
+        second.evaluate_all()
+    assert recorder.dispatched == [("INSUFFICIENT_DATA", "ALARM", (POLICY,)), ("ALARM", "ALARM", (POLICY,)),
+                                   ("ALARM", "ALARM", (POLICY,))]

@@ -586,3 +586,79 @@ def test_the_documented_agent_scaling_template_creates_and_is_wired(harness):
     assert definition["Dimensions"] == [{"Name": "AutoScalingGroupName", "Value": out["Group"]}]
     policies = _policy_arns(harness)
     assert definition["AlarmActions"] == [policies["ScaleOut"]] and definition["OKActions"] == [policies["ScaleIn"]]
+
+
+class _Clock:
+    def __init__(self, now: dt.datetime):
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def test_an_alarm_that_stays_in_alarm_keeps_growing_the_group_after_each_cooldown(harness):
+    from cfnapi.cloudwatch.evaluator import AlarmEvaluator
+    from cfnapi.handlers.base import RequestContext
+    from cfnapi.handlers.cloudwatch import CloudWatchHandlers
+
+    harness.create(params=[{"ParameterKey": "Size", "ParameterValue": "1"}])
+    clock = _Clock(dt.datetime.now(dt.timezone.utc).replace(second=5, microsecond=0))
+    harness.reconciler.clock = clock  # cooldowns are judged on the same minutes the alarm lives on
+
+    class ActionsInline:  # the production dispatcher's routing, without its thread pool
+        @staticmethod
+        def dispatch(transition):
+            for action in transition.actions:
+                harness.actions(action, transition)
+
+    ctx = RequestContext(ACCOUNT, "AKIA", REGION, "req")
+    cloudwatch = CloudWatchHandlers(harness.world.db, dispatcher=ActionsInline(), clock=clock)
+    evaluator = AlarmEvaluator(harness.world.db, clock, ActionsInline())
+    group_name = harness.group().name
+    desired = []
+    for _minute in range(13):  # CPU stays at 95 > 70: the alarm never leaves ALARM
+        cloudwatch.handler_for("PutMetricData")(ctx, {"Namespace": "App", "MetricData": [{
+            "MetricName": "CPU", "Value": 95.0, "Timestamp": clock.now,
+            "Dimensions": [{"Name": "AutoScalingGroupName", "Value": group_name}]}]})
+        clock.now += dt.timedelta(minutes=1)
+        evaluator.evaluate_all()
+        harness.settle(lambda: not harness.world.autoscaling.requests(harness.group().id))
+        desired.append(harness.group().desired)
+    # +1 on the transition; the repeats inside the group's 600 s cooldown change nothing;
+    # the first repeat after it adds one more; MaxSize 3 stops the rest.
+    assert desired == [2] * 10 + [3] * 3
+    scalings = [e for e in harness.events() if e["LogicalResourceId"] == "Group"
+                and "changing the desired capacity" in (e.get("ResourceStatusReason") or "")]
+    assert len(scalings) == 2
+    history = cloudwatch.handler_for("DescribeAlarmHistory")(ctx, {
+        "AlarmName": _outputs(harness.stack())["AlarmName"], "HistoryItemType": "Action"})
+    assert len(history["AlarmHistoryItems"]) == 12  # one per repeated invocation
+
+
+def test_a_repeated_step_scaling_invocation_waits_for_the_warmup_of_the_last_scale_out(harness):
+    template = GROUP_TEMPLATE.replace("MaxSize: 3", "MaxSize: 6").replace(
+        "Properties: {AutoScalingGroupName: !Ref Group, AdjustmentType: ChangeInCapacity, ScalingAdjustment: 1}",
+        """Properties:
+      AutoScalingGroupName: !Ref Group
+      PolicyType: StepScaling
+      AdjustmentType: ChangeInCapacity
+      EstimatedInstanceWarmup: 300
+      StepAdjustments:
+        - {MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 10, ScalingAdjustment: 1}
+        - {MetricIntervalLowerBound: 10, ScalingAdjustment: 3}""")
+    harness.create(template, params=[{"ParameterKey": "Size", "ParameterValue": "1"}])
+    arns = _policy_arns(harness)
+    idle = lambda: not harness.world.autoscaling.requests(harness.group().id)  # noqa: E731
+    harness.fire(arns["ScaleOut"], value=75.0)  # +1
+    harness.settle(lambda: len(harness.in_service()) == 2)
+    harness.fire(arns["ScaleOut"], value=75.0)  # the alarm repeats the same step: its member still warms up
+    harness.settle(idle)
+    assert harness.group().desired == 2
+    harness.fire(arns["ScaleOut"], value=95.0)  # a bigger step: counted from the capacity without the warming one
+    harness.settle(idle)
+    assert harness.group().desired == 4
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=301)
+    harness.reconciler.clock = lambda: later  # the warm-up is over: the same step adds again
+    harness.fire(arns["ScaleOut"], value=75.0)
+    harness.settle(idle)
+    assert harness.group().desired == 5
