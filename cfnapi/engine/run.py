@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from cfnapi.engine.definition import Identity, StackDefinition
-from cfnapi.engine.models import ExportRow, SignalRow, StackRow
+from cfnapi.engine.models import ExportRow, ResourceRow, SignalRow, StackRow
 from cfnapi.engine.nested import NestedStacks
 from cfnapi.engine.pools import RoutedPool, ThreadPerTask
 from cfnapi.engine.records import Recorder, ResourceRecord, StackRef, load_resources
@@ -95,6 +95,7 @@ class OperationRun:
             update_policy=decl.update_policy if decl is not None else None,
             creation_token=creation_token,
             nested_stacks=self.nested_stacks,
+            recorded_resources=self.recorded_resources,
         )
 
     @property
@@ -124,6 +125,23 @@ class OperationRun:
             session.execute(
                 delete(SignalRow).where(SignalRow.stack_id == self.stack.stack_id, SignalRow.logical_id == logical_id)
             )
+
+    def recorded_resources(self, type_name: str, every_region: bool = False) -> list[tuple[str, dict]]:
+        """(physical id, properties) of every resource of ``type_name`` that a stack of this
+        account holds now, replaced ones included (they exist until the cleanup). Deleted and
+        retained ones are left out: a record-only resource has nothing left once its stack lets go.
+        IAM names are global (``every_region``); EC2's are per region."""
+        query = (
+            select(ResourceRow.physical_id, ResourceRow.properties)
+            .join(StackRow, StackRow.stack_id == ResourceRow.stack_id)
+            .where(StackRow.account_id == self.stack.account_id, ResourceRow.type == type_name,
+                   ResourceRow.physical_id.is_not(None),
+                   ResourceRow.status.not_in(("DELETE_COMPLETE", "DELETE_SKIPPED")))
+        )
+        if not every_region:
+            query = query.where(StackRow.region == self.stack.region)
+        with self.runtime.db.transaction() as session:
+            return [(physical_id, properties or {}) for physical_id, properties in session.execute(query)]
 
     def logical_id_for_physical(self, physical_id: str) -> str | None:
         with self.lock:
