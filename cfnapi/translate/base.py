@@ -72,9 +72,10 @@ class ResourceContext:
     # The engine's narrow API for child stacks (``engine.nested.NestedStacks``):
     # AWS::CloudFormation::Stack creates, updates and deletes its stack only through it.
     nested_stacks: Any = None
-    # (type name, every_region) -> (physical id, properties) of each resource of that type the
-    # account's stacks hold now: record-only types check AWS's uniqueness rules against it.
-    recorded_resources: Callable[..., list[tuple[str, Mapping[str, Any]]]] | None = None
+    # (type name, every_region) -> (physical id, properties) of each other resource of that type the
+    # account's stacks hold now (physical id None: its create is in flight). Record-only types check
+    # AWS's rules that span resources (unique names, one rule number per ACL) against it.
+    recorded_resources: Callable[..., list[tuple[str | None, Mapping[str, Any]]]] | None = None
 
 
 class ResourceFailure(Exception):

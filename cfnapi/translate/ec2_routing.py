@@ -48,7 +48,7 @@ class VPCGatewayAttachment(ResourceType):
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         if props.get("VpnGatewayId"):
             raise ResourceFailure("VPN gateways are not supported by this cloud.")
-        self._check_gateway(ctx, props, None)
+        self._check_gateway(ctx, props)
         cloud = provider(ctx)
         router = require_vpc_router(cloud, props["VpcId"])
         external = call(cloud.find_external_network)
@@ -56,14 +56,14 @@ class VPCGatewayAttachment(ResourceType):
         return f"IGW|{props['VpcId']}"
 
     def update(self, ctx, resource, old_props, new_props) -> None:
-        self._check_gateway(ctx, new_props, resource.physical_id)
+        self._check_gateway(ctx, new_props)
 
     @staticmethod
-    def _check_gateway(ctx: ResourceContext, props: Mapping[str, Any], own_id: str | None) -> None:
+    def _check_gateway(ctx: ResourceContext, props: Mapping[str, Any]) -> None:
         """EC2's rules: the gateway exists, is attached to one VPC, and a VPC has one gateway."""
         gateway, vpc = str(props.get("InternetGatewayId") or ""), str(props["VpcId"])
         require_recorded(ctx, InternetGateway.type_name, gateway, f"The internetGateway ID '{gateway}' does not exist")
-        for _, other in recorded(ctx, VPCGatewayAttachment.type_name, excluding=own_id):
+        for _, other in recorded(ctx, VPCGatewayAttachment.type_name):
             if other.get("InternetGatewayId") == gateway:
                 raise ResourceFailure(f"resource {gateway} is already attached to network {other.get('VpcId')}")
             if other.get("VpcId") == vpc:

@@ -59,11 +59,12 @@ def _check_inline_policies(props: Mapping[str, Any]) -> None:
         check_policy_document(policy.get("PolicyDocument"), policy["PolicyName"], "identity")
 
 
-def _refuse_taken_name(ctx: ResourceContext, type_name: str, name: str, message: str,
-                       excluding: str | None = None) -> None:
-    """IAM's EntityAlreadyExists: names are unique in the account, in every region."""
-    if any(pid == name for pid, _ in recorded(ctx, type_name, every_region=True, excluding=excluding)):
-        raise ResourceFailure(message)
+def _refuse_taken_name(ctx: ResourceContext, type_name: str, name_property: str, name: str, message: str) -> None:
+    """IAM's EntityAlreadyExists: names are unique in the account, in every region (and, for
+    managed policies, whatever their path). A create in flight has only its properties."""
+    for physical_id, props in recorded(ctx, type_name, every_region=True):
+        if name in (props.get(name_property), physical_id and physical_id.rsplit("/", 1)[-1]):
+            raise ResourceFailure(message)
 
 
 def _require_entities(ctx: ResourceContext, type_name: str, kind: str, names: Any) -> None:
@@ -98,7 +99,7 @@ class User(ResourceType):
     def create(self, ctx, props) -> str:
         _check_inline_policies(props)
         name = props.get("UserName") or physical_name(ctx, 64)
-        _refuse_taken_name(ctx, self.type_name, name, f"User with name {name} already exists.")
+        _refuse_taken_name(ctx, self.type_name, "UserName", name, f"User with name {name} already exists.")
         return name
 
     def update(self, ctx, resource, old_props, new_props) -> None:
@@ -163,7 +164,7 @@ class Role(ResourceType):
     def create(self, ctx, props) -> str:
         self._validate(props)
         name = props.get("RoleName") or physical_name(ctx, 64)
-        _refuse_taken_name(ctx, self.type_name, name, f"Role with name {name} already exists.")
+        _refuse_taken_name(ctx, self.type_name, "RoleName", name, f"Role with name {name} already exists.")
         return name
 
     def update(self, ctx, resource, old_props, new_props) -> None:
@@ -262,7 +263,7 @@ class ManagedPolicy(ResourceType):
     def create(self, ctx, props) -> str:
         self._validate(ctx, props)
         name = props.get("ManagedPolicyName") or physical_name(ctx, 128)
-        _refuse_taken_name(ctx, self.type_name, _arn(ctx, "policy", props.get("Path"), name),
+        _refuse_taken_name(ctx, self.type_name, "ManagedPolicyName", name,
                            f"A policy called {name} already exists. Duplicate names are not allowed.")
         return _arn(ctx, "policy", props.get("Path"), name)
 
@@ -314,7 +315,8 @@ class InstanceProfile(ResourceType):
     def create(self, ctx, props) -> str:
         self._validate(ctx, props)
         name = props.get("InstanceProfileName") or physical_name(ctx, 128)
-        _refuse_taken_name(ctx, self.type_name, name, f"Instance Profile {name} already exists.")
+        _refuse_taken_name(ctx, self.type_name, "InstanceProfileName", name,
+                           f"Instance Profile {name} already exists.")
         return name
 
     def update(self, ctx, resource, old_props, new_props) -> None:

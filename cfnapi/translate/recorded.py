@@ -10,18 +10,18 @@ from typing import Any
 from cfnapi.translate.base import ResourceContext, ResourceFailure
 
 
-def recorded(ctx: ResourceContext, type_name: str, *, every_region: bool = False,
-             excluding: str | None = None) -> list[tuple[str, Mapping[str, Any]]]:
-    """(physical id, properties) of the account's recorded resources of ``type_name``, less
-    ``excluding`` (the resource being updated). Empty when the engine gives no lookup."""
+def recorded(ctx: ResourceContext, type_name: str, *,
+             every_region: bool = False) -> list[tuple[str | None, Mapping[str, Any]]]:
+    """(physical id, properties) of the account's other recorded resources of ``type_name``
+    (the asking resource is never among them; None: a create in flight). Empty when the engine
+    gives no lookup (a type exercised on its own)."""
     if ctx.recorded_resources is None:
         return []
-    return [(pid, props) for pid, props in ctx.recorded_resources(type_name, every_region)
-            if pid != excluding]
+    return ctx.recorded_resources(type_name, every_region)
 
 
 def recorded_ids(ctx: ResourceContext, type_name: str, *, every_region: bool = False) -> set[str]:
-    return {pid for pid, _ in recorded(ctx, type_name, every_region=every_region)}
+    return {pid for pid, _ in recorded(ctx, type_name, every_region=every_region) if pid is not None}
 
 
 def require_recorded(ctx: ResourceContext, type_name: str, physical_id: str, message: str, *,

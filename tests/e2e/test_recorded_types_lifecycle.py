@@ -145,6 +145,23 @@ def test_a_network_acl_for_an_unknown_vpc_or_an_entry_for_an_unknown_acl_rolls_b
     create_fails(cfn, server, "acl-noacl", stray, "The networkAcl ID 'acl-0123456789abcdef0' does not exist")
 
 
+SIDE_BY_SIDE = """
+Resources:
+  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.72.0.0/16}}
+  Acl: {Type: AWS::EC2::NetworkAcl, Properties: {VpcId: !Ref Vpc}}
+  Web: {Type: AWS::EC2::NetworkAclEntry, Properties: {NetworkAclId: !Ref Acl, RuleNumber: 120, Protocol: 6,
+                                                      RuleAction: allow, CidrBlock: 0.0.0.0/0}}
+  Copy: {Type: AWS::EC2::NetworkAclEntry, Properties: {NetworkAclId: !Ref Acl, RuleNumber: 120, Protocol: 17,
+                                                       RuleAction: allow, CidrBlock: 0.0.0.0/0}}
+"""
+
+
+def test_two_entries_of_one_template_with_one_rule_number_roll_back_the_create(cfn, server):
+    # Nothing orders Web and Copy: whichever is created second, or both at once (the lookup
+    # sees creates in flight: tests/engine/test_recorded_resources.py), one is refused.
+    create_fails(cfn, server, "acl-twins", SIDE_BY_SIDE, "The network acl entry identified by 120 already exists.")
+
+
 # --- launch templates ------------------------------------------------------------------------------
 
 LAUNCH_TEMPLATE = """
