@@ -335,10 +335,14 @@ Parameters:
   Status: {Type: String, Default: Active}
   UserPath: {Type: String, Default: /}
   Effect: {Type: String, Default: Allow}
+  Name: {Type: String, Default: ""}
+Conditions:
+  Named: !Not [!Equals [!Ref Name, ""]]
 Resources:
   User:
     Type: AWS::IAM::User
     Properties:
+      UserName: !If [Named, !Ref Name, !Ref AWS::NoValue]
       Path: !Ref UserPath
       Policies: [{PolicyName: read, PolicyDocument: {Statement: [{Effect: !Ref Effect, Action: "cloudformation:Describe*",
                                                                    Resource: "*"}]}}]
@@ -364,10 +368,10 @@ def _signs(run: Run, key_id: str, secret: str) -> bool:
     return True
 
 
-def _user_values(path: str, key_signs: bool):
+def _user_values(path: str, key_signs: bool, name: str = "users-User-"):
     def check(run: Run) -> None:
         out = run.outputs()
-        assert out["UserName"] == run.physical_id("User") and out["UserName"].startswith("users-User-")
+        assert out["UserName"] == run.physical_id("User") and out["UserName"].startswith(name)
         assert out["UserArn"] == f"arn:aws:iam::{account_of(run)}:user{path}{out['UserName']}"
         assert out["KeyId"] == run.physical_id("Key")
         assert _signs(run, out["KeyId"], out["Secret"]) is key_signs
@@ -375,10 +379,14 @@ def _user_values(path: str, key_signs: bool):
     return check
 
 
-def _old_key_deleted(run: Run) -> None:
-    _user_values("/ops/", True)(run)
+def _old_key_deleted(run: Run, name: str = "users-User-") -> None:
+    _user_values("/ops/", True, name)(run)
     (old_id, old_secret), (new_id, _) = run.notes["keys"][-2:]
     assert old_id != new_id and not _signs(run, old_id, old_secret)
+
+
+def _renamed_user_and_its_new_key(run: Run) -> None:
+    _old_key_deleted(run, "e2e-user")  # the key's UserName (createOnly) changed with the user
 
 
 def _user_created(run: Run) -> None:
@@ -387,12 +395,14 @@ def _user_created(run: Run) -> None:
 
 
 USER_LIFE = Scenario(
-    "users", USER_AND_KEY, "Key", capabilities=("CAPABILITY_IAM",), on_create=_user_created, steps=(
+    "users", USER_AND_KEY, "Key", capabilities=("CAPABILITY_NAMED_IAM",), on_create=_user_created, steps=(
         Step(IN_PLACE, {"Status": "Inactive"}, check=_user_values("/", False)),  # an inactive key signs nothing
         Step(IN_PLACE, {"UserPath": "/ops/"}, resource="User", check=_user_values("/ops/", True)),
         Step(REPLACED, {"UserPath": "/ops/", "Serial": 2}, check=_old_key_deleted),  # Serial: a new key
-        Step(ROLLED_BACK, {"UserPath": "/ops/", "Serial": 2, "Effect": "Permit"},
-             reason="Syntax errors in policy. (read)", check=_user_values("/ops/", True)),
+        Step(REPLACED, {"UserPath": "/ops/", "Serial": 2, "Name": "e2e-user"}, resource="User",  # UserName
+             check=_renamed_user_and_its_new_key),
+        Step(ROLLED_BACK, {"UserPath": "/ops/", "Serial": 2, "Name": "e2e-user", "Effect": "Permit"},
+             reason="Syntax errors in policy. (read)", check=_user_values("/ops/", True, "e2e-user")),
     ))
 
 
