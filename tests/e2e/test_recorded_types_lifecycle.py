@@ -236,6 +236,12 @@ Resources:
       PolicyName: extra
       Roles: [!Ref Role]
       PolicyDocument: {Statement: [{Effect: Allow, Action: !Ref Action, Resource: "*"}]}
+  Inline:
+    Type: AWS::IAM::RolePolicy
+    Properties:
+      RoleName: !Ref Role
+      PolicyName: inline-extra
+      PolicyDocument: {Statement: [{Effect: Allow, Action: !Ref Action, Resource: "*"}]}
   Managed:
     Type: AWS::IAM::ManagedPolicy
     Properties:
@@ -250,6 +256,7 @@ Outputs:
   RoleArn: {Value: !GetAtt Role.Arn}
   RoleId: {Value: !GetAtt Role.RoleId}
   PolicyRef: {Value: !Ref Policy}
+  InlineRef: {Value: !Ref Inline}
   PolicyId: {Value: !GetAtt Policy.Id}
   ManagedRef: {Value: !Ref Managed}
   ManagedArn: {Value: !GetAtt Managed.PolicyArn}
@@ -269,6 +276,7 @@ def _iam_values(path: str, profile_path: str, version: str):
         assert out["RoleArn"] == f"arn:aws:iam::{account}:role{path}{role}"
         assert re.fullmatch(r"AROA[0-9A-Z]{17}", out["RoleId"])
         assert out["PolicyRef"] == out["PolicyId"] == run.physical_id("Policy")
+        assert out["InlineRef"] == f"inline-extra|{role}"  # a role policy follows its role
         managed_name = out["ManagedRef"].rsplit("/", 1)[1]
         assert out["ManagedRef"] == out["ManagedArn"] == f"arn:aws:iam::{account}:policy/{managed_name}"
         assert re.fullmatch(r"ANPA[0-9A-Z]{17}", out["ManagedId"])
@@ -280,7 +288,8 @@ def _iam_values(path: str, profile_path: str, version: str):
 def _iam_created(run: Run) -> None:
     _iam_values("/app/", "/", "v1")(run)
     for logical_id, type_name in (("Role", "AWS::IAM::Role"), ("Policy", "AWS::IAM::Policy"),
-                                  ("Managed", "AWS::IAM::ManagedPolicy"), ("Profile", "AWS::IAM::InstanceProfile")):
+                                  ("Inline", "AWS::IAM::RolePolicy"), ("Managed", "AWS::IAM::ManagedPolicy"),
+                                  ("Profile", "AWS::IAM::InstanceProfile")):
         says_what_is_recorded(run, logical_id, type_name)
     run.notes["policy"], run.notes["managed"] = run.physical_id("Policy"), run.physical_id("Managed")
 
@@ -305,21 +314,22 @@ ROLES_LIFE = Scenario(
     ))
 
 
+TRUST = '{Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}'
+
+
 def test_iam_failures_roll_back_the_create_with_iams_messages(cfn, server):
-    lonely = ROLES.replace("      Roles: [!Ref Role]\n      PolicyDocument: {Statement: [{Effect: Allow, Action: !Ref "
-                           "Action, Resource: \"*\"}]}\n  Managed", "      PolicyDocument: {Statement: [{Effect: "
-                           "Allow, Action: !Ref Action, Resource: \"*\"}]}\n  Managed")
-    assert lonely != ROLES
+    lonely = ("Resources:\n  Policy: {Type: AWS::IAM::Policy, Properties: {PolicyName: p, PolicyDocument: "
+              '{Statement: [{Effect: Allow, Action: "s3:*", Resource: "*"}]}}}\n')
     create_fails(cfn, server, "iam-lonely", lonely, "At least one of [Groups,Roles,Users] must be non-empty.",
                  ("CAPABILITY_IAM",))
     orphan = "Resources:\n  Profile: {Type: AWS::IAM::InstanceProfile, Properties: {Roles: [nobody]}}\n"
     create_fails(cfn, server, "iam-orphan", orphan, "The role with name nobody cannot be found.", ("CAPABILITY_IAM",))
-    principal = ROLES.replace("Action: !Ref Action, Resource: \"*\"}]}\n  Managed",
-                              "Action: !Ref Action, Resource: \"*\", Principal: \"*\"}]}\n  Managed")
-    create_fails(cfn, server, "iam-principal", principal, "Policy document should not specify a principal.",
+    principal = (f"Resources:\n  Role: {{Type: AWS::IAM::Role, Properties: {{AssumeRolePolicyDocument: {TRUST}}}}}\n"
+                 "  Policy: {Type: AWS::IAM::Policy, Properties: {PolicyName: p, Roles: [!Ref Role], PolicyDocument: "
+                 '{Statement: [{Effect: Allow, Principal: "*", Action: "s3:*", Resource: "*"}]}}}\n')
+    create_fails(cfn, server, "iam-principal", principal, "Policy document should not specify a principal. (p)",
                  ("CAPABILITY_IAM",))
-    named = "Resources:\n  A: {Type: AWS::IAM::Role, Properties: {RoleName: twin, AssumeRolePolicyDocument: %s}}\n" % (
-        '{Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}')
+    named = f"Resources:\n  A: {{Type: AWS::IAM::Role, Properties: {{RoleName: twin, AssumeRolePolicyDocument: {TRUST}}}}}\n"
     cfn.create_stack(StackName="iam-twin", TemplateBody=named, Capabilities=["CAPABILITY_NAMED_IAM"])
     wait(cfn, "iam-twin", "stack_create_complete")
     create_fails(cfn, server, "iam-twin-2", named, "Role with name twin already exists.", ("CAPABILITY_NAMED_IAM",))
