@@ -17,7 +17,7 @@ from typing import Any
 
 from cfnapi.translate.base import PropertySpec, ResourceFailure, ResourceType
 from cfnapi.translate.cloud_calls import call, provider, short_id
-from cfnapi.translate.ec2_vpc import require_vpc_router
+from cfnapi.translate.ec2_vpc import default_network_acl_id, require_vpc_router
 from cfnapi.translate.recorded import recorded, require_recorded
 
 
@@ -40,7 +40,7 @@ class NetworkAcl(ResourceType):
 def require_network_acl(ctx, acl_id: str) -> None:
     """EC2's InvalidNetworkAclID.NotFound: the ACL must be a recorded one or a VPC's default."""
     networks = call(provider(ctx).list_networks)
-    if any(acl_id == f"acl-{network.id[:17]}" for network in networks):  # a VPC's DefaultNetworkAcl
+    if any(acl_id == default_network_acl_id(network.id) for network in networks):
         return
     require_recorded(ctx, NetworkAcl.type_name, acl_id, f"The networkAcl ID '{acl_id}' does not exist")
 

@@ -82,3 +82,16 @@ def test_network_acl_entries_are_checked_as_ec2_checks_them(world, change, messa
     with pytest.raises(ResourceFailure) as failure:
         NetworkAclEntry().create(world.ctx(), props)
     assert str(failure.value) == message
+
+
+def test_an_entry_may_name_a_vpcs_default_network_acl_and_no_unknown_one(world):
+    from dataclasses import replace
+
+    from cfnapi.translate.ec2_vpc import VPC
+
+    vpc = world.create(VPC(), {"CidrBlock": "10.90.0.0/16"}, "Vpc")
+    ctx = replace(world.ctx("Entry"), recorded_resources=lambda type_name, every_region=False: [])
+    props = {"RuleNumber": 100, "Protocol": -1, "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"}
+    NetworkAclEntry().create(ctx, {**props, "NetworkAclId": vpc.attributes["DefaultNetworkAcl"]})
+    with pytest.raises(ResourceFailure, match="^The networkAcl ID 'acl-0123456789abcdef0' does not exist$"):
+        NetworkAclEntry().create(ctx, {**props, "NetworkAclId": "acl-0123456789abcdef0"})
