@@ -3,14 +3,15 @@ reach the cloud, and the stop signal shared by everything in flight."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, not_, or_, select
 
 from cfnapi.engine.definition import Identity, StackDefinition
-from cfnapi.engine.models import ExportRow, SignalRow, StackRow
+from cfnapi.engine.models import ExportRow, ResourceRow, SignalRow, StackRow
 from cfnapi.engine.nested import NestedStacks
 from cfnapi.engine.pools import RoutedPool, ThreadPerTask
 from cfnapi.engine.records import Recorder, ResourceRecord, StackRef, load_resources
@@ -95,6 +96,7 @@ class OperationRun:
             update_policy=decl.update_policy if decl is not None else None,
             creation_token=creation_token,
             nested_stacks=self.nested_stacks,
+            recorded_resources=functools.partial(self.recorded_resources, logical_id),
         )
 
     @property
@@ -124,6 +126,28 @@ class OperationRun:
             session.execute(
                 delete(SignalRow).where(SignalRow.stack_id == self.stack.stack_id, SignalRow.logical_id == logical_id)
             )
+
+    def recorded_resources(self, asking: str, type_name: str,
+                           every_region: bool = False) -> list[tuple[str | None, dict]]:
+        """(physical id, properties) of every resource of ``type_name`` that a stack of this
+        account holds now, for the resource ``asking`` (a logical id of this stack, left out).
+        Replaced ones are in (they exist until the cleanup), and so are creates in flight (no
+        physical id yet), so two resources of one template created side by side see each other.
+        Deleted and retained ones are left out: a record-only resource has nothing left once its
+        stack lets go. IAM names are global (``every_region``); EC2's are per region."""
+        itself = and_(ResourceRow.stack_id == self.stack.stack_id, ResourceRow.logical_id == asking,
+                      ResourceRow.role == "current")
+        query = (
+            select(ResourceRow.physical_id, ResourceRow.properties)
+            .join(StackRow, StackRow.stack_id == ResourceRow.stack_id)
+            .where(StackRow.account_id == self.stack.account_id, ResourceRow.type == type_name, not_(itself),
+                   or_(ResourceRow.physical_id.is_not(None), ResourceRow.status == "CREATE_IN_PROGRESS"),
+                   ResourceRow.status.not_in(("DELETE_COMPLETE", "DELETE_SKIPPED")))
+        )
+        if not every_region:
+            query = query.where(StackRow.region == self.stack.region)
+        with self.runtime.db.transaction() as session:
+            return [(physical_id, properties or {}) for physical_id, properties in session.execute(query)]
 
     def logical_id_for_physical(self, physical_id: str) -> str | None:
         with self.lock:

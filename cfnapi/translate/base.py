@@ -72,6 +72,10 @@ class ResourceContext:
     # The engine's narrow API for child stacks (``engine.nested.NestedStacks``):
     # AWS::CloudFormation::Stack creates, updates and deletes its stack only through it.
     nested_stacks: Any = None
+    # (type name, every_region) -> (physical id, properties) of each other resource of that type the
+    # account's stacks hold now (physical id None: its create is in flight). Record-only types check
+    # AWS's rules that span resources (unique names, one rule number per ACL) against it.
+    recorded_resources: Callable[..., list[tuple[str | None, Mapping[str, Any]]]] | None = None
 
 
 class ResourceFailure(Exception):
@@ -101,6 +105,10 @@ class ResourceType:
     # nested stack waits for its child): the engine runs it outside the bounded
     # resource pool, which the child's own resources need.
     waits_on_a_stack: ClassVar[bool] = False
+    # For types with nothing underneath to enforce them: what is only recorded and what is
+    # checked. It is the reason of their CREATE_COMPLETE / UPDATE_COMPLETE events, and the
+    # generated docs table prints the same sentence.
+    recorded_note: ClassVar[str | None] = None
 
     @classmethod
     def property_spec(cls, name: str) -> PropertySpec | None:
@@ -156,7 +164,7 @@ class ResourceType:
     def completion_note(self, props: Mapping[str, Any]) -> str | None:
         """The reason written on the CREATE_COMPLETE / UPDATE_COMPLETE event: what of ``props``
         this cloud recorded without honouring it (None: everything asked was done)."""
-        return None
+        return self.recorded_note
 
     def snapshot(self, ctx: ResourceContext, resource: ResourceState) -> str | None:
         """Start a snapshot that outlives the resource (DeletionPolicy or UpdateReplacePolicy

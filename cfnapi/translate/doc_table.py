@@ -10,6 +10,8 @@ HEADER = """# Supported resource types
 Generated from `cfnapi.translate.registry` by `python -m cfnapi.translate.doc_table`; do not edit.
 Properties marked *(replace)* replace the resource when changed (AWS's createOnlyProperties,
 or a change this cloud cannot make in place). Properties not listed are accepted and ignored.
+For types with nothing underneath to enforce them, the last column is the sentence their
+CREATE_COMPLETE and UPDATE_COMPLETE events give as the reason: what is only recorded, what is checked.
 
 | Type | OpenStack mapping | Properties honoured | Not honoured |
 |---|---|---|---|
@@ -28,7 +30,7 @@ def render() -> str:
             for spec in cls.properties
         ) or "—"
         mapping = getattr(cls, "openstack_mapping", "") or "owned by the engine (no cloud resource)"
-        missing = getattr(cls, "not_honoured", "") or "—"
+        missing = " ".join(text for text in (getattr(cls, "not_honoured", ""), cls.recorded_note) if text) or "—"
         lines.append(f"| `{type_name}` | {_cell(mapping)} | {_cell(props)} | {_cell(missing)} |\n")
     return "".join(lines)
 

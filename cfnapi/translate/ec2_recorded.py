@@ -2,16 +2,23 @@
 
 Network ACLs are stateless subnet filters; Neutron has no equivalent (its
 security groups are stateful and per port), so ACLs and their entries are
-checked for shape and recorded — traffic is NOT filtered by them. Launch
-templates are recorded; instances do not yet read them.
+checked as EC2 checks them and recorded — traffic is NOT filtered by them.
+Launch templates are recorded; Auto Scaling groups build their members from
+them, instances do not read them yet.
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
+import json
+import re
 from typing import Any
 
 from cfnapi.translate.base import PropertySpec, ResourceFailure, ResourceType
 from cfnapi.translate.cloud_calls import call, provider, short_id
+from cfnapi.translate.ec2_vpc import default_network_acl_id, require_vpc_router
+from cfnapi.translate.recorded import recorded, require_recorded
 
 
 class NetworkAcl(ResourceType):
@@ -19,14 +26,23 @@ class NetworkAcl(ResourceType):
     openstack_mapping = "recorded, NOT enforced (Neutron has no stateless subnet ACLs)"
     properties = (PropertySpec("VpcId", required=True, update="replace"), PropertySpec("Tags", "List"))
     attribute_names = ("Id",)
-    not_honoured = "Everything: the ACL does not filter traffic."
+    recorded_note = ("Recorded, not enforced: the network ACL filters no traffic (Neutron has no stateless "
+                     "subnet ACLs). Checked: the VPC exists.")
 
     def create(self, ctx, props) -> str:
-        call(provider(ctx).get_network, props["VpcId"])  # an unknown VPC still fails, as on AWS
+        require_vpc_router(provider(ctx), props["VpcId"])  # an unknown VPC still fails, as on AWS
         return short_id("acl")
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
         return {"Id": resource.physical_id}
+
+
+def require_network_acl(ctx, acl_id: str) -> None:
+    """EC2's InvalidNetworkAclID.NotFound: the ACL must be a recorded one or a VPC's default."""
+    networks = call(provider(ctx).list_networks)
+    if any(acl_id == default_network_acl_id(network.id) for network in networks):
+        return
+    require_recorded(ctx, NetworkAcl.type_name, acl_id, f"The networkAcl ID '{acl_id}' does not exist")
 
 
 class NetworkAclEntry(ResourceType):
@@ -44,10 +60,14 @@ class NetworkAclEntry(ResourceType):
         PropertySpec("Icmp", "Json"),
     )
     attribute_names = ("Id",)
-    not_honoured = "Everything: the entry does not filter traffic."
+    recorded_note = ("Recorded, not enforced: the entry filters no traffic. Checked: the ACL exists, no other "
+                     "entry of the ACL has this rule number and direction, RuleAction, RuleNumber and the CIDR "
+                     "block are valid.")
 
     def create(self, ctx, props) -> str:
         self._validate(props)
+        require_network_acl(ctx, str(props["NetworkAclId"]))
+        self._refuse_duplicate(ctx, props)
         return short_id("aclentry")
 
     def update(self, ctx, resource, old_props, new_props) -> None:
@@ -59,6 +79,26 @@ class NetworkAclEntry(ResourceType):
             raise ResourceFailure(f"Invalid value '{props.get('RuleAction')}' for RuleAction: allow or deny")
         if not 1 <= int(props.get("RuleNumber", 0)) <= 32766:
             raise ResourceFailure("RuleNumber must be between 1 and 32766")
+        cidrs = [(name, props[name]) for name in ("CidrBlock", "Ipv6CidrBlock") if props.get(name)]
+        if not cidrs:
+            raise ResourceFailure("Either CidrBlock or Ipv6CidrBlock must be specified")
+        for name, cidr in cidrs:
+            try:
+                ipaddress.ip_network(str(cidr), strict=False)
+            except ValueError:
+                parameter = name[0].lower() + name[1:]
+                raise ResourceFailure(f"Value ({cidr}) for parameter {parameter} is invalid. "
+                                      "This is not a valid CIDR block.") from None
+
+    @classmethod
+    def _refuse_duplicate(cls, ctx, props) -> None:
+        """EC2's NetworkAclEntryAlreadyExists: one entry per ACL, direction and rule number."""
+        def key(entry) -> tuple:
+            return (str(entry.get("NetworkAclId")), str(entry.get("Egress", False)).lower() == "true",
+                    int(entry.get("RuleNumber", 0)))
+
+        if any(key(other) == key(props) for _, other in recorded(ctx, cls.type_name)):
+            raise ResourceFailure(f"The network acl entry identified by {int(props['RuleNumber'])} already exists.")
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
         return {"Id": resource.physical_id}
@@ -72,10 +112,12 @@ class SubnetNetworkAclAssociation(ResourceType):
         PropertySpec("SubnetId", required=True, update="replace"),
     )
     attribute_names = ("AssociationId",)
-    not_honoured = "Everything: the association does not filter traffic."
+    recorded_note = ("Recorded, not enforced: the subnet's traffic is not filtered by the ACL. "
+                     "Checked: the subnet and the ACL exist.")
 
     def create(self, ctx, props) -> str:
         call(provider(ctx).get_subnet, props["SubnetId"])
+        require_network_acl(ctx, str(props["NetworkAclId"]))
         return short_id("aclassoc")
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
@@ -92,14 +134,39 @@ class LaunchTemplate(ResourceType):
     )
     attribute_names = ("LaunchTemplateId", "DefaultVersionNumber", "LatestVersionNumber")
     name_properties = ("LaunchTemplateName",)
-    not_honoured = ("AWS::EC2::Instance does not read launch templates yet; groups use ImageId, InstanceType, "
-                    "KeyName, SecurityGroupIds/SecurityGroups, UserData, BlockDeviceMappings and "
-                    "Placement.AvailabilityZone of LaunchTemplateData; versions are not kept (always 1).")
+    recorded_note = ("Recorded: Auto Scaling groups build their members from its LaunchTemplateData (ImageId, "
+                     "InstanceType, KeyName, SecurityGroupIds/SecurityGroups, UserData, BlockDeviceMappings, "
+                     "Placement.AvailabilityZone); AWS::EC2::Instance does not read launch templates yet and "
+                     "other LaunchTemplateData fields are not used. Checked: the name's form and that no other "
+                     "launch template has it. A LaunchTemplateData change makes a new version (the default stays 1).")
+    _NAME = re.compile(r"[a-zA-Z0-9().\-/_]{3,128}")
+    # Kept beside the attributes (never reachable by Fn::GetAtt): tells an update that changed
+    # the data, which makes a new version, from one that changed only tags.
+    _DATA_DIGEST = "LaunchTemplateDataDigest"
 
     def create(self, ctx, props) -> str:
-        if not isinstance(props.get("LaunchTemplateData"), dict):
-            raise ResourceFailure("LaunchTemplateData must be an object")
+        self._validate(props)
+        name = props.get("LaunchTemplateName")
+        if name and any(other.get("LaunchTemplateName") == name for _, other in recorded(ctx, self.type_name)):
+            raise ResourceFailure("Launch template name already in use.")
         return short_id("lt")
 
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        self._validate(new_props)
+
+    def _validate(self, props) -> None:
+        if not isinstance(props.get("LaunchTemplateData"), dict):
+            raise ResourceFailure("LaunchTemplateData must be an object")
+        name = props.get("LaunchTemplateName")
+        if name is not None and not self._NAME.fullmatch(str(name)):
+            raise ResourceFailure("A launch template name must be between 3 and 128 characters, and may contain "
+                                  "letters, numbers, and the following characters: - ( ) . / _.")
+
     def attributes(self, ctx, resource) -> dict[str, Any]:
-        return {"LaunchTemplateId": resource.physical_id, "DefaultVersionNumber": "1", "LatestVersionNumber": "1"}
+        digest = hashlib.sha256(json.dumps(resource.properties.get("LaunchTemplateData"), sort_keys=True)
+                                .encode()).hexdigest()
+        latest = int(resource.attributes.get("LatestVersionNumber", 0))
+        if resource.attributes.get(self._DATA_DIGEST) != digest:
+            latest += 1
+        return {"LaunchTemplateId": resource.physical_id, "DefaultVersionNumber": "1",
+                "LatestVersionNumber": str(latest), self._DATA_DIGEST: digest}

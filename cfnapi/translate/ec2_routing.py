@@ -15,6 +15,7 @@ from typing import Any
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
 from cfnapi.translate.cloud_calls import call, gone_ok, provider, short_id
 from cfnapi.translate.ec2_vpc import require_vpc_router, vpc_router
+from cfnapi.translate.recorded import recorded, require_recorded
 
 
 class InternetGateway(ResourceType):
@@ -22,7 +23,8 @@ class InternetGateway(ResourceType):
     openstack_mapping = "none until attached (the external network becomes the VPC router's gateway)"
     properties = (PropertySpec("Tags", "List"),)
     attribute_names = ("InternetGatewayId",)
-    not_honoured = "Tags are recorded."
+    recorded_note = ("Recorded until an AWS::EC2::VPCGatewayAttachment attaches it: then the VPC router's "
+                     "external gateway is set. Its tags are recorded only.")
 
     def create(self, ctx, props) -> str:
         return short_id("igw")
@@ -39,16 +41,33 @@ class VPCGatewayAttachment(ResourceType):
         PropertySpec("InternetGatewayId"),
         PropertySpec("VpnGatewayId"),
     )
-    not_honoured = "VpnGatewayId is refused."
+    attribute_names = ("AttachmentType",)
+    not_honoured = ("VpnGatewayId is refused. Changing InternetGatewayId in place keeps the router's gateway "
+                    "(every internet gateway is the same external network).")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         if props.get("VpnGatewayId"):
             raise ResourceFailure("VPN gateways are not supported by this cloud.")
+        self._check_gateway(ctx, props)
         cloud = provider(ctx)
         router = require_vpc_router(cloud, props["VpcId"])
         external = call(cloud.find_external_network)
         call(cloud.set_router_gateway, router.id, external.id)
         return f"IGW|{props['VpcId']}"
+
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        self._check_gateway(ctx, new_props)
+
+    @staticmethod
+    def _check_gateway(ctx: ResourceContext, props: Mapping[str, Any]) -> None:
+        """EC2's rules: the gateway exists, is attached to one VPC, and a VPC has one gateway."""
+        gateway, vpc = str(props.get("InternetGatewayId") or ""), str(props["VpcId"])
+        require_recorded(ctx, InternetGateway.type_name, gateway, f"The internetGateway ID '{gateway}' does not exist")
+        for _, other in recorded(ctx, VPCGatewayAttachment.type_name):
+            if other.get("InternetGatewayId") == gateway:
+                raise ResourceFailure(f"resource {gateway} is already attached to network {other.get('VpcId')}")
+            if other.get("VpcId") == vpc:
+                raise ResourceFailure(f"Network {vpc} already has an internet gateway attached")
 
     def delete(self, ctx, resource) -> None:
         cloud = provider(ctx)
@@ -56,13 +75,17 @@ class VPCGatewayAttachment(ResourceType):
         if router is not None:
             gone_ok(cloud.set_router_gateway, router.id, None)
 
+    def attributes(self, ctx, resource) -> dict[str, Any]:
+        return {"AttachmentType": "InternetGateway"}
+
 
 class RouteTable(ResourceType):
     type_name = "AWS::EC2::RouteTable"
     openstack_mapping = "recorded (every subnet uses the VPC router)"
     properties = (PropertySpec("VpcId", required=True, update="replace"), PropertySpec("Tags", "List"))
     attribute_names = ("RouteTableId",)
-    not_honoured = "Recorded, not enforced: per-subnet route tables do not exist on a Neutron router."
+    recorded_note = ("Recorded, not enforced: every subnet of the VPC uses the VPC's one Neutron router, so "
+                     "per-subnet route tables do not exist. Checked: the VPC exists.")
 
     def create(self, ctx, props) -> str:
         require_vpc_router(provider(ctx), props["VpcId"])  # a wrong VpcId fails here, as on AWS
@@ -113,9 +136,11 @@ class SubnetRouteTableAssociation(ResourceType):
         PropertySpec("SubnetId", required=True, update="replace"),
     )
     attribute_names = ("Id",)
-    not_honoured = "Recorded, not enforced."
+    recorded_note = ("Recorded, not enforced: the subnet stays on the VPC router whichever table it is "
+                     "associated with. Checked: the subnet exists.")
 
     def create(self, ctx, props) -> str:
+        call(provider(ctx).get_subnet, props["SubnetId"])
         return short_id("rtbassoc")
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
@@ -132,8 +157,9 @@ class NatGateway(ResourceType):
         PropertySpec("Tags", "List"),
     )
     attribute_names = ("NatGatewayId",)
-    not_honoured = ("No separate NAT device: outbound traffic uses the router's gateway address, "
-                    "not the EIP named by AllocationId.")
+    recorded_note = ("Recorded: the VPC router's external gateway already SNATs every subnet. No separate NAT "
+                     "device: outbound traffic uses the router's gateway address, not the EIP named by "
+                     "AllocationId. Checked: the subnet exists.")
 
     def create(self, ctx, props) -> str:
         call(provider(ctx).get_subnet, props["SubnetId"])  # a wrong SubnetId fails with Neutron's message

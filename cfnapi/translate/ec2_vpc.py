@@ -49,6 +49,11 @@ def require_vpc_router(cloud: CloudProvider, vpc_id: str) -> Router:
     return router
 
 
+def default_network_acl_id(vpc_id: str) -> str:
+    """The VPC's DefaultNetworkAcl: recorded only, so named after the VPC's network."""
+    return f"acl-{vpc_id[:17]}"
+
+
 def default_security_group_id(ctx: ResourceContext) -> str:
     group = call(provider(ctx).find_security_group, "default")
     return group.id if group else ""
@@ -99,7 +104,7 @@ class VPC(ResourceType):
         return {
             "CidrBlock": cidr,
             "CidrBlockAssociations": [f"vpc-cidr-assoc-{resource.physical_id[:8]}"],
-            "DefaultNetworkAcl": f"acl-{resource.physical_id[:17]}",
+            "DefaultNetworkAcl": default_network_acl_id(resource.physical_id),
             "DefaultSecurityGroup": default_security_group_id(ctx),
             "Ipv6CidrBlocks": [],
             "VpcId": resource.physical_id,

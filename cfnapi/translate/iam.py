@@ -7,12 +7,15 @@ OpenStack cloud: they are validated and recorded, and say so.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
 from cfnapi.translate.cloud_calls import physical_name
+from cfnapi.translate.recorded import recorded, require_recorded
 
 
 def _arn(ctx: ResourceContext, kind: str, path: str | None, name: str) -> str:
@@ -26,26 +29,53 @@ def _credentials(ctx: ResourceContext):
     return store
 
 
-def check_policy_document(document: Any, where: str) -> None:
-    """IAM's structural checks: a JSON object with Statement(s) carrying an Effect."""
+def check_policy_document(document: Any, where: str, kind: str = "resource") -> None:
+    """IAM's grammar checks, with IAM's MalformedPolicyDocument sentences. ``kind`` is
+    ``identity`` (a user's, role's or managed policy: no Principal, Resource required),
+    ``trust`` (a role's AssumeRolePolicyDocument) or ``resource`` (bucket and topic policies)."""
     if isinstance(document, str):
         try:
             document = json.loads(document)
         except ValueError:
             raise ResourceFailure(f"Syntax errors in policy. ({where})") from None
-    if not isinstance(document, Mapping) or "Statement" not in document:
-        raise ResourceFailure(f"Policy document should not specify a principal or be missing Statement. ({where})")
-    statements = document["Statement"]
-    for statement in statements if isinstance(statements, list) else [statements]:
-        if not isinstance(statement, Mapping) or statement.get("Effect") not in ("Allow", "Deny"):
-            raise ResourceFailure(f"Syntax errors in policy: every statement needs Effect Allow or Deny. ({where})")
+    statements = document.get("Statement") if isinstance(document, Mapping) else None
+    statements = statements if isinstance(statements, list) else [statements]
+    if not statements or not all(isinstance(s, Mapping) and s.get("Effect") in ("Allow", "Deny")
+                                 for s in statements):
+        raise ResourceFailure(f"Syntax errors in policy. ({where})")
+    for statement in statements:
+        if "Action" not in statement and "NotAction" not in statement:
+            raise ResourceFailure(f"Policy statement must contain actions. ({where})")
+        if kind == "identity" and ("Principal" in statement or "NotPrincipal" in statement):
+            raise ResourceFailure(f"Policy document should not specify a principal. ({where})")
+        if kind == "identity" and "Resource" not in statement and "NotResource" not in statement:
+            raise ResourceFailure(f"Policy statement must contain resources. ({where})")
 
 
 def _check_inline_policies(props: Mapping[str, Any]) -> None:
     for policy in props.get("Policies") or []:
         if not policy.get("PolicyName"):
             raise ResourceFailure("Every inline policy needs a PolicyName")
-        check_policy_document(policy.get("PolicyDocument"), policy["PolicyName"])
+        check_policy_document(policy.get("PolicyDocument"), policy["PolicyName"], "identity")
+
+
+def _refuse_taken_name(ctx: ResourceContext, type_name: str, name_property: str, name: str, message: str) -> None:
+    """IAM's EntityAlreadyExists: names are unique in the account, in every region (and, for
+    managed policies, whatever their path). A create in flight has only its properties."""
+    for physical_id, props in recorded(ctx, type_name, every_region=True):
+        if name in (props.get(name_property), physical_id and physical_id.rsplit("/", 1)[-1]):
+            raise ResourceFailure(message)
+
+
+def _require_entities(ctx: ResourceContext, type_name: str, kind: str, names: Any) -> None:
+    """IAM's NoSuchEntity for roles and users named by a policy or profile: on cfnapi they exist
+    only as stack resources (there is no IAM API), so the recorded ones are all there are."""
+    for name in names or []:
+        require_recorded(ctx, type_name, str(name), f"The {kind} with name {name} cannot be found.",
+                         every_region=True)
+
+
+_NOT_ENFORCED = "cfnapi does not evaluate IAM policies: nothing is allowed or denied by it"
 
 
 class User(ResourceType):
@@ -62,11 +92,15 @@ class User(ResourceType):
     )
     attribute_names = ("Arn",)
     name_properties = ("UserName",)
-    not_honoured = "Policies, groups and login profiles are validated and recorded, not enforced."
+    recorded_note = ("Recorded: the user owns the stack's AWS::IAM::AccessKey credentials, which sign requests "
+                     f"to cfnapi; {_NOT_ENFORCED}, and groups and login profiles are recorded only. "
+                     "Checked: the inline policies' grammar and that no other user has the name.")
 
     def create(self, ctx, props) -> str:
         _check_inline_policies(props)
-        return props.get("UserName") or physical_name(ctx, 64)
+        name = props.get("UserName") or physical_name(ctx, 64)
+        _refuse_taken_name(ctx, self.type_name, "UserName", name, f"User with name {name} already exists.")
+        return name
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         _check_inline_policies(new_props)
@@ -87,6 +121,7 @@ class AccessKey(ResourceType):
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         store = _credentials(ctx)
+        _require_entities(ctx, User.type_name, "user", [props["UserName"]])
         try:
             credential = store.create(account_id=ctx.account_id, user_name=str(props["UserName"]),
                                       description=f"{ctx.stack_name}/{ctx.logical_id}", owner_stack_id=ctx.stack_id)
@@ -122,40 +157,35 @@ class Role(ResourceType):
     )
     attribute_names = ("Arn", "RoleId")
     name_properties = ("RoleName",)
-    not_honoured = "Not enforced: instances get no credentials from a role."
+    recorded_note = (f"Recorded, not enforced: nothing assumes the role and instances get no credentials from "
+                     f"it; {_NOT_ENFORCED}. Checked: the trust and inline policies' grammar and that no other "
+                     "role has the name.")
 
     def create(self, ctx, props) -> str:
         self._validate(props)
-        return props.get("RoleName") or physical_name(ctx, 64)
+        name = props.get("RoleName") or physical_name(ctx, 64)
+        _refuse_taken_name(ctx, self.type_name, "RoleName", name, f"Role with name {name} already exists.")
+        return name
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         self._validate(new_props)
 
     @staticmethod
     def _validate(props) -> None:
-        check_policy_document(props.get("AssumeRolePolicyDocument"), "AssumeRolePolicyDocument")
+        check_policy_document(props.get("AssumeRolePolicyDocument"), "AssumeRolePolicyDocument", "trust")
         _check_inline_policies(props)
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
         return {"Arn": _arn(ctx, "role", resource.properties.get("Path"), resource.physical_id),
-                "RoleId": "AROA" + resource.physical_id.encode().hex().upper()[:17]}
+                "RoleId": _unique_id("AROA", resource.physical_id)}
 
 
-class _PolicyType(ResourceType):
-    """Policies: checked like IAM checks them, then recorded."""
-
-    def create(self, ctx, props) -> str:
-        check_policy_document(props.get("PolicyDocument"), self.type_name)
-        return self._physical_id(ctx, props)
-
-    def update(self, ctx, resource, old_props, new_props) -> None:
-        check_policy_document(new_props.get("PolicyDocument"), self.type_name)
-
-    def _physical_id(self, ctx, props) -> str:
-        return props.get("PolicyName") or props.get("ManagedPolicyName") or physical_name(ctx, 128)
+def _unique_id(prefix: str, name: str) -> str:
+    """IAM's stable unique ids (AROA…, ANPA…): the prefix and 17 upper-case characters."""
+    return prefix + hashlib.sha256(name.encode()).hexdigest().upper()[:17]
 
 
-class Policy(_PolicyType):
+class Policy(ResourceType):
     type_name = "AWS::IAM::Policy"
     openstack_mapping = "recorded (validated; nothing enforces it)"
     properties = (
@@ -166,13 +196,28 @@ class Policy(_PolicyType):
         PropertySpec("Groups", "List"),
     )
     attribute_names = ("Id",)
-    not_honoured = "Not enforced: cfnapi's API does not evaluate IAM policies."
+    recorded_note = (f"Recorded, not enforced: {_NOT_ENFORCED}. Checked: the document's grammar, that it names "
+                     "at least one group, role or user, and that the roles and users exist.")
+
+    def create(self, ctx, props) -> str:
+        self._validate(ctx, props)
+        return physical_name(ctx, 128)
+
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        self._validate(ctx, new_props)
+
+    def _validate(self, ctx, props) -> None:
+        check_policy_document(props.get("PolicyDocument"), str(props.get("PolicyName")), "identity")
+        if not any(props.get(k) for k in ("Groups", "Roles", "Users")):
+            raise ResourceFailure("At least one of [Groups,Roles,Users] must be non-empty.")
+        _require_entities(ctx, Role.type_name, "role", props.get("Roles"))
+        _require_entities(ctx, User.type_name, "user", props.get("Users"))
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
         return {"Id": resource.physical_id}
 
 
-class RolePolicy(_PolicyType):
+class RolePolicy(ResourceType):
     type_name = "AWS::IAM::RolePolicy"
     openstack_mapping = "recorded (validated; nothing enforces it)"
     properties = (
@@ -180,15 +225,23 @@ class RolePolicy(_PolicyType):
         PropertySpec("RoleName", required=True, update="replace"),
         PropertySpec("PolicyDocument", "Json"),
     )
-    not_honoured = "Not enforced."
+    recorded_note = (f"Recorded, not enforced: {_NOT_ENFORCED}. Checked: the document's grammar and that the "
+                     "role exists.")
 
     def create(self, ctx, props) -> str:
-        if props.get("PolicyDocument") is not None:
-            check_policy_document(props["PolicyDocument"], self.type_name)
+        self._validate(ctx, props)
         return f"{props['PolicyName']}|{props['RoleName']}"
 
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        self._validate(ctx, new_props)
 
-class ManagedPolicy(_PolicyType):
+    def _validate(self, ctx, props) -> None:
+        if props.get("PolicyDocument") is not None:
+            check_policy_document(props["PolicyDocument"], str(props.get("PolicyName")), "identity")
+        _require_entities(ctx, Role.type_name, "role", [props["RoleName"]])
+
+
+class ManagedPolicy(ResourceType):
     type_name = "AWS::IAM::ManagedPolicy"
     openstack_mapping = "recorded (validated; nothing enforces it)"
     properties = (
@@ -200,16 +253,50 @@ class ManagedPolicy(_PolicyType):
         PropertySpec("Roles", "List"),
         PropertySpec("Groups", "List"),
     )
-    attribute_names = ("PolicyArn",)
+    attribute_names = ("PolicyArn", "PolicyId", "DefaultVersionId", "AttachmentCount", "IsAttachable",
+                       "PermissionsBoundaryUsageCount", "CreateDate", "UpdateDate")
     name_properties = ("ManagedPolicyName",)
-    not_honoured = "Not enforced."
+    recorded_note = (f"Recorded, not enforced: {_NOT_ENFORCED}. Checked: the document's grammar, that no other "
+                     "managed policy has the name, and that the roles and users exist. A PolicyDocument change "
+                     "makes a new default version.")
 
     def create(self, ctx, props) -> str:
-        check_policy_document(props.get("PolicyDocument"), self.type_name)
-        return _arn(ctx, "policy", props.get("Path"), props.get("ManagedPolicyName") or physical_name(ctx, 128))
+        self._validate(ctx, props)
+        name = props.get("ManagedPolicyName") or physical_name(ctx, 128)
+        _refuse_taken_name(ctx, self.type_name, "ManagedPolicyName", name,
+                           f"A policy called {name} already exists. Duplicate names are not allowed.")
+        return _arn(ctx, "policy", props.get("Path"), name)
+
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        self._validate(ctx, new_props)
+
+    def _validate(self, ctx, props) -> None:
+        check_policy_document(props.get("PolicyDocument"), self.type_name, "identity")
+        _require_entities(ctx, Role.type_name, "role", props.get("Roles"))
+        _require_entities(ctx, User.type_name, "user", props.get("Users"))
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
-        return {"PolicyArn": resource.physical_id}
+        # IAM makes version v2, v3 … the default on each document change; the engine passes the
+        # attributes read last, so the version and dates carry on from them.
+        before = resource.attributes
+        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        document = json.dumps(resource.properties.get("PolicyDocument"), sort_keys=True)
+        version = int(str(before.get("DefaultVersionId", "v0"))[1:])
+        changed = before.get(self._DOCUMENT) != document
+        return {
+            "PolicyArn": resource.physical_id,
+            "PolicyId": _unique_id("ANPA", resource.physical_id),
+            "DefaultVersionId": f"v{version + 1 if changed else version}",
+            "AttachmentCount": sum(len(resource.properties.get(k) or []) for k in ("Groups", "Roles", "Users")),
+            "IsAttachable": "true",
+            "PermissionsBoundaryUsageCount": 0,
+            "CreateDate": before.get("CreateDate", now),
+            "UpdateDate": now if changed or not before else before.get("UpdateDate", now),
+            self._DOCUMENT: document,
+        }
+
+    # Kept beside the attributes (never reachable by Fn::GetAtt): the document of the default version.
+    _DOCUMENT = "DefaultVersionDocument"
 
 
 class InstanceProfile(ResourceType):
@@ -222,14 +309,24 @@ class InstanceProfile(ResourceType):
     )
     attribute_names = ("Arn",)
     name_properties = ("InstanceProfileName",)
-    not_honoured = "Not enforced: instances get no role credentials."
+    recorded_note = ("Recorded, not enforced: instances get no role credentials from it. Checked: it holds "
+                     "exactly one role, the role exists, and no other instance profile has the name.")
 
     def create(self, ctx, props) -> str:
+        self._validate(ctx, props)
+        name = props.get("InstanceProfileName") or physical_name(ctx, 128)
+        _refuse_taken_name(ctx, self.type_name, "InstanceProfileName", name,
+                           f"Instance Profile {name} already exists.")
+        return name
+
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        self._validate(ctx, new_props)
+
+    @staticmethod
+    def _validate(ctx, props) -> None:
         if len(props.get("Roles") or []) != 1:
             raise ResourceFailure("An instance profile holds exactly one role.")
-        return props.get("InstanceProfileName") or physical_name(ctx, 128)
+        _require_entities(ctx, Role.type_name, "role", props.get("Roles"))
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
         return {"Arn": _arn(ctx, "instance-profile", resource.properties.get("Path"), resource.physical_id)}
-
-

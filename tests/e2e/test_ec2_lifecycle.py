@@ -1,20 +1,33 @@
 """EC2 types end to end through boto3 on the sim: update in place, update with
 replacement, and each type's natural failure rolling back cleanly — judged by
-the physical ids CloudFormation reports and by the sim's own inventory."""
-
-from pathlib import Path
+the physical ids CloudFormation reports and by the sim's own inventory. Each
+type is a ``Scenario`` (tests/e2e/lifecycle.py) plus the checks only it needs."""
 
 import pytest
-import yaml
 
-import cfnapi.cloud.sim
 from cfnapi.testing.clients import client
-from cfnapi.testing.server import start_server
 from cfnapi.testing.sim_inventory import ids
 from cfnapi.testing.sim_inventory import sim_inventory as sim_show
 from cfnapi.testing.sim_inventory import sim_inventory_direct as sim_inventory
+from tests.e2e.lifecycle import (
+    IN_PLACE, REPLACED, ROLLED_BACK, Run, Scenario, Step, create_fails, entry, fast_sim_server, physical_id,
+    run_scenario, update, wait,
+)
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = fast_sim_server(tmp_path_factory.mktemp("cfnapi-ec2-lifecycle"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def cfn(server):
+    return client("cloudformation", server.endpoint)
+
 
 INSTANCE = """
 Parameters:
@@ -28,6 +41,36 @@ Outputs:
   Ip: {Value: !GetAtt Server.PrivateIp}
 """
 
+
+def _flavor(run: Run) -> str:
+    return entry(run.inventory(), "servers", run.physical_id("Server"))["flavor_id"]
+
+
+def _remember_flavor(run: Run) -> None:
+    run.notes["flavor"] = _flavor(run)
+
+
+def _resized(run: Run) -> None:  # AWS: stop, modify, start — same instance, new flavor
+    assert _flavor(run) != run.notes["flavor"]
+
+
+def _same_flavor(run: Run) -> None:
+    assert _flavor(run) == run.notes["flavor"]
+
+
+def _ports_unchanged(run: Run) -> None:
+    assert ids(run.inventory(), "ports") == ids(run.before, "ports")
+
+
+INSTANCE_LIFE = Scenario(
+    "inst", INSTANCE, "Server", sim_kind="servers", on_create=_remember_flavor, steps=(
+        Step(IN_PLACE, {"Type": "t2.large"}, check=_resized),
+        Step(REPLACED, {"Type": "t2.large", "Image": "ubuntu-22.04"}),  # ImageId is createOnly
+        Step(ROLLED_BACK, {"Type": "t2.large", "Image": "no-such-image"},
+             reason="Image no-such-image could not be found.", check=_ports_unchanged),
+    ))
+
+
 VOLUME = """
 Parameters:
   Size: {Type: Number, Default: 1}
@@ -37,6 +80,21 @@ Resources:
     Type: AWS::EC2::Volume
     Properties: {AvailabilityZone: !Ref Zone, Size: !Ref Size}
 """
+
+
+def _size_is(gigabytes: int):
+    def check(run: Run) -> None:
+        assert entry(run.inventory(), "volumes", run.physical_id("Data"))["size_gb"] == gigabytes
+    return check
+
+
+VOLUME_LIFE = Scenario(
+    "vol", VOLUME, "Data", sim_kind="volumes", steps=(
+        Step(IN_PLACE, {"Size": 3}, check=_size_is(3)),  # EC2 ModifyVolume: in place
+        Step(ROLLED_BACK, {"Size": 2}, reason="New size cannot be smaller than existing size", check=_size_is(3)),
+        Step(REPLACED, {"Size": 3, "Zone": "us-east-1b"}),  # AvailabilityZone: replacement
+    ))
+
 
 GROUP = """
 Parameters:
@@ -51,168 +109,13 @@ Resources:
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A server of its own, so the sim inventory holds only what these tests make;
-    the shipped seed with shorter build times, so the module runs quickly."""
-    data_dir = tmp_path_factory.mktemp("cfnapi-ec2-lifecycle")
-    seed = yaml.safe_load((Path(cfnapi.cloud.sim.__file__).with_name("default_cloud.yaml")).read_text())
-    seed["behaviour"] = {"server_build_seconds": 0.2, "volume_create_seconds": 0.1, "snapshot_create_seconds": 0.1,
-                        "backup_create_seconds": 0.1}
-    config = data_dir / "cloud.yaml"
-    config.write_text(yaml.safe_dump(seed))
-    running = start_server(data_dir, extra_args=["--cloud-config", str(config)])
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def cfn(server):
-    return client("cloudformation", server.endpoint)
-
-
-def wait(cfn, name, waiter):
-    cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig={"Delay": 0.25, "MaxAttempts": 480})
-
-
-def status(cfn, name):
-    return cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
-
-
-def physical_id(cfn, name, logical_id):
-    return cfn.describe_stack_resource(StackName=name, LogicalResourceId=logical_id)[
-        "StackResourceDetail"]["PhysicalResourceId"]
-
-
-def update(cfn, name, template, **parameters):
-    cfn.update_stack(StackName=name, TemplateBody=template,
-                     Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in parameters.items()])
-
-
-def failure_reasons(cfn, name):
-    return [e.get("ResourceStatusReason", "") for e in cfn.describe_stack_events(StackName=name)["StackEvents"]
-            if e["ResourceStatus"].endswith("FAILED")]
-
-
-def entry(inventory, kind, entry_id):
-    [found] = [e for e in inventory[kind] if e["id"] == entry_id]
-    return found
-
-
-def delete_and_check_seed(cfn, server, name, seed):
-    cfn.delete_stack(StackName=name)
-    wait(cfn, name, "stack_delete_complete")
-    assert sim_inventory(server) == seed
-
-
-def test_instance_resize_in_place_replace_on_image_and_unknown_image_rolls_back(cfn, server):
-    seed = sim_inventory(server)
-    cfn.create_stack(StackName="inst", TemplateBody=INSTANCE)
-    wait(cfn, "inst", "stack_create_complete")
-    first = physical_id(cfn, "inst", "Server")
-    small_flavor = entry(sim_inventory(server), "servers", first)["flavor_id"]
-
-    update(cfn, "inst", INSTANCE, Type="t2.large")  # AWS: stop, modify, start — same instance
-    wait(cfn, "inst", "stack_update_complete")
-    assert physical_id(cfn, "inst", "Server") == first
-    assert entry(sim_inventory(server), "servers", first)["flavor_id"] != small_flavor
-
-    update(cfn, "inst", INSTANCE, Type="t2.large", Image="ubuntu-22.04")  # ImageId is createOnly
-    wait(cfn, "inst", "stack_update_complete")
-    second = physical_id(cfn, "inst", "Server")
-    assert second != first
-    assert ids(sim_inventory(server), "servers") - ids(seed, "servers") == {second}  # the old one cleaned up
-
-    before = sim_inventory(server)
-    update(cfn, "inst", INSTANCE, Type="t2.large", Image="no-such-image")
-    with pytest.raises(Exception):
-        wait(cfn, "inst", "stack_update_complete")
-    assert status(cfn, "inst") == "UPDATE_ROLLBACK_COMPLETE"
-    assert any("Image no-such-image could not be found." in r for r in failure_reasons(cfn, "inst"))
-    assert physical_id(cfn, "inst", "Server") == second
-    assert ids(sim_inventory(server), "servers") == ids(before, "servers")
-    assert ids(sim_inventory(server), "ports") == ids(before, "ports")
-
-    delete_and_check_seed(cfn, server, "inst", seed)
-
-
-def test_instance_over_the_cores_quota_rolls_back_the_create_with_novas_message(cfn, server):
-    seed = sim_inventory(server)
-    cfn.create_stack(StackName="huge", TemplateBody=INSTANCE,
-                     Parameters=[{"ParameterKey": "Type", "ParameterValue": "m5.4xlarge"}])
-    with pytest.raises(Exception):
-        wait(cfn, "huge", "stack_create_complete")
-    assert status(cfn, "huge") == "ROLLBACK_COMPLETE"
-    assert any("Quota exceeded for" in r for r in failure_reasons(cfn, "huge"))
-    assert sim_inventory(server) == seed
-    cfn.delete_stack(StackName="huge")
-    wait(cfn, "huge", "stack_delete_complete")
-
-
-def test_volume_extends_in_place_replaces_on_zone_and_a_shrink_rolls_back(cfn, server):
-    seed = sim_inventory(server)
-    cfn.create_stack(StackName="vol", TemplateBody=VOLUME)
-    wait(cfn, "vol", "stack_create_complete")
-    first = physical_id(cfn, "vol", "Data")
-
-    update(cfn, "vol", VOLUME, Size=3)  # EC2 ModifyVolume: in place
-    wait(cfn, "vol", "stack_update_complete")
-    assert physical_id(cfn, "vol", "Data") == first
-    assert entry(sim_inventory(server), "volumes", first)["size_gb"] == 3
-
-    update(cfn, "vol", VOLUME, Size=2)
-    with pytest.raises(Exception):
-        wait(cfn, "vol", "stack_update_complete")
-    assert status(cfn, "vol") == "UPDATE_ROLLBACK_COMPLETE"
-    assert any("New size cannot be smaller than existing size" in r for r in failure_reasons(cfn, "vol"))
-    assert entry(sim_inventory(server), "volumes", first)["size_gb"] == 3
-
-    update(cfn, "vol", VOLUME, Size=3, Zone="us-east-1b")  # AvailabilityZone: replacement
-    wait(cfn, "vol", "stack_update_complete")
-    second = physical_id(cfn, "vol", "Data")
-    assert second != first
-    assert ids(sim_inventory(server), "volumes") - ids(seed, "volumes") == {second}
-
-    delete_and_check_seed(cfn, server, "vol", seed)
-
-
-def test_volume_over_the_gigabytes_quota_rolls_back_with_cinders_message(cfn, server):
-    seed = sim_inventory(server)
-    cfn.create_stack(StackName="bigvol", TemplateBody=VOLUME,
-                     Parameters=[{"ParameterKey": "Size", "ParameterValue": "5000"}])
-    with pytest.raises(Exception):
-        wait(cfn, "bigvol", "stack_create_complete")
-    assert status(cfn, "bigvol") == "ROLLBACK_COMPLETE"
-    assert any("exceeds allowed gigabytes quota" in r for r in failure_reasons(cfn, "bigvol"))
-    assert sim_inventory(server) == seed
-    cfn.delete_stack(StackName="bigvol")
-    wait(cfn, "bigvol", "stack_delete_complete")
-
-
-def test_security_group_rules_update_in_place_and_description_replaces(cfn, server):
-    seed = sim_inventory(server)
-    cfn.create_stack(StackName="sg", TemplateBody=GROUP)
-    wait(cfn, "sg", "stack_create_complete")
-    first = physical_id(cfn, "sg", "Web")
-
-    update(cfn, "sg", GROUP, Cidr="192.168.0.0/16")
-    wait(cfn, "sg", "stack_update_complete")
-    assert physical_id(cfn, "sg", "Web") == first
-
-    update(cfn, "sg", GROUP, Cidr="192.168.0.0/16", Description="web servers")  # GroupDescription: createOnly
-    wait(cfn, "sg", "stack_update_complete")
-    second = physical_id(cfn, "sg", "Web")
-    assert second != first
-    assert ids(sim_inventory(server), "security_groups") - ids(seed, "security_groups") == {second}
-
-    update(cfn, "sg", GROUP, Cidr="not-a-cidr", Description="web servers")
-    with pytest.raises(Exception):
-        wait(cfn, "sg", "stack_update_complete")
-    assert status(cfn, "sg") == "UPDATE_ROLLBACK_COMPLETE"
-    assert any("'not-a-cidr' is not a valid IP prefix" in r for r in failure_reasons(cfn, "sg"))
-    assert physical_id(cfn, "sg", "Web") == second
-
-    delete_and_check_seed(cfn, server, "sg", seed)
+GROUP_LIFE = Scenario(
+    "sg", GROUP, "Web", sim_kind="security_groups", steps=(
+        Step(IN_PLACE, {"Cidr": "192.168.0.0/16"}),
+        Step(REPLACED, {"Cidr": "192.168.0.0/16", "Description": "web servers"}),  # GroupDescription: createOnly
+        Step(ROLLED_BACK, {"Cidr": "not-a-cidr", "Description": "web servers"},
+             reason="'not-a-cidr' is not a valid IP prefix"),
+    ))
 
 
 NETWORK = """
@@ -228,49 +131,21 @@ Outputs:
 """
 
 
-def test_vpc_subnet_and_eip_replace_on_cidr_and_a_malformed_cidr_rolls_back(cfn, server):
-    seed = sim_inventory(server)
-    cfn.create_stack(StackName="net", TemplateBody=NETWORK)
-    wait(cfn, "net", "stack_create_complete")
-    vpc, subnet, address = (physical_id(cfn, "net", r) for r in ("Vpc", "Subnet", "Address"))
-
-    update(cfn, "net", NETWORK, SubnetCidr="10.50.2.0/24")  # Subnet CidrBlock: createOnly
-    wait(cfn, "net", "stack_update_complete")
-    assert physical_id(cfn, "net", "Vpc") == vpc and physical_id(cfn, "net", "Address") == address
-    moved = physical_id(cfn, "net", "Subnet")
-    assert moved != subnet
-    assert ids(sim_inventory(server), "subnets") - ids(seed, "subnets") == {moved}
-
-    before = sim_inventory(server)
-    update(cfn, "net", NETWORK, SubnetCidr="10.50.300.0/24")
-    with pytest.raises(Exception):
-        wait(cfn, "net", "stack_update_complete")
-    assert status(cfn, "net") == "UPDATE_ROLLBACK_COMPLETE"
-    assert any("10.50.300.0/24" in r for r in failure_reasons(cfn, "net")), failure_reasons(cfn, "net")
-
-    update(cfn, "net", NETWORK, SubnetCidr="10.99.0.0/24")  # outside the VPC's 10.50.0.0/16
-    with pytest.raises(Exception):
-        wait(cfn, "net", "stack_update_complete")
-    assert status(cfn, "net") == "UPDATE_ROLLBACK_COMPLETE"
-    assert "The CIDR '10.99.0.0/24' is invalid." in failure_reasons(cfn, "net")
-    assert physical_id(cfn, "net", "Subnet") == moved
-    assert ids(sim_inventory(server), "subnets") == ids(before, "subnets")
-
-    delete_and_check_seed(cfn, server, "net", seed)
+def _remember_vpc_and_address(run: Run) -> None:
+    run.notes["kept"] = (run.physical_id("Vpc"), run.physical_id("Address"))
 
 
-def test_a_subnet_overlapping_another_in_its_vpc_rolls_back_the_create(cfn, server):
-    seed = sim_inventory(server)
-    overlapping = NETWORK.replace("Outputs:", """  Overlap: {Type: AWS::EC2::Subnet, Properties: {VpcId: !Ref Vpc, CidrBlock: 10.50.1.128/25}, DependsOn: Subnet}
-Outputs:""")
-    cfn.create_stack(StackName="overlap", TemplateBody=overlapping)
-    with pytest.raises(Exception):
-        wait(cfn, "overlap", "stack_create_complete")
-    assert status(cfn, "overlap") == "ROLLBACK_COMPLETE"
-    assert any("overlaps with another subnet" in r for r in failure_reasons(cfn, "overlap"))
-    assert sim_inventory(server) == seed
-    cfn.delete_stack(StackName="overlap")
-    wait(cfn, "overlap", "stack_delete_complete")
+def _vpc_and_address_kept(run: Run) -> None:
+    assert (run.physical_id("Vpc"), run.physical_id("Address")) == run.notes["kept"]
+
+
+NETWORK_LIFE = Scenario(
+    "net", NETWORK, "Subnet", sim_kind="subnets", on_create=_remember_vpc_and_address, steps=(
+        Step(REPLACED, {"SubnetCidr": "10.50.2.0/24"}, check=_vpc_and_address_kept),  # CidrBlock: createOnly
+        Step(ROLLED_BACK, {"SubnetCidr": "10.50.300.0/24"}, reason="10.50.300.0/24"),
+        Step(ROLLED_BACK, {"SubnetCidr": "10.99.0.0/24"},  # outside the VPC's 10.50.0.0/16
+             reason="The CIDR '10.99.0.0/24' is invalid.", check=_vpc_and_address_kept),
+    ))
 
 
 ATTACHED = """
@@ -291,21 +166,14 @@ Resources:
 """
 
 
-def test_attaching_an_in_use_volume_fails_and_rolls_back_leaving_the_first_attachment(cfn, server):
-    seed = sim_inventory(server)
-    cfn.create_stack(StackName="att", TemplateBody=ATTACHED)
-    wait(cfn, "att", "stack_create_complete")
-    volume = physical_id(cfn, "att", "Data")
-    assert entry(sim_inventory(server), "volumes", volume)["status"] == "in-use"
+def _volume_in_use(run: Run) -> None:
+    assert entry(run.inventory(), "volumes", run.physical_id("Data"))["status"] == "in-use"
 
-    update(cfn, "att", ATTACHED, Second="yes")
-    with pytest.raises(Exception):
-        wait(cfn, "att", "stack_update_complete")
-    assert status(cfn, "att") == "UPDATE_ROLLBACK_COMPLETE"
-    assert any("in-use" in r for r in failure_reasons(cfn, "att"))
-    assert entry(sim_inventory(server), "volumes", volume)["status"] == "in-use"
 
-    delete_and_check_seed(cfn, server, "att", seed)
+ATTACHED_LIFE = Scenario(  # attaching an in-use volume fails and leaves the first attachment
+    "att", ATTACHED, "Data", sim_kind="volumes", on_create=_volume_in_use, steps=(
+        Step(ROLLED_BACK, {"Second": "yes"}, reason="in-use", check=_volume_in_use),
+    ))
 
 
 KEYS_AND_INTERFACES = """
@@ -331,34 +199,23 @@ Outputs:
 """
 
 
-def test_keypair_and_network_interface_in_place_replacement_and_conflicts_roll_back(cfn, server):
-    seed = sim_inventory(server)
-    cfn.create_stack(StackName="nic", TemplateBody=KEYS_AND_INTERFACES)
-    wait(cfn, "nic", "stack_create_complete")
-    nic, key = physical_id(cfn, "nic", "Nic"), physical_id(cfn, "nic", "Key")
-    assert key == "deploy-1"
+def _key_is_deploy_1(run: Run) -> None:
+    assert run.physical_id("Key") == "deploy-1"
 
-    update(cfn, "nic", KEYS_AND_INTERFACES, Group="second")  # GroupSet: in place
-    wait(cfn, "nic", "stack_update_complete")
-    assert physical_id(cfn, "nic", "Nic") == nic
 
-    update(cfn, "nic", KEYS_AND_INTERFACES, Group="second", Ip="10.0.0.51")  # PrivateIpAddress: createOnly
-    wait(cfn, "nic", "stack_update_complete")
-    moved = physical_id(cfn, "nic", "Nic")
-    assert moved != nic
-    assert ids(sim_inventory(server), "ports") - ids(seed, "ports") == {moved}
+def _keypairs_unchanged(run: Run) -> None:
+    _key_is_deploy_1(run)
+    assert ids(run.inventory(), "keypairs") == ids(run.before, "keypairs")
 
-    before = sim_inventory(server)
-    # KeyName is createOnly, and "default" is the seed's own pair: EC2 and Nova refuse a duplicate.
-    update(cfn, "nic", KEYS_AND_INTERFACES, Group="second", Ip="10.0.0.51", KeyName="default")
-    with pytest.raises(Exception):
-        wait(cfn, "nic", "stack_update_complete")
-    assert status(cfn, "nic") == "UPDATE_ROLLBACK_COMPLETE"
-    assert any("already exists" in r for r in failure_reasons(cfn, "nic")), failure_reasons(cfn, "nic")
-    assert physical_id(cfn, "nic", "Key") == "deploy-1"
-    assert ids(sim_inventory(server), "keypairs") == ids(before, "keypairs")
 
-    delete_and_check_seed(cfn, server, "nic", seed)
+NIC_LIFE = Scenario(
+    "nic", KEYS_AND_INTERFACES, "Nic", sim_kind="ports", on_create=_key_is_deploy_1, steps=(
+        Step(IN_PLACE, {"Group": "second"}),  # GroupSet: in place
+        Step(REPLACED, {"Group": "second", "Ip": "10.0.0.51"}),  # PrivateIpAddress: createOnly
+        # KeyName is createOnly, and "default" is the seed's own pair: EC2 and Nova refuse a duplicate.
+        Step(ROLLED_BACK, {"Group": "second", "Ip": "10.0.0.51", "KeyName": "default"},
+             reason="already exists", check=_keypairs_unchanged),
+    ))
 
 
 RESIZE_THEN_FAIL = """
@@ -378,28 +235,12 @@ Resources:
 """
 
 
-def test_a_resize_is_undone_by_the_rollback_and_one_over_quota_fails_cleanly(cfn, server):
-    seed = sim_inventory(server)
-    cfn.create_stack(StackName="resize", TemplateBody=RESIZE_THEN_FAIL)
-    wait(cfn, "resize", "stack_create_complete")
-    instance = physical_id(cfn, "resize", "Server")
-    original = entry(sim_inventory(server), "servers", instance)["flavor_id"]
-
-    update(cfn, "resize", RESIZE_THEN_FAIL, Type="t2.large", Break="yes")  # resized, then Gate fails
-    with pytest.raises(Exception):
-        wait(cfn, "resize", "stack_update_complete")
-    assert status(cfn, "resize") == "UPDATE_ROLLBACK_COMPLETE"
-    assert physical_id(cfn, "resize", "Server") == instance
-    assert entry(sim_inventory(server), "servers", instance)["flavor_id"] == original  # resized back
-
-    update(cfn, "resize", RESIZE_THEN_FAIL, Type="m5.4xlarge")  # 32 vCPUs: over the seed's 20 cores
-    with pytest.raises(Exception):
-        wait(cfn, "resize", "stack_update_complete")
-    assert status(cfn, "resize") == "UPDATE_ROLLBACK_COMPLETE"
-    assert any("Quota exceeded for cores" in r for r in failure_reasons(cfn, "resize"))
-    assert entry(sim_inventory(server), "servers", instance)["flavor_id"] == original
-
-    delete_and_check_seed(cfn, server, "resize", seed)
+RESIZE_LIFE = Scenario(  # a resize is undone by the rollback, and one over quota fails cleanly
+    "resize", RESIZE_THEN_FAIL, "Server", sim_kind="servers", on_create=_remember_flavor, steps=(
+        Step(ROLLED_BACK, {"Type": "t2.large", "Break": "yes"}, check=_same_flavor),  # resized, then Gate fails
+        Step(ROLLED_BACK, {"Type": "m5.4xlarge"},  # 32 vCPUs: over the seed's 20 cores
+             reason="Quota exceeded for cores", check=_same_flavor),
+    ))
 
 
 ROUTING = """
@@ -436,29 +277,21 @@ Resources:
 """
 
 
-def test_routes_and_associations_update_in_place_replace_on_destination_and_refuse_instance_targets(cfn, server):
-    seed = sim_inventory(server)
-    cfn.create_stack(StackName="routes", TemplateBody=ROUTING)
-    wait(cfn, "routes", "stack_create_complete")
-    route, assoc = physical_id(cfn, "routes", "Default"), physical_id(cfn, "routes", "Assoc")
+def _remember_association(run: Run) -> None:
+    run.notes["assoc"] = run.physical_id("Assoc")
 
-    update(cfn, "routes", ROUTING, Via="nat", Table="spare")  # route target and association: in place
-    wait(cfn, "routes", "stack_update_complete")
-    assert (physical_id(cfn, "routes", "Default"), physical_id(cfn, "routes", "Assoc")) == (route, assoc)
 
-    update(cfn, "routes", ROUTING, Via="nat", Table="spare", Destination="10.99.0.0/16")  # createOnly
-    wait(cfn, "routes", "stack_update_complete")
-    moved = physical_id(cfn, "routes", "Default")
-    assert moved != route
+def _association_kept(run: Run) -> None:
+    assert run.physical_id("Assoc") == run.notes["assoc"]
 
-    update(cfn, "routes", ROUTING, Via="instance", Table="spare", Destination="10.99.0.0/16")
-    with pytest.raises(Exception):
-        wait(cfn, "routes", "stack_update_complete")
-    assert status(cfn, "routes") == "UPDATE_ROLLBACK_COMPLETE"
-    assert any("Routes with target InstanceId are not supported" in r for r in failure_reasons(cfn, "routes"))
-    assert physical_id(cfn, "routes", "Default") == moved
 
-    delete_and_check_seed(cfn, server, "routes", seed)
+ROUTING_LIFE = Scenario(
+    "routes", ROUTING, "Default", on_create=_remember_association, steps=(
+        Step(IN_PLACE, {"Via": "nat", "Table": "spare"}, check=_association_kept),  # target and table: in place
+        Step(REPLACED, {"Via": "nat", "Table": "spare", "Destination": "10.99.0.0/16"}),  # createOnly
+        Step(ROLLED_BACK, {"Via": "instance", "Table": "spare", "Destination": "10.99.0.0/16"},
+             reason="Routes with target InstanceId are not supported"),
+    ))
 
 
 ATTACHMENTS = """
@@ -488,41 +321,55 @@ Outputs:
 """
 
 
-def output(cfn, name, key):
-    [stack] = cfn.describe_stacks(StackName=name)["Stacks"]
-    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}[key]
+def _colour(value: str):
+    def check(run: Run) -> None:
+        assert run.outputs()["Colour"] == value
+    return check
 
 
-def test_ingress_eip_association_and_ssm_parameter_update_replace_and_roll_back(cfn, server):
-    seed = sim_inventory(server)
-    cfn.create_stack(StackName="bits", TemplateBody=ATTACHMENTS)
-    wait(cfn, "bits", "stack_create_complete")
-    rule, colour = physical_id(cfn, "bits", "Http"), physical_id(cfn, "bits", "Colour")
-    two = physical_id(cfn, "bits", "Two")
-
-    update(cfn, "bits", ATTACHMENTS, Value="green")  # Value: in place
-    wait(cfn, "bits", "stack_update_complete")
-    assert physical_id(cfn, "bits", "Colour") == colour and output(cfn, "bits", "Colour") == "green"
-
-    update(cfn, "bits", ATTACHMENTS, Value="green", Cidr="192.168.0.0/16", Target="second")  # both createOnly
-    wait(cfn, "bits", "stack_update_complete")
-    assert physical_id(cfn, "bits", "Http") != rule
-    inventory = sim_inventory(server)
+def _address_moved_to_two(run: Run) -> None:
+    inventory = run.inventory()
     [address] = [f for f in inventory["floating_ips"] if f["project_id"]]
-    assert entry(inventory, "ports", address["port_id"])["device_id"] == two  # the address moved
+    assert entry(inventory, "ports", address["port_id"])["device_id"] == run.physical_id("Two")
 
-    update(cfn, "bits", ATTACHMENTS, Value="Not-Lowercase", Cidr="192.168.0.0/16", Target="second")
-    with pytest.raises(Exception):
-        wait(cfn, "bits", "stack_update_complete")
-    assert status(cfn, "bits") == "UPDATE_ROLLBACK_COMPLETE"
-    assert any("failed to satisfy constraint specified in AllowedPattern" in r for r in failure_reasons(cfn, "bits"))
-    assert output(cfn, "bits", "Colour") == "green"
 
-    update(cfn, "bits", ATTACHMENTS, Value="green", Name="/e2e/color", Cidr="192.168.0.0/16", Target="second")
-    wait(cfn, "bits", "stack_update_complete")  # Name: createOnly, and renamed, so it can be replaced
-    assert physical_id(cfn, "bits", "Colour") == "/e2e/color"
+def _renamed_to_color(run: Run) -> None:
+    assert run.physical_id("Colour") == "/e2e/color"
 
-    delete_and_check_seed(cfn, server, "bits", seed)
+
+BITS_LIFE = Scenario(
+    "bits", ATTACHMENTS, "Colour", steps=(
+        Step(IN_PLACE, {"Value": "green"}, check=_colour("green")),  # Value: in place
+        Step(REPLACED, {"Value": "green", "Cidr": "192.168.0.0/16", "Target": "second"},  # both createOnly
+             resource="Http", check=_address_moved_to_two),
+        Step(ROLLED_BACK, {"Value": "Not-Lowercase", "Cidr": "192.168.0.0/16", "Target": "second"},
+             reason="failed to satisfy constraint specified in AllowedPattern", check=_colour("green")),
+        # Name: createOnly, and renamed, so it can be replaced
+        Step(REPLACED, {"Value": "green", "Name": "/e2e/color", "Cidr": "192.168.0.0/16", "Target": "second"},
+             check=_renamed_to_color),
+    ))
+
+
+@pytest.mark.parametrize("scenario", [
+    INSTANCE_LIFE, VOLUME_LIFE, GROUP_LIFE, NETWORK_LIFE, ATTACHED_LIFE, NIC_LIFE, RESIZE_LIFE, ROUTING_LIFE,
+    BITS_LIFE,
+], ids=str)
+def test_update_in_place_replacement_and_natural_failure_roll_back_and_delete_to_the_seed(cfn, server, scenario):
+    run_scenario(cfn, server, scenario)
+
+
+def test_instance_over_the_cores_quota_rolls_back_the_create_with_novas_message(cfn, server):
+    create_fails(cfn, server, "huge", INSTANCE, "Quota exceeded for", Type="m5.4xlarge")
+
+
+def test_volume_over_the_gigabytes_quota_rolls_back_with_cinders_message(cfn, server):
+    create_fails(cfn, server, "bigvol", VOLUME, "exceeds allowed gigabytes quota", Size=5000)
+
+
+def test_a_subnet_overlapping_another_in_its_vpc_rolls_back_the_create(cfn, server):
+    overlapping = NETWORK.replace("Outputs:", """  Overlap: {Type: AWS::EC2::Subnet, Properties: {VpcId: !Ref Vpc, CidrBlock: 10.50.1.128/25}, DependsOn: Subnet}
+Outputs:""")
+    create_fails(cfn, server, "overlap", overlapping, "overlaps with another subnet")
 
 
 SNAPSHOT_VOLUME = """

@@ -95,7 +95,7 @@ def test_topic_policy_is_validated_and_recorded(world):
     assert state.physical_id.startswith("topicpolicy-")
     with pytest.raises(ResourceFailure, match="Topic does not exist"):
         TopicPolicy().create(world.ctx(), {"Topics": [topic + "x"], "PolicyDocument": POLICY})
-    with pytest.raises(ResourceFailure, match="Effect Allow or Deny"):
+    with pytest.raises(ResourceFailure, match=r"^Syntax errors in policy\. \(PolicyDocument\)$"):
         TopicPolicy().create(world.ctx(), {"Topics": [topic], "PolicyDocument": {"Statement": [{}]}})
 
 
