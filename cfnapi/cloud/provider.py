@@ -268,6 +268,7 @@ class Volume:
     image_id: str | None = None
     volume_type: str | None = None
     bootable: bool = False
+    backup_id: str | None = None  # the backup it was restored from
 
 
 @dataclass(frozen=True)
@@ -414,7 +415,9 @@ class CloudProvider(Protocol):
         snapshot_id: str | None = None,
         image_id: str | None = None,
         volume_type: str | None = None,
-    ) -> Volume: ...
+        backup_id: str | None = None,
+    ) -> Volume:
+        """A new volume, blank or made from a snapshot, an image or (Cinder API 3.47+) a backup."""
     def delete_volume(self, volume_id: str) -> None: ...
     def extend_volume(self, volume_id: str, size_gb: int) -> None: ...
     def create_volume_snapshot(self, volume_id: str, name: str = "", force: bool = False) -> VolumeSnapshot: ...

@@ -84,3 +84,47 @@ def test_eip_association_ref_is_an_association_id_and_delete_releases_everything
     [address] = [f for f in sim_inventory(server)["floating_ips"] if f["id"] == values["Allocation"]]
     assert address["port_id"]  # associated
     delete_and_check_seed(cfn, server, "assoc", seed)
+
+
+SNAPSHOTTED = """
+Resources:
+  Data:
+    Type: AWS::EC2::Volume
+    DeletionPolicy: Snapshot
+    Properties: {AvailabilityZone: us-east-1a, Size: 3}
+"""
+
+RESTORED = """
+Parameters:
+  Snapshot: {Type: String}
+Resources:
+  Data:
+    Type: AWS::EC2::Volume
+    Properties: {AvailabilityZone: us-east-1b, SnapshotId: !Ref Snapshot}
+"""
+
+
+def test_a_volume_kept_by_deletion_policy_snapshot_is_restored_by_another_stack(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="snap-a", TemplateBody=SNAPSHOTTED)
+    wait(cfn, "snap-a", "stack_create_complete")
+    stack_a = cfn.describe_stacks(StackName="snap-a")["Stacks"][0]["StackId"]
+    cfn.delete_stack(StackName="snap-a")
+    wait(cfn, "snap-a", "stack_delete_complete")
+    [data] = [r for r in cfn.describe_stack_resources(StackName=stack_a)["StackResources"]
+              if r["LogicalResourceId"] == "Data"]
+    snapshot_id = data["ResourceStatusReason"].removeprefix("Snapshot ").removesuffix(" was kept")
+    assert snapshot_id in {b["id"] for b in sim_inventory(server)["volume_backups"]}
+
+    cfn.create_stack(StackName="snap-b", TemplateBody=RESTORED,
+                     Parameters=[{"ParameterKey": "Snapshot", "ParameterValue": snapshot_id}])
+    wait(cfn, "snap-b", "stack_create_complete")
+    restored_id = physical_id(cfn, "snap-b", "Data")
+    [restored] = [v for v in sim_inventory(server)["volumes"] if v["id"] == restored_id]
+    assert (restored["size_gb"], restored["backup_id"]) == (3, snapshot_id)
+
+    cfn.delete_stack(StackName="snap-b")
+    wait(cfn, "snap-b", "stack_delete_complete")
+    left = sim_inventory(server)
+    assert {b["id"] for b in left["volume_backups"]} - {b["id"] for b in seed["volume_backups"]} == {snapshot_id}
+    assert left["volumes"] == seed["volumes"]

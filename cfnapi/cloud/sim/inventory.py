@@ -38,7 +38,7 @@ _KINDS: dict[str, tuple[type[Base], Callable[[Any], Entry]]] = {
         lambda r: {"name": f"{r.direction} {r.ethertype} {r.protocol or 'any'}", "group_id": r.security_group_id},
     ),
     "servers": (m.SimServer, lambda r: {"status": r.status, "flavor_id": r.flavor_id}),
-    "volumes": (m.SimVolume, lambda r: {"size_gb": r.size_gb, "status": r.status}),
+    "volumes": (m.SimVolume, lambda r: {"size_gb": r.size_gb, "status": r.status, "backup_id": r.backup_id}),
     "volume_snapshots": (m.SimVolumeSnapshot, lambda r: {"volume_id": r.volume_id}),
     "volume_backups": (m.SimVolumeBackup, lambda r: {"volume_id": r.volume_id, "size_gb": r.size_gb}),
     "containers": (m.SimContainer, lambda r: {}),

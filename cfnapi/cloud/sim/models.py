@@ -191,6 +191,7 @@ class SimVolume(Base):
     snapshot_id: Mapped[str | None] = mapped_column(_ID)
     image_id: Mapped[str | None] = mapped_column(_ID)
     volume_type: Mapped[str | None] = mapped_column(String(255))
+    backup_id: Mapped[str | None] = mapped_column(_ID, nullable=True)  # restored from this backup
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -1,0 +1,38 @@
+"""The sim's verbs behind EC2's in-place changes: restoring a backup into a new volume,
+rebuilding a server with new user data, and tags/metadata on servers, volumes and
+Neutron resources."""
+
+import pytest
+
+from cfnapi.cloud.errors import CloudError, ErrorKind
+
+
+def _available_backup(cloud, clock, config, size=3):
+    volume = cloud.create_volume(size)
+    clock.advance(config.behaviour.volume_create_seconds)
+    backup = cloud.create_volume_backup(volume.id, "keep")
+    return volume, backup
+
+
+def test_a_volume_is_restored_from_a_backup_that_outlived_its_volume(cloud, clock, config):
+    volume, backup = _available_backup(cloud, clock, config)
+    with pytest.raises(CloudError, match="Backup status must be available, but current status is: creating"):
+        cloud.create_volume(3, backup_id=backup.id)
+    clock.advance(config.behaviour.backup_create_seconds)
+    cloud.delete_volume(volume.id)
+    restored = cloud.create_volume(3, name="again", backup_id=backup.id)
+    assert (restored.backup_id, restored.size_gb, restored.status) == (backup.id, 3, "creating")
+    clock.advance(config.behaviour.volume_create_seconds)
+    assert cloud.get_volume(restored.id).status == "available"
+    assert cloud.create_volume(5, backup_id=backup.id).size_gb == 5  # larger is fine, as in Cinder
+
+
+def test_restoring_a_backup_follows_cinders_checks(cloud, clock, config):
+    _, backup = _available_backup(cloud, clock, config, size=4)
+    clock.advance(config.behaviour.backup_create_seconds)
+    with pytest.raises(CloudError, match="cannot be smaller than the backup size 4GB") as caught:
+        cloud.create_volume(2, backup_id=backup.id)
+    assert caught.value.kind is ErrorKind.INVALID
+    with pytest.raises(CloudError, match="Backup nope could not be found.") as caught:
+        cloud.create_volume(4, backup_id="nope")
+    assert caught.value.kind is ErrorKind.NOT_FOUND
