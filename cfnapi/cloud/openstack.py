@@ -12,6 +12,8 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from openstack import exceptions as sdk_exceptions
+
 from cfnapi.cloud.errors import from_sdk_exception, not_found
 from cfnapi.cloud.provider import (
     AllocationPool,
@@ -41,6 +43,7 @@ from cfnapi.cloud.provider import (
 
 F = TypeVar("F", bound=Callable[..., Any])
 ROUTER_INTERFACE_OWNER = "network:router_interface"
+REBUILD_MICROVERSION = "2.57"
 
 
 def _classified(method: F) -> F:
@@ -155,6 +158,17 @@ class OpenStackCloud:
     @_classified
     def resize_server(self, server_id: str, flavor_id: str) -> None:
         self.conn.compute.resize_server(server_id, flavor_id)
+
+    @_classified
+    def rebuild_server(self, server_id: str, image_id: str, user_data: str | None) -> None:
+        """Rebuild with the same image and new user data at microversion 2.57 exactly: the
+        first to take user_data, and before 2.93, from which Nova also re-images a
+        volume-backed root disk (AWS keeps an instance's EBS root across a user-data change)."""
+        encoded = None if user_data is None else base64.b64encode(user_data.encode()).decode()
+        body = {"rebuild": {"imageRef": image_id, "user_data": encoded}}
+        response = self.conn.compute.post(f"/servers/{server_id}/action", json=body,
+                                          microversion=REBUILD_MICROVERSION)
+        sdk_exceptions.raise_from_response(response)
 
     @_classified
     def confirm_server_resize(self, server_id: str) -> None:

@@ -20,6 +20,7 @@ SERVER_ACTIVE = "ACTIVE"
 SERVER_ERROR = "ERROR"
 SERVER_SHUTOFF = "SHUTOFF"
 SERVER_RESIZE = "RESIZE"
+SERVER_REBUILD = "REBUILD"
 SERVER_VERIFY_RESIZE = "VERIFY_RESIZE"  # resized; waits for confirm (or revert)
 SERVER_DELETED = "DELETED"
 
@@ -328,6 +329,9 @@ class CloudProvider(Protocol):
     # (or back to SHUTOFF). A Nova with resize_confirm_window > 0 confirms on its own; a failed
     # migration leaves the server in ERROR with a fault. Both verbs return once Nova accepted.
     def resize_server(self, server_id: str, flavor_id: str) -> None: ...
+    # Nova's rebuild, the only way to change a server's user data (API 2.57+): same id, ports and
+    # volumes; REBUILD until done. None removes the user data.
+    def rebuild_server(self, server_id: str, image_id: str, user_data: str | None) -> None: ...
     def confirm_server_resize(self, server_id: str) -> None: ...
     def attach_volume(self, server_id: str, volume_id: str, device: str | None = None) -> VolumeAttachment: ...
     def detach_volume(self, server_id: str, volume_id: str) -> None: ...

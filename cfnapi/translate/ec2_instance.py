@@ -19,6 +19,7 @@ from typing import Any
 from cfnapi.cloud.provider import (
     SERVER_ACTIVE,
     SERVER_ERROR,
+    SERVER_REBUILD,
     BlockDevice,
     CloudProvider,
     FixedIp,
@@ -163,15 +164,18 @@ class Instance(ResourceType):
         PropertySpec("NetworkInterfaces", "List", update="replace"),
         PropertySpec("BlockDeviceMappings", "List", update="replace"),
         PropertySpec("Volumes", "List"),
-        # Nova cannot change a server's user data without a rebuild.
-        PropertySpec("UserData", update="replace"),
+        # AWS: "Some interruptions" (stop, modify, start; same instance). Nova changes user data
+        # only by a rebuild, which keeps the server's id, ports and volumes (see _rebuild_with).
+        PropertySpec("UserData"),
         PropertySpec("AvailabilityZone", update="replace"),
         PropertySpec("Tags", "List"),
     )
     attribute_names = ("AvailabilityZone", "PrivateIp", "PublicIp", "PrivateDnsName", "PublicDnsName")
     not_honoured = ("LaunchTemplate, IamInstanceProfile, Monitoring, EbsOptimized, SourceDestCheck, "
                     "Tenancy, AssociatePublicIpAddress (use an EIP); Tags are sent as server metadata "
-                    "at create only; DNS names are the IP addresses.")
+                    "at create only; DNS names are the IP addresses. A UserData change rebuilds the server "
+                    "with its image (Nova API 2.57): same instance id, addresses and volumes, a "
+                    "volume-backed root disk is kept but an image-backed root disk is re-imaged.")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
@@ -221,17 +225,31 @@ class Instance(ResourceType):
             for port in call(cloud.list_ports, None, server.id):
                 call(cloud.update_port_security_groups, port.id, group_ids)
         self._update_volumes(cloud, server, as_list(old_props.get("Volumes")), as_list(new_props.get("Volumes")))
+        if decode_user_data(old_props.get("UserData")) != decode_user_data(new_props.get("UserData")):
+            self._rebuild_with(ctx, server, new_props)
+            server = call(cloud.get_server, server.id)  # rebuilding: a resize now waits for it
         new_type = str(new_props.get("InstanceType") or "m1.small")
         if str(old_props.get("InstanceType") or "m1.small") != new_type:
             # Two AWS types may map onto one flavor; a rollback may find the forward resize
             # still running (server_resize waits for it, then resizes back).
             server_resize.start_resize(cloud, server, call(naming(ctx).flavor_for, new_type))
 
+    @staticmethod
+    def _rebuild_with(ctx: ResourceContext, server: Server, props: Mapping[str, Any]) -> None:
+        """New user data: Nova's rebuild with the instance's own image. The instance id, its
+        addresses and attached volumes stay, as AWS's stop / modify / start keeps them. A
+        volume-backed root disk is kept too; an image-backed one is re-imaged (AWS keeps the
+        EBS root) — still closer than a replacement, which loses the disk and the addresses."""
+        image = resolve_image(ctx, str(props["ImageId"]))
+        call(provider(ctx).rebuild_server, server.id, image.id, decode_user_data(props.get("UserData")))
+
     def check_update_complete(self, ctx, resource) -> bool:
         """Done once the server runs idle on the flavor asked for; confirming the resize is
         part of the update, as AWS's modify-instance-attribute leaves nothing to accept."""
         cloud = provider(ctx)
         server = call(cloud.get_server, resource.physical_id)
+        if server.status == SERVER_REBUILD:
+            return False
         wanted = call(naming(ctx).flavor_for, str(resource.properties.get("InstanceType") or "m1.small"))
         return server_resize.resize_done(cloud, server, wanted)
 

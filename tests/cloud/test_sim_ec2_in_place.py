@@ -36,3 +36,38 @@ def test_restoring_a_backup_follows_cinders_checks(cloud, clock, config):
     with pytest.raises(CloudError, match="Backup nope could not be found.") as caught:
         cloud.create_volume(4, backup_id="nope")
     assert caught.value.kind is ErrorKind.NOT_FOUND
+
+
+def _user_data(db, server_id):
+    from sqlalchemy import select
+
+    from cfnapi.cloud.sim import models as m
+
+    with db.transaction() as session:
+        return session.scalar(select(m.SimServer.user_data).where(m.SimServer.id == server_id))
+
+
+def test_rebuild_changes_user_data_and_keeps_the_server_its_ports_and_volumes(cloud, clock, config, db):
+    from cfnapi.cloud.provider import ServerRequest
+
+    from .conftest import CIRROS
+
+    server = cloud.create_server(ServerRequest("web", CIRROS, "1", user_data="echo one"))
+    with pytest.raises(CloudError, match="Cannot 'rebuild' instance .* while it is in vm_state build") as caught:
+        cloud.rebuild_server(server.id, CIRROS, "echo two")
+    assert caught.value.kind is ErrorKind.CONFLICT
+    clock.advance(config.behaviour.server_build_seconds)
+    volume = cloud.create_volume(1)
+    clock.advance(config.behaviour.volume_create_seconds)
+    cloud.attach_volume(server.id, volume.id)
+    before = cloud.get_server(server.id)
+
+    cloud.rebuild_server(server.id, CIRROS, "echo two")
+    after = cloud.get_server(server.id)
+    assert _user_data(db, server.id) == "echo two"
+    assert (after.id, after.status, after.fixed_ips, after.volume_ids) == (
+        before.id, "ACTIVE", before.fixed_ips, (volume.id,))
+    cloud.rebuild_server(server.id, CIRROS, None)
+    assert _user_data(db, server.id) is None
+    with pytest.raises(CloudError, match="Image nope could not be found."):
+        cloud.rebuild_server(server.id, "nope", "x")

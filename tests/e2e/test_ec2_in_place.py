@@ -128,3 +128,57 @@ def test_a_volume_kept_by_deletion_policy_snapshot_is_restored_by_another_stack(
     left = sim_inventory(server)
     assert {b["id"] for b in left["volume_backups"]} - {b["id"] for b in seed["volume_backups"]} == {snapshot_id}
     assert left["volumes"] == seed["volumes"]
+
+
+def sim_server_row(server, server_id):
+    """The sim's own record of a server (user data is not in the inventory listing)."""
+    from sqlalchemy import select
+
+    from cfnapi.cloud.sim import models as m
+    from cfnapi.db import Database
+
+    db = Database(f"sqlite:///{(server.data_dir / 'cfnapi.sqlite').resolve()}")
+    try:
+        with db.transaction() as session:
+            row = session.scalar(select(m.SimServer).where(m.SimServer.id == server_id))
+            return {"user_data": row.user_data, "metadata": dict(row.server_metadata or {})}
+    finally:
+        db.dispose()
+
+
+SCRIPTED = """
+Parameters:
+  Script: {Type: String, Default: "echo one"}
+Resources:
+  Server:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: cirros-0.6.2-x86_64-disk
+      InstanceType: t2.micro
+      UserData: {"Fn::Base64": !Ref Script}
+Outputs:
+  Ip: {Value: !GetAtt Server.PrivateIp}
+"""
+
+
+def test_user_data_change_keeps_the_instance_and_its_change_set_says_no_replacement(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="script", TemplateBody=SCRIPTED)
+    wait(cfn, "script", "stack_create_complete")
+    first, ip = physical_id(cfn, "script", "Server"), outputs(cfn, "script")["Ip"]
+    assert sim_server_row(server, first)["user_data"] == "echo one"
+
+    cfn.create_change_set(StackName="script", ChangeSetName="peek", TemplateBody=SCRIPTED,
+                          Parameters=[{"ParameterKey": "Script", "ParameterValue": "echo two"}])
+    cfn.get_waiter("change_set_create_complete").wait(StackName="script", ChangeSetName="peek",
+                                                      WaiterConfig={"Delay": 0.25, "MaxAttempts": 240})
+    [change] = cfn.describe_change_set(StackName="script", ChangeSetName="peek")["Changes"]
+    assert change["ResourceChange"]["Action"] == "Modify"
+    assert change["ResourceChange"]["Replacement"] == "False"
+    assert [(d["Target"]["Name"], d["Target"]["RequiresRecreation"]) for d in change["ResourceChange"]["Details"]] \
+        == [("UserData", "Never")]
+    cfn.execute_change_set(StackName="script", ChangeSetName="peek")
+    wait(cfn, "script", "stack_update_complete")
+    assert physical_id(cfn, "script", "Server") == first and outputs(cfn, "script")["Ip"] == ip
+    assert sim_server_row(server, first)["user_data"] == "echo two"
+    delete_and_check_seed(cfn, server, "script", seed)

@@ -42,3 +42,55 @@ def test_volume_snapshot_id_still_takes_a_cinder_snapshot(world):
 def test_volume_snapshot_id_naming_nothing_fails_with_ec2s_wording(world):
     with pytest.raises(ResourceFailure, match="The snapshot 'snap-0123' does not exist."):
         Volume().create(world.ctx(), {"AvailabilityZone": "us-east-1a", "SnapshotId": "snap-0123"})
+
+
+def _user_data(world, server_id):
+    from sqlalchemy import select
+
+    from cfnapi.cloud.sim import models as m
+
+    with world.db.transaction() as session:
+        return session.scalar(select(m.SimServer.user_data).where(m.SimServer.id == server_id))
+
+
+def b64(text):
+    import base64
+
+    return base64.b64encode(text.encode()).decode()
+
+
+def _update(world, handler, state, new_props, logical_id="Res"):
+    ctx = world.ctx(logical_id)
+    handler.update(ctx, state, state.properties, new_props)
+    new_state = world.state(logical_id, state.physical_id, new_props)
+    for _ in range(50):
+        if handler.check_update_complete(ctx, new_state):
+            return new_state
+        world.clock.advance(1)
+    raise AssertionError("update never completed")
+
+
+def test_user_data_change_rebuilds_the_same_instance_keeping_its_address(world):
+    from cfnapi.translate.ec2_instance import Instance
+
+    assert Instance.update_behaviour("UserData") == "mutable"  # AWS: Some interruptions, no replacement
+    props = {"ImageId": "cirros-0.6.2-x86_64-disk", "InstanceType": "t2.micro", "UserData": b64("echo one")}
+    state = world.create(Instance(), props, "Web")
+    address = world.cloud.get_server(state.physical_id).fixed_ips
+
+    changed = _update(world, Instance(), state, {**props, "UserData": b64("echo two")}, "Web")
+    server = world.cloud.get_server(state.physical_id)
+    assert _user_data(world, state.physical_id) == "echo two"
+    assert (server.status, server.fixed_ips) == ("ACTIVE", address)
+
+    both = {**props, "UserData": b64("echo three"), "InstanceType": "t2.large"}  # rebuild, then resize
+    _update(world, Instance(), changed, both, "Web")
+    server = world.cloud.get_server(state.physical_id)
+    assert _user_data(world, state.physical_id) == "echo three"
+    assert world.cloud.get_flavor(server.flavor_id).ram_mb >= 8192 and server.status == "ACTIVE"
+
+    removed = {k: v for k, v in both.items() if k != "UserData"}
+    _update(world, Instance(), world.state("Web", state.physical_id, both), removed, "Web")
+    assert _user_data(world, state.physical_id) is None
+    world.delete(Instance(), world.state("Web", state.physical_id, removed))
+    assert differences_from_seed(world.db, world.config) == {}

@@ -239,6 +239,21 @@ class SimComputeService(SimNetworkService, SimStorageService):
             server.status_before_resize, server.resized_at = status, self.clock()
             server.status = SERVER_VERIFY_RESIZE
 
+    def rebuild_server(self, server_id: str, image_id: str, user_data: str | None) -> None:
+        """Nova's rebuild with new user data; the sim rebuilds at once (as it resizes), keeping the
+        id, ports and volumes. A stopped server stays stopped, one in ERROR comes back ACTIVE."""
+        with self._transaction() as session:
+            server = self._server_row(session, server_id)
+            status = self._server_status(server)
+            if status not in (SERVER_ACTIVE, SERVER_SHUTOFF, SERVER_ERROR):
+                raise msg.server_wrong_state(server.id, "rebuild", status.lower())
+            self._find(session, m.SimImage, image_id, msg.image_not_found)
+            if server.image_id is not None:  # volume-backed: Nova (before 2.93) keeps the root volume
+                server.image_id = image_id
+            server.user_data = user_data
+            if status == SERVER_ERROR:
+                server.status, server.fault = SERVER_ACTIVE, None
+
     def confirm_server_resize(self, server_id: str) -> None:
         """Back to the status the server had before the resize; refused as Nova refuses it once
         the resize was confirmed (also by the auto-confirm window)."""
