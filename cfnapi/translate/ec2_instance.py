@@ -28,7 +28,7 @@ from cfnapi.cloud.provider import (
     Server,
     ServerRequest,
 )
-from cfnapi.translate import server_resize
+from cfnapi.translate import server_resize, vpc_default_group
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import (
     as_list,
@@ -116,6 +116,8 @@ class _Ports:
 
     def on_subnet(self, index: int, subnet_id: str, ip: str | None, group_ids: list[str] | None) -> str:
         subnet = call(self.cloud.get_subnet, subnet_id)
+        if group_ids is None:  # EC2: an instance launched into a VPC without groups gets the VPC's default
+            group_ids = vpc_default_group.group_ids_for_network(self.cloud, subnet.network_id)
         port = call(self.cloud.create_port, subnet.network_id, name=f"{self.server_name}-eth{index}",
                     fixed_ips=[FixedIp(subnet.id, ip or None)], security_group_ids=group_ids)
         self.created.append(port.id)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cfnapi.cloud.provider import FixedIp
+from cfnapi.translate import vpc_default_group
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceType
 from cfnapi.translate.cloud_calls import as_list, call, exists, gone_ok, physical_name, provider
 
@@ -28,6 +29,8 @@ class NetworkInterface(ResourceType):
         cloud = provider(ctx)
         subnet = call(cloud.get_subnet, props["SubnetId"])
         groups = [str(g) for g in as_list(props.get("GroupSet"))] or None
+        if groups is None:  # EC2: a network interface without groups gets its VPC's default group
+            groups = vpc_default_group.group_ids_for_network(cloud, subnet.network_id)
         port = call(cloud.create_port, subnet.network_id, name=physical_name(ctx),
                     fixed_ips=[FixedIp(subnet.id, props.get("PrivateIpAddress") or None)],
                     security_group_ids=groups)
@@ -37,6 +40,9 @@ class NetworkInterface(ResourceType):
         if as_list(old_props.get("GroupSet")) != as_list(new_props.get("GroupSet")):
             cloud = provider(ctx)
             groups = [str(g) for g in as_list(new_props.get("GroupSet"))]
+            if not groups:
+                port = call(cloud.get_port, resource.physical_id)
+                groups = vpc_default_group.group_ids_for_network(cloud, port.network_id)
             if not groups:
                 default = call(cloud.find_security_group, "default")
                 groups = [default.id] if default else []

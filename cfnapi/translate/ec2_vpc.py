@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cfnapi.cloud.provider import CloudProvider, Router
+from cfnapi.translate import vpc_default_group
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
 from cfnapi.translate.cloud_calls import call, exists, gone_ok, naming, physical_name, provider
 
@@ -49,14 +50,16 @@ def require_vpc_router(cloud: CloudProvider, vpc_id: str) -> Router:
     return router
 
 
-def default_security_group_id(ctx: ResourceContext) -> str:
-    group = call(provider(ctx).find_security_group, "default")
+def default_security_group_id(ctx: ResourceContext, vpc_id: str) -> str:
+    """The VPC's own default group; a VPC made before VPCs had one reports the project's."""
+    cloud = provider(ctx)
+    group = vpc_default_group.find_default_group(cloud, vpc_id) or call(cloud.find_security_group, "default")
     return group.id if group else ""
 
 
 class VPC(ResourceType):
     type_name = "AWS::EC2::VPC"
-    openstack_mapping = "Neutron network + router (the VPC's implicit router)"
+    openstack_mapping = "Neutron network + router (the VPC's implicit router) + its default security group"
     properties = (
         PropertySpec("CidrBlock", update="replace"),
         PropertySpec("EnableDnsHostnames", "Boolean"),
@@ -67,7 +70,9 @@ class VPC(ResourceType):
     attribute_names = ("CidrBlock", "CidrBlockAssociations", "DefaultNetworkAcl", "DefaultSecurityGroup",
                        "Ipv6CidrBlocks", "VpcId")
     not_honoured = ("Ipv4IpamPoolId, Ipv4NetmaskLength; DNS flags and tenancy are recorded. "
-                    "DefaultSecurityGroup is the project's Neutron 'default' group (shared by all VPCs).")
+                    "DefaultSecurityGroup is a Neutron group of the VPC's own (vpc-default-sg-<VpcId>: ingress "
+                    "from itself, all egress), made and deleted with it; a VPC created before cfnapi made one "
+                    "reports the project's 'default' group.")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
@@ -78,7 +83,12 @@ class VPC(ResourceType):
         network = call(cloud.create_network, physical_name(ctx),
                        description=f"{VPC_CIDR_PREFIX}{cidr}" if cidr else "")
         try:
-            call(cloud.create_router, router_name(network.id))
+            router = call(cloud.create_router, router_name(network.id))
+            try:
+                vpc_default_group.create_default_group(cloud, network.id)
+            except Exception:
+                gone_ok(cloud.delete_router, router.id)
+                raise
         except Exception:
             gone_ok(cloud.delete_network, network.id)
             raise
@@ -89,6 +99,7 @@ class VPC(ResourceType):
         router = vpc_router(cloud, resource.physical_id)
         if router is not None:
             gone_ok(cloud.delete_router, router.id)
+        vpc_default_group.delete_default_group(cloud, resource.physical_id)
         gone_ok(cloud.delete_network, resource.physical_id)
 
     def check_delete_complete(self, ctx, resource) -> bool:
@@ -100,7 +111,7 @@ class VPC(ResourceType):
             "CidrBlock": cidr,
             "CidrBlockAssociations": [f"vpc-cidr-assoc-{resource.physical_id[:8]}"],
             "DefaultNetworkAcl": f"acl-{resource.physical_id[:17]}",
-            "DefaultSecurityGroup": default_security_group_id(ctx),
+            "DefaultSecurityGroup": default_security_group_id(ctx, resource.physical_id),
             "Ipv6CidrBlocks": [],
             "VpcId": resource.physical_id,
         }

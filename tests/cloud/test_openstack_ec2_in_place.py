@@ -60,3 +60,46 @@ def test_a_refused_rebuild_is_classified(cloud, conn):
         cloud.rebuild_server("s1", "img", "x")
     assert caught.value.kind is ErrorKind.CONFLICT
     assert "task_state resize_migrating" in caught.value.message
+
+
+def _ctx(conn, logical_id="Vpc"):
+    from cfnapi.translate.base import ResourceContext
+
+    services = NS(provider=lambda account: OpenStackCloud(conn))
+    return ResourceContext("123456789012", "us-east-1", "arn:stack", "web", logical_id, cloud=services)
+
+
+def _sdk_group(group_id, name, rules=()):
+    return NS(id=group_id, name=name, description="default VPC security group", security_group_rules=list(rules))
+
+
+def test_a_vpc_makes_its_own_default_group_through_neutron_and_deletes_it(conn):
+    from cfnapi.translate.base import ResourceState
+    from cfnapi.translate.ec2_vpc import VPC
+
+    conn.network.create_network.return_value = NS(
+        id="net1", name="web-Vpc-X", is_router_external=False, is_shared=False, subnet_ids=[], status="ACTIVE",
+        description="AWS VPC CidrBlock 10.0.0.0/16")
+    conn.network.create_router.return_value = NS(id="r1", name="vpc-router-net1", external_gateway_info=None,
+                                                 routes=[], status="ACTIVE")
+    conn.network.ports.return_value = []
+    conn.network.create_security_group.return_value = _sdk_group("sg1", "vpc-default-sg-net1")
+    conn.network.create_security_group_rule.side_effect = lambda **kw: NS(
+        id="rule", security_group_id=kw["security_group_id"], direction=kw["direction"], ether_type=kw["ether_type"],
+        protocol=None, port_range_min=None, port_range_max=None, remote_ip_prefix=None,
+        remote_group_id=kw.get("remote_group_id"))
+
+    assert VPC().create(_ctx(conn), {"CidrBlock": "10.0.0.0/16"}) == "net1"
+    assert conn.network.create_security_group.call_args.kwargs == {
+        "name": "vpc-default-sg-net1", "description": "default VPC security group"}
+    rules = [c.kwargs for c in conn.network.create_security_group_rule.call_args_list]
+    assert rules == [{"security_group_id": "sg1", "direction": "ingress", "ether_type": ethertype,
+                      "remote_group_id": "sg1"} for ethertype in ("IPv4", "IPv6")]
+
+    conn.network.security_groups.return_value = [_sdk_group("sg0", "default"), _sdk_group("sg1", "vpc-default-sg-net1")]
+    state = ResourceState("Vpc", "net1", {"CidrBlock": "10.0.0.0/16"})
+    assert VPC().attributes(_ctx(conn), state)["DefaultSecurityGroup"] == "sg1"
+    conn.network.routers.return_value = [conn.network.create_router.return_value]
+    VPC().delete(_ctx(conn), state)
+    conn.network.delete_security_group.assert_called_once_with("sg1", ignore_missing=False)
+    conn.network.delete_network.assert_called_once_with("net1", ignore_missing=False)

@@ -182,3 +182,39 @@ def test_user_data_change_keeps_the_instance_and_its_change_set_says_no_replacem
     assert physical_id(cfn, "script", "Server") == first and outputs(cfn, "script")["Ip"] == ip
     assert sim_server_row(server, first)["user_data"] == "echo two"
     delete_and_check_seed(cfn, server, "script", seed)
+
+
+TWO_VPCS = """
+Resources:
+  Blue: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.1.0.0/16}}
+  Green: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.2.0.0/16}}
+  BlueNet: {Type: AWS::EC2::Subnet, Properties: {VpcId: !Ref Blue, CidrBlock: 10.1.1.0/24}}
+  Ssh:
+    Type: AWS::EC2::SecurityGroupIngress
+    Properties: {GroupId: !GetAtt Blue.DefaultSecurityGroup, IpProtocol: tcp, FromPort: 22, ToPort: 22,
+                 CidrIp: 192.0.2.0/24}
+  Server:
+    Type: AWS::EC2::Instance
+    Properties: {ImageId: cirros-0.6.2-x86_64-disk, InstanceType: t2.micro, SubnetId: !Ref BlueNet}
+Outputs:
+  BlueGroup: {Value: !GetAtt Blue.DefaultSecurityGroup}
+  GreenGroup: {Value: !GetAtt Green.DefaultSecurityGroup}
+"""
+
+
+def test_each_vpc_gets_its_own_default_security_group_deleted_with_it(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="vpcs", TemplateBody=TWO_VPCS)
+    wait(cfn, "vpcs", "stack_create_complete")
+    values = outputs(cfn, "vpcs")
+    inventory = sim_inventory(server)
+    groups = {g["id"]: g["name"] for g in inventory["security_groups"]}
+    assert values["BlueGroup"] != values["GreenGroup"]
+    assert groups[values["BlueGroup"]] == f"vpc-default-sg-{physical_id(cfn, 'vpcs', 'Blue')}"
+    assert groups[values["GreenGroup"]] == f"vpc-default-sg-{physical_id(cfn, 'vpcs', 'Green')}"
+    blue_rules = [r for r in inventory["security_group_rules"] if r["group_id"] == values["BlueGroup"]]
+    assert sorted(r["name"] for r in blue_rules) == [
+        "egress IPv4 any", "egress IPv6 any", "ingress IPv4 any", "ingress IPv4 tcp", "ingress IPv6 any"]
+    [port] = [p for p in inventory["ports"] if p["device_id"] == physical_id(cfn, "vpcs", "Server")]
+    assert port["security_group_ids"] == [values["BlueGroup"]]
+    delete_and_check_seed(cfn, server, "vpcs", seed)

@@ -94,3 +94,56 @@ def test_user_data_change_rebuilds_the_same_instance_keeping_its_address(world):
     assert _user_data(world, state.physical_id) is None
     world.delete(Instance(), world.state("Web", state.physical_id, removed))
     assert differences_from_seed(world.db, world.config) == {}
+
+
+def test_each_vpc_has_a_default_security_group_of_its_own_made_and_deleted_with_it(world):
+    from cfnapi.translate.ec2_instance import Instance
+    from cfnapi.translate.ec2_interface import NetworkInterface
+    from cfnapi.translate.ec2_vpc import VPC, Subnet
+
+    blue = world.create(VPC(), {"CidrBlock": "10.1.0.0/16"}, "Blue")
+    green = world.create(VPC(), {"CidrBlock": "10.2.0.0/16"}, "Green")
+    blue_group = blue.attributes["DefaultSecurityGroup"]
+    project_default = world.cloud.find_security_group("default").id
+    assert len({blue_group, green.attributes["DefaultSecurityGroup"], project_default}) == 3
+    rules = world.cloud.get_security_group(blue_group).rules
+    assert {(r.direction, r.ethertype, r.remote_group_id, r.remote_ip_prefix) for r in rules} == {
+        ("ingress", "IPv4", blue_group, None), ("ingress", "IPv6", blue_group, None),  # from its own members
+        ("egress", "IPv4", None, None), ("egress", "IPv6", None, None)}  # all traffic out
+
+    subnet = world.create(Subnet(), {"VpcId": blue.physical_id, "CidrBlock": "10.1.1.0/24"}, "Net")
+    server = world.create(Instance(), {"ImageId": "cirros-0.6.2-x86_64-disk", "SubnetId": subnet.physical_id}, "Srv")
+    [port] = world.cloud.list_ports(None, server.physical_id)
+    assert port.security_group_ids == (blue_group,)  # launched without groups: the VPC's default
+    eni = world.create(NetworkInterface(), {"SubnetId": subnet.physical_id}, "Eni")
+    assert world.cloud.get_port(eni.physical_id).security_group_ids == (blue_group,)
+    elsewhere = world.create(Instance(), {"ImageId": "cirros-0.6.2-x86_64-disk"}, "Plain")
+    [plain_port] = world.cloud.list_ports(None, elsewhere.physical_id)
+    assert plain_port.security_group_ids == (project_default,)  # not in a VPC: the project's default
+
+    for handler, state in ((Instance(), elsewhere), (NetworkInterface(), eni), (Instance(), server),
+                           (Subnet(), subnet), (VPC(), blue), (VPC(), green)):
+        world.delete(handler, state)
+    assert world.cloud.find_security_group(blue_group) is None
+    assert differences_from_seed(world.db, world.config) == {}
+
+
+def test_a_vpc_made_before_vpcs_had_their_own_group_reports_the_projects_default(world):
+    from cfnapi.translate.ec2_vpc import VPC
+    from cfnapi.translate.vpc_default_group import delete_default_group
+
+    vpc = world.create(VPC(), {"CidrBlock": "10.3.0.0/16"}, "Old")
+    delete_default_group(world.cloud, vpc.physical_id)  # as an older cfnapi left it
+    attributes = VPC().attributes(world.ctx("Old"), vpc)
+    assert attributes["DefaultSecurityGroup"] == world.cloud.find_security_group("default").id
+    world.delete(VPC(), vpc)
+    assert differences_from_seed(world.db, world.config) == {}
+
+
+def test_a_vpc_whose_default_group_cannot_be_made_leaves_nothing_behind(world):
+    from cfnapi.translate.ec2_vpc import VPC
+
+    world.cloud.set_quota("security_group", 0)
+    with pytest.raises(ResourceFailure, match="Quota exceeded for resources: \\['security_group'\\]"):
+        VPC().create(world.ctx("Vpc"), {"CidrBlock": "10.4.0.0/16"})
+    assert differences_from_seed(world.db, world.config) == {}
