@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cfnapi.cloud.provider import CloudProvider, FloatingIp
+from cfnapi.translate import tagging
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import call, exists, gone_ok, provider
 
@@ -56,22 +57,26 @@ class EIP(ResourceType):
         PropertySpec("Tags", "List"),
     )
     attribute_names = ("AllocationId", "PublicIp")
-    not_honoured = "PublicIpv4Pool, NetworkBorderGroup, TransferAddress; Domain is recorded."
+    not_honoured = ("PublicIpv4Pool, NetworkBorderGroup, TransferAddress; Domain is recorded. "
+                    "Tags are the floating IP's Neutron tags (Key=Value).")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
         fip = call(cloud.allocate_floating_ip)
-        if props.get("InstanceId"):
-            try:
+        try:
+            tagging.tag_new_network_resource(cloud, "floating_ip", fip.id, props)
+            if props.get("InstanceId"):
                 associate(cloud, fip.id, instance_id=props["InstanceId"])
-            except Exception:
-                gone_ok(cloud.release_floating_ip, fip.id)
-                raise
+        except Exception:
+            gone_ok(cloud.release_floating_ip, fip.id)
+            raise
         return fip.floating_ip_address
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         cloud = provider(ctx)
         fip = self._floating_ip(cloud, resource.physical_id)
+        if tagging.tags_changed(old_props, new_props):
+            tagging.tag_network_resource(cloud, "floating_ip", fip.id, fip.tags, old_props, new_props)
         if old_props.get("InstanceId") == new_props.get("InstanceId"):
             return
         if fip.port_id:

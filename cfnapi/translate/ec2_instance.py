@@ -28,7 +28,7 @@ from cfnapi.cloud.provider import (
     Server,
     ServerRequest,
 )
-from cfnapi.translate import server_resize, vpc_default_group
+from cfnapi.translate import server_resize, tagging, vpc_default_group
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import (
     as_list,
@@ -174,8 +174,8 @@ class Instance(ResourceType):
     )
     attribute_names = ("AvailabilityZone", "PrivateIp", "PublicIp", "PrivateDnsName", "PublicDnsName")
     not_honoured = ("LaunchTemplate, IamInstanceProfile, Monitoring, EbsOptimized, SourceDestCheck, "
-                    "Tenancy, AssociatePublicIpAddress (use an EIP); Tags are sent as server metadata "
-                    "at create only; DNS names are the IP addresses. A UserData change rebuilds the server "
+                    "Tenancy, AssociatePublicIpAddress (use an EIP); Tags are the server's metadata "
+                    "(updated in place); DNS names are the IP addresses. A UserData change rebuilds the server "
                     "with its image (Nova API 2.57): same instance id, addresses and volumes, a "
                     "volume-backed root disk is kept but an image-backed root disk is re-imaged.")
 
@@ -227,6 +227,8 @@ class Instance(ResourceType):
             for port in call(cloud.list_ports, None, server.id):
                 call(cloud.update_port_security_groups, port.id, group_ids)
         self._update_volumes(cloud, server, as_list(old_props.get("Volumes")), as_list(new_props.get("Volumes")))
+        if tagging.tags_changed(old_props, new_props):
+            call(cloud.set_server_metadata, server.id, *tagging.metadata_change(old_props, new_props))
         if decode_user_data(old_props.get("UserData")) != decode_user_data(new_props.get("UserData")):
             self._rebuild_with(ctx, server, new_props)
             server = call(cloud.get_server, server.id)  # rebuilding: a resize now waits for it

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cfnapi.cloud.provider import FixedIp
-from cfnapi.translate import vpc_default_group
+from cfnapi.translate import tagging, vpc_default_group
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceType
 from cfnapi.translate.cloud_calls import as_list, call, exists, gone_ok, physical_name, provider
 
@@ -23,7 +23,8 @@ class NetworkInterface(ResourceType):
         PropertySpec("Tags", "List"),
     )
     attribute_names = ("Id", "PrimaryPrivateIpAddress", "SecondaryPrivateIpAddresses")
-    not_honoured = "SecondaryPrivateIpAddresses/Count, Ipv6 addresses, SourceDestCheck (recorded)."
+    not_honoured = ("SecondaryPrivateIpAddresses/Count, Ipv6 addresses, SourceDestCheck (recorded). "
+                    "Tags are Neutron tags (Key=Value).")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
@@ -34,9 +35,18 @@ class NetworkInterface(ResourceType):
         port = call(cloud.create_port, subnet.network_id, name=physical_name(ctx),
                     fixed_ips=[FixedIp(subnet.id, props.get("PrivateIpAddress") or None)],
                     security_group_ids=groups)
+        try:
+            tagging.tag_new_network_resource(cloud, "port", port.id, props)
+        except Exception:
+            gone_ok(cloud.delete_port, port.id)
+            raise
         return port.id
 
     def update(self, ctx, resource, old_props, new_props) -> None:
+        if tagging.tags_changed(old_props, new_props):
+            cloud = provider(ctx)
+            current = call(cloud.get_port, resource.physical_id).tags
+            tagging.tag_network_resource(cloud, "port", resource.physical_id, current, old_props, new_props)
         if as_list(old_props.get("GroupSet")) != as_list(new_props.get("GroupSet")):
             cloud = provider(ctx)
             groups = [str(g) for g in as_list(new_props.get("GroupSet"))]

@@ -15,7 +15,8 @@ from cfnapi.cloud.provider import (
     VolumeSnapshot,
 )
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
-from cfnapi.translate.cloud_calls import call, exists, find_by_name, gone_ok, naming, physical_name, provider
+from cfnapi.translate import tagging
+from cfnapi.translate.cloud_calls import call, exists, find_by_name, gone_ok, naming, physical_name, provider, tags_of
 
 
 def _snapshot_source(cloud: CloudProvider, snapshot_id: str) -> VolumeSnapshot | VolumeBackup:
@@ -46,7 +47,7 @@ class Volume(ResourceType):
     )
     attribute_names = ("VolumeId",)
     not_honoured = ("Iops, Throughput, KmsKeyId, MultiAttachEnabled; a VolumeType change is recorded, not applied; "
-                    "Size can only grow (Cinder extend).")
+                    "Size can only grow (Cinder extend). Tags are the volume's metadata.")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
@@ -60,7 +61,8 @@ class Volume(ResourceType):
         # AWS volume types (gp2, gp3 …) are not Cinder types; only pass names the cloud knows is unsafe to guess.
         volume = call(cloud.create_volume, int(size), name=physical_name(ctx), availability_zone=zone,
                       snapshot_id=source.id if isinstance(source, VolumeSnapshot) else None,
-                      backup_id=source.id if isinstance(source, VolumeBackup) else None)
+                      backup_id=source.id if isinstance(source, VolumeBackup) else None,
+                      metadata=tags_of(props))
         return volume.id
 
     def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
@@ -73,10 +75,12 @@ class Volume(ResourceType):
         return volume.status == VOLUME_AVAILABLE
 
     def update(self, ctx, resource, old_props, new_props) -> None:
+        cloud = provider(ctx)
+        if tagging.tags_changed(old_props, new_props):
+            call(cloud.set_volume_metadata, resource.physical_id, *tagging.metadata_change(old_props, new_props))
         old_size, new_size = old_props.get("Size"), new_props.get("Size")
         if new_size in (None, "") or str(old_size) == str(new_size):
             return
-        cloud = provider(ctx)
         current = call(cloud.get_volume, resource.physical_id).size_gb
         if int(new_size) < current:
             # EC2 ModifyVolume's own refusal; the update rolls back with this reason.

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cfnapi.cloud.provider import CloudProvider, Router
-from cfnapi.translate import vpc_default_group
+from cfnapi.translate import tagging, vpc_default_group
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
 from cfnapi.translate.cloud_calls import call, exists, gone_ok, naming, physical_name, provider
 
@@ -83,6 +83,7 @@ class VPC(ResourceType):
         network = call(cloud.create_network, physical_name(ctx),
                        description=f"{VPC_CIDR_PREFIX}{cidr}" if cidr else "")
         try:
+            tagging.tag_new_network_resource(cloud, "network", network.id, props)
             router = call(cloud.create_router, router_name(network.id))
             try:
                 vpc_default_group.create_default_group(cloud, network.id)
@@ -101,6 +102,13 @@ class VPC(ResourceType):
             gone_ok(cloud.delete_router, router.id)
         vpc_default_group.delete_default_group(cloud, resource.physical_id)
         gone_ok(cloud.delete_network, resource.physical_id)
+
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        """Tags are the network's Neutron tags; the DNS flags and tenancy are only recorded."""
+        if tagging.tags_changed(old_props, new_props):
+            cloud = provider(ctx)
+            current = call(cloud.get_network, resource.physical_id).tags
+            tagging.tag_network_resource(cloud, "network", resource.physical_id, current, old_props, new_props)
 
     def check_delete_complete(self, ctx, resource) -> bool:
         return exists(provider(ctx).get_network, resource.physical_id) is None
@@ -140,6 +148,7 @@ class Subnet(ResourceType):
         self._check_inside_vpc(cloud, props["VpcId"], str(props["CidrBlock"]))
         subnet = call(cloud.create_subnet, props["VpcId"], props["CidrBlock"], name=physical_name(ctx))
         try:
+            tagging.tag_new_network_resource(cloud, "subnet", subnet.id, props)
             call(cloud.add_router_interface, router.id, subnet_id=subnet.id)
         except Exception:
             gone_ok(cloud.delete_subnet, subnet.id)
@@ -157,6 +166,13 @@ class Subnet(ResourceType):
         vpc_network = _network(vpc_block) if vpc_block else None
         if vpc_network is not None and (block.version != vpc_network.version or not block.subnet_of(vpc_network)):
             raise ResourceFailure(f"The CIDR '{cidr}' is invalid.")
+
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        """Tags are the subnet's Neutron tags; MapPublicIpOnLaunch is only recorded."""
+        if tagging.tags_changed(old_props, new_props):
+            cloud = provider(ctx)
+            current = call(cloud.get_subnet, resource.physical_id).tags
+            tagging.tag_network_resource(cloud, "subnet", resource.physical_id, current, old_props, new_props)
 
     def delete(self, ctx, resource) -> None:
         cloud = provider(ctx)

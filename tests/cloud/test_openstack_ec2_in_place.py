@@ -103,3 +103,46 @@ def test_a_vpc_makes_its_own_default_group_through_neutron_and_deletes_it(conn):
     VPC().delete(_ctx(conn), state)
     conn.network.delete_security_group.assert_called_once_with("sg1", ignore_missing=False)
     conn.network.delete_network.assert_called_once_with("net1", ignore_missing=False)
+
+
+def test_server_metadata_is_set_and_removed_item_by_item(cloud, conn):
+    cloud.set_server_metadata("s1", {"Name": "api", "Owner": "ops"}, ["Old"])
+    conn.compute.set_server_metadata.assert_called_once_with("s1", Name="api", Owner="ops")
+    conn.compute.delete_server_metadata.assert_called_once_with("s1", ["Old"])
+    conn.reset_mock()
+    cloud.set_server_metadata("s1", {}, ["Owner"])  # nothing to set: no POST
+    conn.compute.set_server_metadata.assert_not_called()
+    conn.compute.delete_server_metadata.assert_called_once_with("s1", ["Owner"])
+
+
+def test_volume_metadata_at_create_and_on_update(cloud, conn):
+    conn.block_storage.create_volume.return_value = _sdk_volume(metadata={"Name": "data"}, backup_id=None)
+    volume = cloud.create_volume(1, metadata={"Name": "data"})
+    assert conn.block_storage.create_volume.call_args.kwargs == {"size": 1, "name": "", "metadata": {"Name": "data"}}
+    assert volume.metadata == {"Name": "data"}
+    cloud.set_volume_metadata("v", {"Tier": "gold"}, ["Name"])
+    conn.block_storage.set_volume_metadata.assert_called_once_with("v", Tier="gold")
+    conn.block_storage.delete_volume_metadata.assert_called_once_with("v", keys=["Name"])
+
+
+@pytest.mark.parametrize("kind, getter", [
+    ("network", "get_network"), ("subnet", "get_subnet"), ("port", "get_port"),
+    ("security_group", "get_security_group"), ("floating_ip", "get_ip"),
+])
+def test_neutron_tags_are_replaced_on_the_resource(cloud, conn, kind, getter):
+    cloud.set_network_tags(kind, "id1", ["Name=a", "Team=x"])
+    getattr(conn.network, getter).assert_called_once_with("id1")
+    conn.network.set_tags.assert_called_once_with(getattr(conn.network, getter).return_value, ["Name=a", "Team=x"])
+
+
+def test_neutron_tags_are_read_back_and_a_missing_resource_is_not_found(cloud, conn):
+    conn.network.get_network.return_value = NS(
+        id="n", name="blue", is_router_external=False, is_shared=False, subnet_ids=[], status="ACTIVE",
+        description="", tags=["Name=a"])
+    assert cloud.get_network("n").tags == ("Name=a",)
+    from openstack import exceptions as sdk
+
+    conn.network.get_subnet.side_effect = sdk.NotFoundException("Subnet s could not be found.")
+    with pytest.raises(CloudError) as caught:
+        cloud.set_network_tags("subnet", "s", ["x"])
+    assert caught.value.kind is ErrorKind.NOT_FOUND

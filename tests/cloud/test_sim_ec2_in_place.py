@@ -71,3 +71,47 @@ def test_rebuild_changes_user_data_and_keeps_the_server_its_ports_and_volumes(cl
     assert _user_data(db, server.id) is None
     with pytest.raises(CloudError, match="Image nope could not be found."):
         cloud.rebuild_server(server.id, "nope", "x")
+
+
+def test_server_and_volume_metadata_change_only_the_items_named(cloud, clock, config):
+    from cfnapi.cloud.provider import ServerRequest
+
+    from .conftest import CIRROS
+
+    server = cloud.create_server(ServerRequest("web", CIRROS, "1", metadata={"Name": "web", "keep": "me"}))
+    cloud.set_server_metadata(server.id, {"Name": "api", "Owner": "ops"}, ["gone-already"])
+    assert cloud.get_server(server.id).metadata == {"Name": "api", "keep": "me", "Owner": "ops"}
+    cloud.set_server_metadata(server.id, {}, ["Owner"])
+    assert cloud.get_server(server.id).metadata == {"Name": "api", "keep": "me"}
+    with pytest.raises(CloudError, match="could not be found"):
+        cloud.set_server_metadata("nope", {"a": "b"})
+
+    volume = cloud.create_volume(1, metadata={"Name": "data"})
+    assert volume.metadata == {"Name": "data"}
+    cloud.set_volume_metadata(volume.id, {"Tier": "gold"}, ["Name"])
+    assert cloud.get_volume(volume.id).metadata == {"Tier": "gold"}
+
+
+def test_neutron_tags_replace_the_whole_set_on_every_taggable_kind(cloud, config):
+    network = cloud.create_network("blue")
+    subnet = cloud.create_subnet(network.id, "10.9.0.0/24")
+    port = cloud.create_port(network.id)
+    group = cloud.create_security_group("web")
+    address = cloud.allocate_floating_ip()
+    for kind, resource_id, read in (
+            ("network", network.id, cloud.get_network), ("subnet", subnet.id, cloud.get_subnet),
+            ("port", port.id, cloud.get_port), ("security_group", group.id, cloud.get_security_group),
+            ("floating_ip", address.id, cloud.get_floating_ip)):
+        cloud.set_network_tags(kind, resource_id, ["Name=a", "Team=x", "Name=a"])
+        assert read(resource_id).tags == ("Name=a", "Team=x")
+        cloud.set_network_tags(kind, resource_id, ["Name=b"])
+        assert read(resource_id).tags == ("Name=b",)
+    with pytest.raises(CloudError, match="exceeds maximum length of 255") as caught:
+        cloud.set_network_tags("network", network.id, ["x" * 256])
+    assert caught.value.kind is ErrorKind.INVALID
+    with pytest.raises(CloudError, match="Network nope could not be found") as caught:
+        cloud.set_network_tags("network", "nope", [])
+    assert caught.value.kind is ErrorKind.NOT_FOUND
+    with pytest.raises(CloudError) as caught:  # the seed's shared network belongs to the cloud
+        cloud.set_network_tags("network", config.default_network.network_id, ["Name=mine"])
+    assert caught.value.kind is ErrorKind.FORBIDDEN

@@ -218,3 +218,66 @@ def test_each_vpc_gets_its_own_default_security_group_deleted_with_it(cfn, serve
     [port] = [p for p in inventory["ports"] if p["device_id"] == physical_id(cfn, "vpcs", "Server")]
     assert port["security_group_ids"] == [values["BlueGroup"]]
     delete_and_check_seed(cfn, server, "vpcs", seed)
+
+
+TAGGED = """
+Parameters:
+  Owner: {Type: String, Default: alice}
+Resources:
+  Net: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.7.0.0/16, Tags: [{Key: Owner, Value: !Ref Owner}]}}
+  Sub:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref Net, CidrBlock: 10.7.1.0/24, Tags: [{Key: Owner, Value: !Ref Owner}]}
+  Web:
+    Type: AWS::EC2::SecurityGroup
+    Properties: {GroupDescription: web, VpcId: !Ref Net, Tags: [{Key: Owner, Value: !Ref Owner}]}
+  Server:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: cirros-0.6.2-x86_64-disk
+      InstanceType: t2.micro
+      SubnetId: !Ref Sub
+      SecurityGroupIds: [!Ref Web]
+      Tags: [{Key: Name, Value: web}, {Key: Owner, Value: !Ref Owner}]
+  Data:
+    Type: AWS::EC2::Volume
+    Properties: {AvailabilityZone: us-east-1a, Size: 1, Tags: [{Key: Owner, Value: !Ref Owner}]}
+  Ip: {Type: AWS::EC2::EIP, Properties: {Domain: vpc, Tags: [{Key: Owner, Value: !Ref Owner}]}}
+"""
+
+TAGGED_IDS = ("Net", "Sub", "Web", "Server", "Data", "Ip")
+
+
+def _tags_seen(server, ids):
+    """What the sim holds for each resource: metadata for servers and volumes, Neutron tags otherwise."""
+    inventory = sim_inventory(server)
+    by_id = {}
+    for kind in ("networks", "subnets", "security_groups"):
+        by_id.update({e["id"]: sorted(e["tags"]) for e in inventory[kind]})
+    by_id.update({e["name"]: sorted(e["tags"]) for e in inventory["floating_ips"]})  # an EIP's id is its address
+    for kind in ("servers", "volumes"):
+        by_id.update({e["id"]: sorted(f"{k}={v}" for k, v in e["metadata"].items()) for e in inventory[kind]})
+    return {logical_id: by_id[physical] for logical_id, physical in ids.items()}
+
+
+def test_tags_change_in_place_on_every_ec2_type_that_carries_them(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="tagged", TemplateBody=TAGGED)
+    wait(cfn, "tagged", "stack_create_complete")
+    ids = {logical_id: physical_id(cfn, "tagged", logical_id) for logical_id in TAGGED_IDS}
+    expected = {logical_id: ["Owner=alice"] for logical_id in TAGGED_IDS}
+    assert _tags_seen(server, ids) == {**expected, "Server": ["Name=web", "Owner=alice"]}
+
+    cfn.create_change_set(StackName="tagged", ChangeSetName="owner", TemplateBody=TAGGED,
+                          Parameters=[{"ParameterKey": "Owner", "ParameterValue": "bob"}])
+    cfn.get_waiter("change_set_create_complete").wait(StackName="tagged", ChangeSetName="owner",
+                                                      WaiterConfig={"Delay": 0.25, "MaxAttempts": 240})
+    changes = cfn.describe_change_set(StackName="tagged", ChangeSetName="owner")["Changes"]
+    assert {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]["Replacement"] for c in changes} == {
+        logical_id: "False" for logical_id in TAGGED_IDS}
+    cfn.execute_change_set(StackName="tagged", ChangeSetName="owner")
+    wait(cfn, "tagged", "stack_update_complete")
+    assert {logical_id: physical_id(cfn, "tagged", logical_id) for logical_id in TAGGED_IDS} == ids
+    expected = {logical_id: ["Owner=bob"] for logical_id in TAGGED_IDS}
+    assert _tags_seen(server, ids) == {**expected, "Server": ["Name=web", "Owner=bob"]}
+    delete_and_check_seed(cfn, server, "tagged", seed)

@@ -147,3 +147,77 @@ def test_a_vpc_whose_default_group_cannot_be_made_leaves_nothing_behind(world):
     with pytest.raises(ResourceFailure, match="Quota exceeded for resources: \\['security_group'\\]"):
         VPC().create(world.ctx("Vpc"), {"CidrBlock": "10.4.0.0/16"})
     assert differences_from_seed(world.db, world.config) == {}
+
+
+def _tags(**pairs):
+    return [{"Key": k, "Value": v} for k, v in pairs.items()]
+
+
+def test_instance_and_volume_tags_update_their_metadata_in_place(world):
+    from cfnapi.translate.ec2_instance import Instance
+
+    props = {"ImageId": "cirros-0.6.2-x86_64-disk", "Tags": _tags(Name="web", Team="a")}
+    server = world.create(Instance(), props, "Web")
+    world.cloud.set_server_metadata(server.physical_id, {"set-by": "someone-else"})
+    new = {**props, "Tags": _tags(Name="api", Owner="ops")}
+    _update(world, Instance(), server, new, "Web")
+    assert world.cloud.get_server(server.physical_id).metadata == {"Name": "api", "Owner": "ops",
+                                                                   "set-by": "someone-else"}
+    assert Instance.update_behaviour("Tags") == "mutable"
+
+    volume_props = {"AvailabilityZone": "us-east-1a", "Size": 1, "Tags": _tags(Name="data")}
+    volume = world.create(Volume(), volume_props, "Data")
+    assert world.cloud.get_volume(volume.physical_id).metadata == {"Name": "data"}
+    _update(world, Volume(), volume, {**volume_props, "Tags": _tags(Tier="gold")}, "Data")
+    assert world.cloud.get_volume(volume.physical_id).metadata == {"Tier": "gold"}
+
+
+def _neutron_backed(world, kind):
+    """(handler, properties without Tags, how to read the cloud object's tags, what it needs first)."""
+    from cfnapi.translate.ec2_address import EIP, floating_ip_by_address
+    from cfnapi.translate.ec2_interface import NetworkInterface
+    from cfnapi.translate.ec2_security import SecurityGroup
+    from cfnapi.translate.ec2_vpc import VPC, Subnet
+
+    cloud = world.cloud
+    if kind == "vpc":
+        return VPC(), {"CidrBlock": "10.6.0.0/16"}, cloud.get_network, []
+    if kind == "security_group":
+        return SecurityGroup(), {"GroupDescription": "web"}, cloud.get_security_group, []
+    if kind == "eip":
+        return EIP(), {"Domain": "vpc"}, lambda address: floating_ip_by_address(cloud, address), []
+    vpc = world.create(VPC(), {"CidrBlock": "10.5.0.0/16"}, "Vpc")
+    if kind == "subnet":
+        return Subnet(), {"VpcId": vpc.physical_id, "CidrBlock": "10.5.2.0/24"}, cloud.get_subnet, [(VPC(), vpc)]
+    subnet = world.create(Subnet(), {"VpcId": vpc.physical_id, "CidrBlock": "10.5.1.0/24"}, "Net")
+    return (NetworkInterface(), {"SubnetId": subnet.physical_id}, cloud.get_port,
+            [(VPC(), vpc), (Subnet(), subnet)])
+
+
+@pytest.mark.parametrize("kind", ["vpc", "subnet", "security_group", "network_interface", "eip"])
+def test_neutron_backed_types_take_tags_at_create_and_update_them_in_place(world, kind):
+    handler, base, read, prerequisites = _neutron_backed(world, kind)
+    props = {**base, "Tags": _tags(Name="blue", Team="a")}
+    state = world.create(handler, props, "Tagged")
+    assert set(read(state.physical_id).tags) == {"Name=blue", "Team=a"}
+    assert handler.update_behaviour("Tags") == "mutable"
+
+    changed = _update(world, handler, state, {**props, "Tags": _tags(Name="green")}, "Tagged")
+    assert read(state.physical_id).tags == ("Name=green",)  # same resource, new tags
+    _update(world, handler, changed, base, "Tagged")
+    assert read(state.physical_id).tags == ()
+
+    world.delete(handler, state)
+    for prerequisite_handler, prerequisite in reversed(prerequisites):
+        world.delete(prerequisite_handler, prerequisite)
+    assert differences_from_seed(world.db, world.config) == {}
+
+
+def test_tags_others_put_on_a_neutron_resource_are_kept(world):
+    from cfnapi.translate.ec2_security import SecurityGroup
+
+    props = {"GroupDescription": "web", "Tags": _tags(Name="blue")}
+    group = world.create(SecurityGroup(), props, "Web")
+    world.cloud.set_network_tags("security_group", group.physical_id, ["Name=blue", "owner-tool"])
+    _update(world, SecurityGroup(), group, {**props, "Tags": _tags(Name="green")}, "Web")
+    assert world.cloud.get_security_group(group.physical_id).tags == ("owner-tool", "Name=green")

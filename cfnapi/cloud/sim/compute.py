@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -25,7 +27,7 @@ from cfnapi.cloud.provider import (
     VolumeAttachment,
 )
 from cfnapi.cloud.sim import models as m
-from cfnapi.cloud.sim.base import elapsed_seconds
+from cfnapi.cloud.sim.base import elapsed_seconds, merged_metadata
 from cfnapi.cloud.sim.identity import generate_ssh_keypair, new_id, public_key_fingerprint
 from cfnapi.cloud.sim.network import SimNetworkService
 from cfnapi.cloud.sim.storage import SimStorageService
@@ -294,6 +296,11 @@ class SimComputeService(SimNetworkService, SimStorageService):
                 raise msg.volume_not_attached_to_server(volume_id, server.id)
             session.delete(attachment)
             session.get(m.SimVolume, volume_id).status = "available"
+
+    def set_server_metadata(self, server_id: str, items: Mapping[str, str], remove_keys: Sequence[str] = ()) -> None:
+        with self._transaction() as session:
+            server = self._server_row(session, server_id)
+            server.server_metadata = merged_metadata(server.server_metadata, items, remove_keys)
 
     def _server_row(self, session: Session, server_id: str) -> m.SimServer:
         row = session.scalar(self._owned(m.SimServer).where(m.SimServer.id == server_id))

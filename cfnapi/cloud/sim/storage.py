@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from cfnapi.cloud.provider import (
     VolumeSnapshot,
 )
 from cfnapi.cloud.sim import models as m
-from cfnapi.cloud.sim.base import SimService, elapsed_seconds
+from cfnapi.cloud.sim.base import SimService, elapsed_seconds, merged_metadata
 from cfnapi.cloud.sim.identity import new_id
 
 SIM_OBJECT_STORE = "http://object-store.sim.invalid/v1"
@@ -50,11 +50,13 @@ class SimStorageService(SimService):
         image_id: str | None = None,
         volume_type: str | None = None,
         backup_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> Volume:
         with self._transaction() as session:
             row = self._new_volume_row(session, size_gb, name=name, availability_zone=availability_zone,
                                        snapshot_id=snapshot_id, image_id=image_id, volume_type=volume_type,
                                        backup_id=backup_id)
+            row.volume_metadata = merged_metadata(None, metadata or {})
             return self._volume_view(session, row)
 
     def delete_volume(self, volume_id: str) -> None:
@@ -86,6 +88,11 @@ class SimStorageService(SimService):
                 lambda used, allowed: msg.volume_gigabytes_quota(growth, allowed, used),
             )
             row.size_gb = size_gb
+
+    def set_volume_metadata(self, volume_id: str, items: Mapping[str, str], remove_keys: Sequence[str] = ()) -> None:
+        with self._transaction() as session:
+            row = self._volume_row(session, volume_id)
+            row.volume_metadata = merged_metadata(row.volume_metadata, items, remove_keys)
 
     def force_volume_status(self, volume_id: str, status: str) -> Volume:
         """Test hook: put a volume into ``error`` (or back to ``available``)."""
@@ -160,7 +167,7 @@ class SimStorageService(SimService):
             availability_zone=row.availability_zone,
             attachments=tuple(VolumeAttachment(a.volume_id, a.server_id, a.device) for a in attachments),
             snapshot_id=row.snapshot_id, image_id=row.image_id, volume_type=row.volume_type,
-            bootable=row.image_id is not None, backup_id=row.backup_id,
+            bootable=row.image_id is not None, backup_id=row.backup_id, metadata=dict(row.volume_metadata or {}),
         )
 
     # --- snapshots ----------------------------------------------------------
