@@ -243,9 +243,11 @@ class Instance(ResourceType):
         """New user data: Nova's rebuild with the instance's own image. The instance id, its
         addresses and attached volumes stay, as AWS's stop / modify / start keeps them. A
         volume-backed root disk is kept too; an image-backed one is re-imaged (AWS keeps the
-        EBS root) — still closer than a replacement, which loses the disk and the addresses."""
-        image = resolve_image(ctx, str(props["ImageId"]))
-        call(provider(ctx).rebuild_server, server.id, image.id, decode_user_data(props.get("UserData")))
+        EBS root) — still closer than a replacement, which loses the disk and the addresses.
+        The server's own image, not ImageId resolved again: an SSM parameter naming the image
+        may have moved on since, and AWS never changes an instance's image here."""
+        image_id = server.image_id or resolve_image(ctx, str(props["ImageId"])).id  # volume-backed: none shown
+        call(provider(ctx).rebuild_server, server.id, image_id, decode_user_data(props.get("UserData")))
 
     def check_update_complete(self, ctx, resource) -> bool:
         """Done once the server runs idle on the flavor asked for; confirming the resize is

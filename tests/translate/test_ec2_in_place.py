@@ -221,3 +221,16 @@ def test_tags_others_put_on_a_neutron_resource_are_kept(world):
     world.cloud.set_network_tags("security_group", group.physical_id, ["Name=blue", "owner-tool"])
     _update(world, SecurityGroup(), group, {**props, "Tags": _tags(Name="green")}, "Web")
     assert world.cloud.get_security_group(group.physical_id).tags == ("owner-tool", "Name=green")
+
+
+def test_a_user_data_rebuild_keeps_the_image_even_when_its_ssm_parameter_moved_on(world):
+    from cfnapi.translate.ec2_instance import Instance
+
+    world.parameters.put("123456789012", "us-east-1", "/images/web", "cirros-0.6.2-x86_64-disk")
+    props = {"ImageId": "/images/web", "UserData": b64("echo one")}
+    state = world.create(Instance(), props, "Web")
+    image_id = world.cloud.get_server(state.physical_id).image_id
+    world.parameters.put("123456789012", "us-east-1", "/images/web", "ubuntu-22.04", overwrite=True)
+    _update(world, Instance(), state, {**props, "UserData": b64("echo two")}, "Web")
+    assert world.cloud.get_server(state.physical_id).image_id == image_id
+    assert _user_data(world, state.physical_id) == "echo two"
