@@ -70,9 +70,10 @@ class VPC(ResourceType):
     attribute_names = ("CidrBlock", "CidrBlockAssociations", "DefaultNetworkAcl", "DefaultSecurityGroup",
                        "Ipv6CidrBlocks", "VpcId")
     not_honoured = ("Ipv4IpamPoolId, Ipv4NetmaskLength; DNS flags and tenancy are recorded. "
-                    "DefaultSecurityGroup is a Neutron group of the VPC's own (vpc-default-sg-<VpcId>: ingress "
-                    "from itself, all egress), made and deleted with it; a VPC created before cfnapi made one "
-                    "reports the project's 'default' group.")
+                    "DefaultSecurityGroup is a Neutron group of the VPC's own (named vpc-default-sg- and the "
+                    "VpcId; ingress from itself, all egress), made and deleted with it; a VPC created before "
+                    "cfnapi made one reports the project's 'default' group. Tags are the network's Neutron tags "
+                    "(Key=Value).")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
@@ -138,7 +139,8 @@ class Subnet(ResourceType):
     attribute_names = ("AvailabilityZone", "CidrBlock", "NetworkAclAssociationId", "SubnetId", "VpcId",
                        "Ipv6CidrBlocks")
     not_honoured = ("IPv6 properties, AvailabilityZoneId, Ipv4IpamPoolId; MapPublicIpOnLaunch is recorded "
-                    "(use an EIP). Neutron subnets span the network, so AvailabilityZone is only reported.")
+                    "(use an EIP). Neutron subnets span the network, so AvailabilityZone is only reported. "
+                    "Tags are the subnet's Neutron tags (Key=Value).")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
