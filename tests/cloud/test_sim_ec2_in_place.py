@@ -3,8 +3,13 @@ rebuilding a server with new user data, and tags/metadata on servers, volumes an
 Neutron resources."""
 
 import pytest
+from sqlalchemy import select
 
 from cfnapi.cloud.errors import CloudError, ErrorKind
+from cfnapi.cloud.provider import ServerRequest
+from cfnapi.cloud.sim import models as m
+
+from .conftest import CIRROS
 
 
 def _available_backup(cloud, clock, config, size=3):
@@ -39,19 +44,11 @@ def test_restoring_a_backup_follows_cinders_checks(cloud, clock, config):
 
 
 def _user_data(db, server_id):
-    from sqlalchemy import select
-
-    from cfnapi.cloud.sim import models as m
-
     with db.transaction() as session:
         return session.scalar(select(m.SimServer.user_data).where(m.SimServer.id == server_id))
 
 
 def test_rebuild_changes_user_data_and_keeps_the_server_its_ports_and_volumes(cloud, clock, config, db):
-    from cfnapi.cloud.provider import ServerRequest
-
-    from .conftest import CIRROS
-
     server = cloud.create_server(ServerRequest("web", CIRROS, "1", user_data="echo one"))
     with pytest.raises(CloudError, match="Cannot 'rebuild' instance .* while it is in vm_state build") as caught:
         cloud.rebuild_server(server.id, CIRROS, "echo two")
@@ -74,10 +71,6 @@ def test_rebuild_changes_user_data_and_keeps_the_server_its_ports_and_volumes(cl
 
 
 def test_server_and_volume_metadata_change_only_the_items_named(cloud, clock, config):
-    from cfnapi.cloud.provider import ServerRequest
-
-    from .conftest import CIRROS
-
     server = cloud.create_server(ServerRequest("web", CIRROS, "1", metadata={"Name": "web", "keep": "me"}))
     cloud.set_server_metadata(server.id, {"Name": "api", "Owner": "ops"}, ["gone-already"])
     assert cloud.get_server(server.id).metadata == {"Name": "api", "keep": "me", "Owner": "ops"}

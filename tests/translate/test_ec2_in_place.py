@@ -2,11 +2,21 @@
 from the backup a DeletionPolicy Snapshot took, Instance UserData and Tags updates, and
 each VPC's own default security group."""
 
+import base64
+
 import pytest
+from sqlalchemy import select
 
 from cfnapi.cloud.sim import differences_from_seed
+from cfnapi.cloud.sim import models as m
 from cfnapi.translate.base import ResourceFailure
+from cfnapi.translate.ec2_address import EIP, floating_ip_by_address
+from cfnapi.translate.ec2_instance import Instance
+from cfnapi.translate.ec2_interface import NetworkInterface
+from cfnapi.translate.ec2_security import SecurityGroup
 from cfnapi.translate.ec2_storage import Volume
+from cfnapi.translate.ec2_vpc import VPC, Subnet
+from cfnapi.translate.vpc_default_group import delete_default_group
 
 
 def test_volume_snapshot_id_takes_the_backup_a_snapshot_policy_kept(world):
@@ -45,17 +55,11 @@ def test_volume_snapshot_id_naming_nothing_fails_with_ec2s_wording(world):
 
 
 def _user_data(world, server_id):
-    from sqlalchemy import select
-
-    from cfnapi.cloud.sim import models as m
-
     with world.db.transaction() as session:
         return session.scalar(select(m.SimServer.user_data).where(m.SimServer.id == server_id))
 
 
 def b64(text):
-    import base64
-
     return base64.b64encode(text.encode()).decode()
 
 
@@ -71,8 +75,6 @@ def _update(world, handler, state, new_props, logical_id="Res"):
 
 
 def test_user_data_change_rebuilds_the_same_instance_keeping_its_address(world):
-    from cfnapi.translate.ec2_instance import Instance
-
     assert Instance.update_behaviour("UserData") == "mutable"  # AWS: Some interruptions, no replacement
     props = {"ImageId": "cirros-0.6.2-x86_64-disk", "InstanceType": "t2.micro", "UserData": b64("echo one")}
     state = world.create(Instance(), props, "Web")
@@ -97,10 +99,6 @@ def test_user_data_change_rebuilds_the_same_instance_keeping_its_address(world):
 
 
 def test_each_vpc_has_a_default_security_group_of_its_own_made_and_deleted_with_it(world):
-    from cfnapi.translate.ec2_instance import Instance
-    from cfnapi.translate.ec2_interface import NetworkInterface
-    from cfnapi.translate.ec2_vpc import VPC, Subnet
-
     blue = world.create(VPC(), {"CidrBlock": "10.1.0.0/16"}, "Blue")
     green = world.create(VPC(), {"CidrBlock": "10.2.0.0/16"}, "Green")
     blue_group = blue.attributes["DefaultSecurityGroup"]
@@ -129,9 +127,6 @@ def test_each_vpc_has_a_default_security_group_of_its_own_made_and_deleted_with_
 
 
 def test_a_vpc_made_before_vpcs_had_their_own_group_reports_the_projects_default(world):
-    from cfnapi.translate.ec2_vpc import VPC
-    from cfnapi.translate.vpc_default_group import delete_default_group
-
     vpc = world.create(VPC(), {"CidrBlock": "10.3.0.0/16"}, "Old")
     delete_default_group(world.cloud, vpc.physical_id)  # as an older cfnapi left it
     attributes = VPC().attributes(world.ctx("Old"), vpc)
@@ -141,8 +136,6 @@ def test_a_vpc_made_before_vpcs_had_their_own_group_reports_the_projects_default
 
 
 def test_a_vpc_whose_default_group_cannot_be_made_leaves_nothing_behind(world):
-    from cfnapi.translate.ec2_vpc import VPC
-
     world.cloud.set_quota("security_group", 0)
     with pytest.raises(ResourceFailure, match="Quota exceeded for resources: \\['security_group'\\]"):
         VPC().create(world.ctx("Vpc"), {"CidrBlock": "10.4.0.0/16"})
@@ -154,8 +147,6 @@ def _tags(**pairs):
 
 
 def test_instance_and_volume_tags_update_their_metadata_in_place(world):
-    from cfnapi.translate.ec2_instance import Instance
-
     props = {"ImageId": "cirros-0.6.2-x86_64-disk", "Tags": _tags(Name="web", Team="a")}
     server = world.create(Instance(), props, "Web")
     world.cloud.set_server_metadata(server.physical_id, {"set-by": "someone-else"})
@@ -174,11 +165,6 @@ def test_instance_and_volume_tags_update_their_metadata_in_place(world):
 
 def _neutron_backed(world, kind):
     """(handler, properties without Tags, how to read the cloud object's tags, what it needs first)."""
-    from cfnapi.translate.ec2_address import EIP, floating_ip_by_address
-    from cfnapi.translate.ec2_interface import NetworkInterface
-    from cfnapi.translate.ec2_security import SecurityGroup
-    from cfnapi.translate.ec2_vpc import VPC, Subnet
-
     cloud = world.cloud
     if kind == "vpc":
         return VPC(), {"CidrBlock": "10.6.0.0/16"}, cloud.get_network, []
@@ -214,8 +200,6 @@ def test_neutron_backed_types_take_tags_at_create_and_update_them_in_place(world
 
 
 def test_tags_others_put_on_a_neutron_resource_are_kept(world):
-    from cfnapi.translate.ec2_security import SecurityGroup
-
     props = {"GroupDescription": "web", "Tags": _tags(Name="blue")}
     group = world.create(SecurityGroup(), props, "Web")
     world.cloud.set_network_tags("security_group", group.physical_id, ["Name=blue", "owner-tool"])
@@ -224,8 +208,6 @@ def test_tags_others_put_on_a_neutron_resource_are_kept(world):
 
 
 def test_a_user_data_rebuild_keeps_the_image_even_when_its_ssm_parameter_moved_on(world):
-    from cfnapi.translate.ec2_instance import Instance
-
     world.parameters.put("123456789012", "us-east-1", "/images/web", "cirros-0.6.2-x86_64-disk")
     props = {"ImageId": "/images/web", "UserData": b64("echo one")}
     state = world.create(Instance(), props, "Web")
