@@ -236,6 +236,17 @@ def backup_in_use_needs_force() -> CloudError:
     return invalid("Invalid volume: Backing up an in-use volume must use the force flag.")
 
 
+def backup_not_available(status: str) -> CloudError:
+    return invalid(f"Invalid backup: Backup status must be available, but current status is: {status}.")
+
+
+def volume_smaller_than_backup(size: int, backup_size: int) -> CloudError:
+    return invalid(
+        f"Invalid input received: Volume size {size}GB cannot be smaller than the backup size {backup_size}GB. "
+        "It must be >= backup size."
+    )
+
+
 def backup_delete_wrong_status(status: str) -> CloudError:
     return invalid(f"Invalid backup: Backup status must be available or error, but current status is: {status}.")
 

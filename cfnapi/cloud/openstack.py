@@ -12,6 +12,8 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from openstack import exceptions as sdk_exceptions
+
 from cfnapi.cloud.errors import from_sdk_exception, not_found
 from cfnapi.cloud.provider import (
     AllocationPool,
@@ -41,6 +43,7 @@ from cfnapi.cloud.provider import (
 
 F = TypeVar("F", bound=Callable[..., Any])
 ROUTER_INTERFACE_OWNER = "network:router_interface"
+REBUILD_MICROVERSION = "2.57"
 
 
 def _classified(method: F) -> F:
@@ -157,6 +160,17 @@ class OpenStackCloud:
         self.conn.compute.resize_server(server_id, flavor_id)
 
     @_classified
+    def rebuild_server(self, server_id: str, image_id: str, user_data: str | None) -> None:
+        """Rebuild with the same image and new user data at microversion 2.57 exactly: the
+        first to take user_data, and before 2.93, from which Nova also re-images a
+        volume-backed root disk (AWS keeps an instance's EBS root across a user-data change)."""
+        encoded = None if user_data is None else base64.b64encode(user_data.encode()).decode()
+        body = {"rebuild": {"imageRef": image_id, "user_data": encoded}}
+        response = self.conn.compute.post(f"/servers/{server_id}/action", json=body,
+                                          microversion=REBUILD_MICROVERSION)
+        sdk_exceptions.raise_from_response(response)
+
+    @_classified
     def confirm_server_resize(self, server_id: str) -> None:
         self.conn.compute.confirm_server_resize(server_id)
 
@@ -171,6 +185,13 @@ class OpenStackCloud:
     @_classified
     def detach_volume(self, server_id: str, volume_id: str) -> None:
         self.conn.compute.delete_volume_attachment(server_id, volume_id, ignore_missing=False)
+
+    @_classified
+    def set_server_metadata(self, server_id: str, items: Mapping[str, str], remove_keys: Sequence[str] = ()) -> None:
+        if items:
+            self.conn.compute.set_server_metadata(server_id, **{str(k): str(v) for k, v in items.items()})
+        if remove_keys:
+            self.conn.compute.delete_server_metadata(server_id, list(remove_keys))
 
     # --- network ------------------------------------------------------------
 
@@ -386,6 +407,14 @@ class OpenStackCloud:
     def delete_security_group_rule(self, rule_id: str) -> None:
         self.conn.network.delete_security_group_rule(rule_id, ignore_missing=False)
 
+    @_classified
+    def set_network_tags(self, kind: str, resource_id: str, tags: Sequence[str]) -> None:
+        # Neutron's PUT /{resources}/{id}/tags replaces them all; the SDK wants the resource object.
+        getters = {"network": self.conn.network.get_network, "subnet": self.conn.network.get_subnet,
+                   "port": self.conn.network.get_port, "security_group": self.conn.network.get_security_group,
+                   "floating_ip": self.conn.network.get_ip}
+        self.conn.network.set_tags(getters[kind](resource_id), list(tags))
+
     def _router(self, router) -> Router:
         gateway = getattr(router, "external_gateway_info", None) or {}
         external_ips = gateway.get("external_fixed_ips") or [{}]
@@ -420,9 +449,13 @@ class OpenStackCloud:
         snapshot_id: str | None = None,
         image_id: str | None = None,
         volume_type: str | None = None,
+        backup_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> Volume:
+        # backup_id needs Cinder API 3.47; the SDK's Volume negotiates up to its own maximum (3.71).
         attrs = {"size": size_gb, "name": name, "availability_zone": availability_zone,
-                 "snapshot_id": snapshot_id, "image_id": image_id, "volume_type": volume_type}
+                 "snapshot_id": snapshot_id, "image_id": image_id, "volume_type": volume_type,
+                 "backup_id": backup_id, "metadata": dict(metadata) if metadata else None}
         return _volume(self.conn.block_storage.create_volume(**{k: v for k, v in attrs.items() if v is not None}))
 
     @_classified
@@ -432,6 +465,13 @@ class OpenStackCloud:
     @_classified
     def extend_volume(self, volume_id: str, size_gb: int) -> None:
         self.conn.block_storage.extend_volume(volume_id, size_gb)
+
+    @_classified
+    def set_volume_metadata(self, volume_id: str, items: Mapping[str, str], remove_keys: Sequence[str] = ()) -> None:
+        if items:
+            self.conn.block_storage.set_volume_metadata(volume_id, **{str(k): str(v) for k, v in items.items()})
+        if remove_keys:
+            self.conn.block_storage.delete_volume_metadata(volume_id, keys=list(remove_keys))
 
     @_classified
     def create_volume_snapshot(self, volume_id: str, name: str = "", force: bool = False) -> VolumeSnapshot:
@@ -551,9 +591,15 @@ def _server(s) -> Server:
     )
 
 
+def _tags(resource) -> tuple[str, ...]:
+    tags = getattr(resource, "tags", None)
+    return tuple(tags) if isinstance(tags, (list, tuple)) else ()
+
+
 def _network(n) -> Network:
     return Network(n.id, n.name or "", bool(n.is_router_external), bool(n.is_shared),
-                   tuple(n.subnet_ids or ()), n.status or "ACTIVE", getattr(n, "description", None) or "")
+                   tuple(n.subnet_ids or ()), n.status or "ACTIVE", getattr(n, "description", None) or "",
+                   _tags(n))
 
 
 def _subnet(s) -> Subnet:
@@ -561,7 +607,7 @@ def _subnet(s) -> Subnet:
         id=s.id, name=s.name or "", network_id=s.network_id, cidr=s.cidr, gateway_ip=s.gateway_ip,
         allocation_pools=tuple(AllocationPool(p["start"], p["end"]) for p in (s.allocation_pools or ())),
         ip_version=int(s.ip_version or 4), enable_dhcp=bool(s.is_dhcp_enabled),
-        dns_nameservers=tuple(s.dns_nameservers or ()),
+        dns_nameservers=tuple(s.dns_nameservers or ()), tags=_tags(s),
     )
 
 
@@ -570,13 +616,13 @@ def _port(p) -> Port:
         id=p.id, name=p.name or "", network_id=p.network_id, mac_address=p.mac_address or "",
         fixed_ips=tuple(FixedIp(f.get("subnet_id"), f.get("ip_address")) for f in (p.fixed_ips or ())),
         security_group_ids=tuple(p.security_group_ids or ()), device_id=p.device_id or "",
-        device_owner=p.device_owner or "", status=p.status or "DOWN",
+        device_owner=p.device_owner or "", status=p.status or "DOWN", tags=_tags(p),
     )
 
 
 def _floating_ip(f) -> FloatingIp:
     return FloatingIp(f.id, f.floating_ip_address, f.floating_network_id, f.port_id, f.fixed_ip_address,
-                      f.status or "DOWN")
+                      f.status or "DOWN", _tags(f))
 
 
 def _rule(r) -> SecurityGroupRule:
@@ -595,7 +641,7 @@ def _security_group(g) -> SecurityGroup:
             protocol=r.get("protocol"), port_range_min=r.get("port_range_min"), port_range_max=r.get("port_range_max"),
             remote_ip_prefix=r.get("remote_ip_prefix"), remote_group_id=r.get("remote_group_id"),
         ))
-    return SecurityGroup(g.id, g.name or "", g.description or "", tuple(rules))
+    return SecurityGroup(g.id, g.name or "", g.description or "", tuple(rules), _tags(g))
 
 
 def _volume(v) -> Volume:
@@ -605,8 +651,14 @@ def _volume(v) -> Volume:
         attachments=tuple(VolumeAttachment(v.id, a.get("server_id", ""), a.get("device", ""))
                           for a in (v.attachments or ())),
         snapshot_id=v.snapshot_id, image_id=getattr(v, "image_id", None), volume_type=v.volume_type,
-        bootable=str(v.is_bootable).lower() == "true",
+        bootable=str(v.is_bootable).lower() == "true", backup_id=getattr(v, "backup_id", None),
+        metadata=_metadata(v),
     )
+
+
+def _metadata(resource) -> dict[str, str]:
+    metadata = getattr(resource, "metadata", None)
+    return {str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, dict) else {}
 
 
 def _snapshot(s) -> VolumeSnapshot:

@@ -20,8 +20,12 @@ SERVER_ACTIVE = "ACTIVE"
 SERVER_ERROR = "ERROR"
 SERVER_SHUTOFF = "SHUTOFF"
 SERVER_RESIZE = "RESIZE"
+SERVER_REBUILD = "REBUILD"
 SERVER_VERIFY_RESIZE = "VERIFY_RESIZE"  # resized; waits for confirm (or revert)
 SERVER_DELETED = "DELETED"
+
+# Neutron resources that carry tags, as set_network_tags names them.
+TAGGABLE_NETWORK_KINDS = ("network", "subnet", "port", "security_group", "floating_ip")
 
 # Volume statuses as Cinder reports them.
 VOLUME_CREATING = "creating"
@@ -151,6 +155,7 @@ class Network:
     subnet_ids: tuple[str, ...] = ()
     status: str = "ACTIVE"
     description: str = ""
+    tags: tuple[str, ...] = ()  # Neutron's standard-attribute tags (plain strings)
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,7 @@ class Subnet:
     ip_version: int = 4
     enable_dhcp: bool = True
     dns_nameservers: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,7 @@ class Port:
     device_id: str = ""
     device_owner: str = ""
     status: str = "DOWN"
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,6 +230,7 @@ class FloatingIp:
     port_id: str | None = None
     fixed_ip_address: str | None = None
     status: str = "DOWN"
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -244,6 +252,7 @@ class SecurityGroup:
     name: str
     description: str = ""
     rules: tuple[SecurityGroupRule, ...] = ()
+    tags: tuple[str, ...] = ()
 
 
 # --- block storage ----------------------------------------------------------
@@ -268,6 +277,8 @@ class Volume:
     image_id: str | None = None
     volume_type: str | None = None
     bootable: bool = False
+    backup_id: str | None = None  # the backup it was restored from
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -327,9 +338,14 @@ class CloudProvider(Protocol):
     # (or back to SHUTOFF). A Nova with resize_confirm_window > 0 confirms on its own; a failed
     # migration leaves the server in ERROR with a fault. Both verbs return once Nova accepted.
     def resize_server(self, server_id: str, flavor_id: str) -> None: ...
+    # Nova's rebuild, the only way to change a server's user data (API 2.57+): same id, ports and
+    # volumes; REBUILD until done. None removes the user data.
+    def rebuild_server(self, server_id: str, image_id: str, user_data: str | None) -> None: ...
     def confirm_server_resize(self, server_id: str) -> None: ...
     def attach_volume(self, server_id: str, volume_id: str, device: str | None = None) -> VolumeAttachment: ...
     def detach_volume(self, server_id: str, volume_id: str) -> None: ...
+    def set_server_metadata(self, server_id: str, items: Mapping[str, str], remove_keys: Sequence[str] = ()) -> None:
+        """Add or change ``items`` and remove ``remove_keys`` in a server's metadata; the rest stays."""
 
     # network
     def list_networks(self) -> list[Network]: ...
@@ -401,6 +417,8 @@ class CloudProvider(Protocol):
         remote_group_id: str | None = None,
     ) -> SecurityGroupRule: ...
     def delete_security_group_rule(self, rule_id: str) -> None: ...
+    def set_network_tags(self, kind: str, resource_id: str, tags: Sequence[str]) -> None:
+        """Replace the tags of a Neutron resource; ``kind`` is one of TAGGABLE_NETWORK_KINDS."""
 
     # block storage
     def list_volumes(self) -> list[Volume]: ...
@@ -414,9 +432,14 @@ class CloudProvider(Protocol):
         snapshot_id: str | None = None,
         image_id: str | None = None,
         volume_type: str | None = None,
-    ) -> Volume: ...
+        backup_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Volume:
+        """A new volume, blank or made from a snapshot, an image or (Cinder API 3.47+) a backup."""
     def delete_volume(self, volume_id: str) -> None: ...
     def extend_volume(self, volume_id: str, size_gb: int) -> None: ...
+    def set_volume_metadata(self, volume_id: str, items: Mapping[str, str], remove_keys: Sequence[str] = ()) -> None:
+        """Add or change ``items`` and remove ``remove_keys`` in a volume's metadata; the rest stays."""
     def create_volume_snapshot(self, volume_id: str, name: str = "", force: bool = False) -> VolumeSnapshot: ...
     def get_volume_snapshot(self, snapshot_id: str) -> VolumeSnapshot: ...
     def delete_volume_snapshot(self, snapshot_id: str) -> None: ...

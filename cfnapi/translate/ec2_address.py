@@ -2,6 +2,10 @@
 
 An EIP's physical id (and Ref) is its address, as on AWS; AllocationId is the
 floating IP's id. An instance's floating IP goes on its first port.
+
+An EIPAssociation's Ref (and GetAtt Id) is an association id, as on AWS
+(``eipassoc-…``). Neutron has no association object, so the id is the floating
+IP's id behind that prefix: delete finds the address from the id alone.
 """
 
 from __future__ import annotations
@@ -10,8 +14,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from cfnapi.cloud.provider import CloudProvider, FloatingIp
-from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
+from cfnapi.translate import tagging
+from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import call, exists, gone_ok, provider
+
+
+ASSOCIATION_PREFIX = "eipassoc-"
+
+
+def association_id(floating_ip_id: str) -> str:
+    return f"{ASSOCIATION_PREFIX}{floating_ip_id}"
+
+
+def floating_ip_id_of(association: str) -> str:
+    """The floating IP behind an association id; stacks made before associations had their
+    own id saved the floating IP's id itself, which is returned as it is."""
+    return association.removeprefix(ASSOCIATION_PREFIX)
 
 
 def floating_ip_by_address(cloud: CloudProvider, address: str) -> FloatingIp | None:
@@ -39,22 +57,26 @@ class EIP(ResourceType):
         PropertySpec("Tags", "List"),
     )
     attribute_names = ("AllocationId", "PublicIp")
-    not_honoured = "PublicIpv4Pool, NetworkBorderGroup, TransferAddress; Domain is recorded."
+    not_honoured = ("PublicIpv4Pool, NetworkBorderGroup, TransferAddress; Domain is recorded. "
+                    "Tags are the floating IP's Neutron tags (Key=Value).")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
         fip = call(cloud.allocate_floating_ip)
-        if props.get("InstanceId"):
-            try:
+        try:
+            tagging.tag_new_network_resource(cloud, "floating_ip", fip.id, props)
+            if props.get("InstanceId"):
                 associate(cloud, fip.id, instance_id=props["InstanceId"])
-            except Exception:
-                gone_ok(cloud.release_floating_ip, fip.id)
-                raise
+        except Exception:
+            gone_ok(cloud.release_floating_ip, fip.id)
+            raise
         return fip.floating_ip_address
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         cloud = provider(ctx)
         fip = self._floating_ip(cloud, resource.physical_id)
+        if tagging.tags_changed(old_props, new_props):
+            tagging.tag_network_resource(cloud, "floating_ip", fip.id, fip.tags, old_props, new_props)
         if old_props.get("InstanceId") == new_props.get("InstanceId"):
             return
         if fip.port_id:
@@ -85,7 +107,8 @@ class EIP(ResourceType):
 
 class EIPAssociation(ResourceType):
     type_name = "AWS::EC2::EIPAssociation"
-    openstack_mapping = "Neutron floating IP association to a port"
+    openstack_mapping = ("Neutron floating IP association to a port; Ref and Id are eipassoc-<floating IP id> "
+                         "(AWS returns the association id)")
     properties = (
         PropertySpec("AllocationId", update="replace"),
         PropertySpec("EIP", update="replace"),
@@ -93,6 +116,7 @@ class EIPAssociation(ResourceType):
         PropertySpec("NetworkInterfaceId", update="replace"),
         PropertySpec("PrivateIpAddress", update="replace"),
     )
+    attribute_names = ("Id",)
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
@@ -104,16 +128,19 @@ class EIPAssociation(ResourceType):
             fip_id = fip.id
         associate(cloud, fip_id, instance_id=props.get("InstanceId"), port_id=props.get("NetworkInterfaceId"),
                   private_ip=props.get("PrivateIpAddress"))
-        return fip_id
+        return association_id(fip_id)
 
     def delete(self, ctx, resource) -> None:
         """Disassociate only what this association made: after a replacement the new
         association (made first) already moved the address, and must keep it."""
         cloud = provider(ctx)
-        fip = exists(cloud.get_floating_ip, resource.physical_id)
+        fip = exists(cloud.get_floating_ip, floating_ip_id_of(resource.physical_id))
         if fip is None or fip.port_id is None or fip.port_id not in self._own_ports(cloud, resource.properties):
             return
         gone_ok(cloud.disassociate_floating_ip, fip.id)
+
+    def attributes(self, ctx: ResourceContext, resource: ResourceState) -> dict[str, Any]:
+        return {"Id": resource.physical_id}
 
     @staticmethod
     def _own_ports(cloud, props: Mapping[str, Any]) -> set[str]:

@@ -19,6 +19,7 @@ from typing import Any
 from cfnapi.cloud.provider import (
     SERVER_ACTIVE,
     SERVER_ERROR,
+    SERVER_REBUILD,
     BlockDevice,
     CloudProvider,
     FixedIp,
@@ -27,7 +28,7 @@ from cfnapi.cloud.provider import (
     Server,
     ServerRequest,
 )
-from cfnapi.translate import server_resize
+from cfnapi.translate import server_resize, tagging, vpc_default_group
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import (
     as_list,
@@ -115,6 +116,8 @@ class _Ports:
 
     def on_subnet(self, index: int, subnet_id: str, ip: str | None, group_ids: list[str] | None) -> str:
         subnet = call(self.cloud.get_subnet, subnet_id)
+        if group_ids is None:  # EC2: an instance launched into a VPC without groups gets the VPC's default
+            group_ids = vpc_default_group.group_ids_for_network(self.cloud, subnet.network_id)
         port = call(self.cloud.create_port, subnet.network_id, name=f"{self.server_name}-eth{index}",
                     fixed_ips=[FixedIp(subnet.id, ip or None)], security_group_ids=group_ids)
         self.created.append(port.id)
@@ -163,15 +166,18 @@ class Instance(ResourceType):
         PropertySpec("NetworkInterfaces", "List", update="replace"),
         PropertySpec("BlockDeviceMappings", "List", update="replace"),
         PropertySpec("Volumes", "List"),
-        # Nova cannot change a server's user data without a rebuild.
-        PropertySpec("UserData", update="replace"),
+        # AWS: "Some interruptions" (stop, modify, start; same instance). Nova changes user data
+        # only by a rebuild, which keeps the server's id, ports and volumes (see _rebuild_with).
+        PropertySpec("UserData"),
         PropertySpec("AvailabilityZone", update="replace"),
         PropertySpec("Tags", "List"),
     )
     attribute_names = ("AvailabilityZone", "PrivateIp", "PublicIp", "PrivateDnsName", "PublicDnsName")
     not_honoured = ("LaunchTemplate, IamInstanceProfile, Monitoring, EbsOptimized, SourceDestCheck, "
-                    "Tenancy, AssociatePublicIpAddress (use an EIP); Tags are sent as server metadata "
-                    "at create only; DNS names are the IP addresses.")
+                    "Tenancy, AssociatePublicIpAddress (use an EIP); Tags are the server's metadata "
+                    "(updated in place); DNS names are the IP addresses. A UserData change rebuilds the server "
+                    "with its image (Nova API 2.57): same instance id, addresses and volumes, a "
+                    "volume-backed root disk is kept but an image-backed root disk is re-imaged.")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
@@ -221,17 +227,35 @@ class Instance(ResourceType):
             for port in call(cloud.list_ports, None, server.id):
                 call(cloud.update_port_security_groups, port.id, group_ids)
         self._update_volumes(cloud, server, as_list(old_props.get("Volumes")), as_list(new_props.get("Volumes")))
+        if tagging.tags_changed(old_props, new_props):
+            call(cloud.set_server_metadata, server.id, *tagging.metadata_change(old_props, new_props))
+        if decode_user_data(old_props.get("UserData")) != decode_user_data(new_props.get("UserData")):
+            self._rebuild_with(ctx, server, new_props)
+            server = call(cloud.get_server, server.id)  # rebuilding: a resize now waits for it
         new_type = str(new_props.get("InstanceType") or "m1.small")
         if str(old_props.get("InstanceType") or "m1.small") != new_type:
             # Two AWS types may map onto one flavor; a rollback may find the forward resize
             # still running (server_resize waits for it, then resizes back).
             server_resize.start_resize(cloud, server, call(naming(ctx).flavor_for, new_type))
 
+    @staticmethod
+    def _rebuild_with(ctx: ResourceContext, server: Server, props: Mapping[str, Any]) -> None:
+        """New user data: Nova's rebuild with the instance's own image. The instance id, its
+        addresses and attached volumes stay, as AWS's stop / modify / start keeps them. A
+        volume-backed root disk is kept too; an image-backed one is re-imaged (AWS keeps the
+        EBS root) — still closer than a replacement, which loses the disk and the addresses.
+        The server's own image, not ImageId resolved again: an SSM parameter naming the image
+        may have moved on since, and AWS never changes an instance's image here."""
+        image_id = server.image_id or resolve_image(ctx, str(props["ImageId"])).id  # volume-backed: none shown
+        call(provider(ctx).rebuild_server, server.id, image_id, decode_user_data(props.get("UserData")))
+
     def check_update_complete(self, ctx, resource) -> bool:
         """Done once the server runs idle on the flavor asked for; confirming the resize is
         part of the update, as AWS's modify-instance-attribute leaves nothing to accept."""
         cloud = provider(ctx)
         server = call(cloud.get_server, resource.physical_id)
+        if server.status == SERVER_REBUILD:
+            return False
         wanted = call(naming(ctx).flavor_for, str(resource.properties.get("InstanceType") or "m1.small"))
         return server_resize.resize_done(cloud, server, wanted)
 

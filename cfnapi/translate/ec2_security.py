@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cfnapi.cloud.provider import CloudProvider
+from cfnapi.translate import tagging
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import as_list, call, exists, gone_ok, physical_name, provider
 
@@ -104,7 +105,7 @@ class SecurityGroup(ResourceType):
     )
     attribute_names = ("GroupId", "VpcId")
     name_properties = ("GroupName",)
-    not_honoured = "Tags are recorded only; VpcId is recorded (Neutron groups are project-wide)."
+    not_honoured = "VpcId is recorded (Neutron groups are project-wide). Tags are Neutron tags (Key=Value)."
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
@@ -119,6 +120,7 @@ class SecurityGroup(ResourceType):
                         call(cloud.delete_security_group_rule, rule.id)
             for rule in _inline_rules(cloud, props):
                 rule.create(cloud, group.id)
+            tagging.tag_new_network_resource(cloud, "security_group", group.id, props)
         except Exception:
             gone_ok(cloud.delete_security_group, group.id)
             raise
@@ -136,6 +138,7 @@ class SecurityGroup(ResourceType):
         for spec in new:
             if spec not in old and not any(spec.matches(r) for r in group.rules):
                 spec.create(cloud, resource.physical_id)
+        tagging.tag_network_resource(cloud, "security_group", group.id, group.tags, old_props, new_props)
 
     def delete(self, ctx, resource) -> None:
         gone_ok(provider(ctx).delete_security_group, resource.physical_id)

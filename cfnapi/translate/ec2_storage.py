@@ -5,14 +5,38 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cfnapi.cloud.provider import VOLUME_AVAILABLE, VOLUME_ERROR, VOLUME_ERROR_EXTENDING, VOLUME_IN_USE
+from cfnapi.cloud.provider import (
+    VOLUME_AVAILABLE,
+    VOLUME_ERROR,
+    VOLUME_ERROR_EXTENDING,
+    VOLUME_IN_USE,
+    CloudProvider,
+    VolumeBackup,
+    VolumeSnapshot,
+)
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
-from cfnapi.translate.cloud_calls import call, exists, find_by_name, gone_ok, naming, physical_name, provider
+from cfnapi.translate import tagging
+from cfnapi.translate.cloud_calls import call, exists, find_by_name, gone_ok, naming, physical_name, provider, tags_of
+
+
+def _snapshot_source(cloud: CloudProvider, snapshot_id: str) -> VolumeSnapshot | VolumeBackup:
+    """What an EBS SnapshotId names here: a Cinder snapshot, or the Cinder backup a
+    DeletionPolicy/UpdateReplacePolicy Snapshot took (the id that policy reports), so that
+    deleting a stack and restoring its volume in another works as it does on AWS."""
+    snapshot = exists(cloud.get_volume_snapshot, snapshot_id)
+    if snapshot is not None:
+        return snapshot
+    backup = exists(cloud.get_volume_backup, snapshot_id)
+    if backup is not None:
+        return backup
+    raise ResourceFailure(f"The snapshot '{snapshot_id}' does not exist.")  # EC2's InvalidSnapshot.NotFound
 
 
 class Volume(ResourceType):
     type_name = "AWS::EC2::Volume"
-    openstack_mapping = "Cinder volume (DeletionPolicy/UpdateReplacePolicy Snapshot: a Cinder backup)"
+    openstack_mapping = ("Cinder volume (DeletionPolicy/UpdateReplacePolicy Snapshot: a Cinder backup; SnapshotId "
+                         "takes a Cinder snapshot id or such a backup id, restored by volume create from backup, "
+                         "Cinder API 3.47)")
     properties = (
         PropertySpec("AvailabilityZone", required=True, update="replace"),
         PropertySpec("Size", "Integer"),  # in place: Cinder extends (AWS ModifyVolume); never shrinks
@@ -23,7 +47,7 @@ class Volume(ResourceType):
     )
     attribute_names = ("VolumeId",)
     not_honoured = ("Iops, Throughput, KmsKeyId, MultiAttachEnabled; a VolumeType change is recorded, not applied; "
-                    "Size can only grow (Cinder extend).")
+                    "Size can only grow (Cinder extend). Tags are the volume's metadata.")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
@@ -31,11 +55,14 @@ class Volume(ResourceType):
         size = props.get("Size")
         if size in (None, "") and not props.get("SnapshotId"):
             raise ResourceFailure("The request must contain the parameter size or snapshotId")
+        source = _snapshot_source(cloud, str(props["SnapshotId"])) if props.get("SnapshotId") else None
         if size in (None, ""):
-            size = call(cloud.get_volume_snapshot, props["SnapshotId"]).size_gb
+            size = source.size_gb
         # AWS volume types (gp2, gp3 …) are not Cinder types; only pass names the cloud knows is unsafe to guess.
         volume = call(cloud.create_volume, int(size), name=physical_name(ctx), availability_zone=zone,
-                      snapshot_id=props.get("SnapshotId") or None)
+                      snapshot_id=source.id if isinstance(source, VolumeSnapshot) else None,
+                      backup_id=source.id if isinstance(source, VolumeBackup) else None,
+                      metadata=tags_of(props))
         return volume.id
 
     def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
@@ -48,10 +75,12 @@ class Volume(ResourceType):
         return volume.status == VOLUME_AVAILABLE
 
     def update(self, ctx, resource, old_props, new_props) -> None:
+        cloud = provider(ctx)
+        if tagging.tags_changed(old_props, new_props):
+            call(cloud.set_volume_metadata, resource.physical_id, *tagging.metadata_change(old_props, new_props))
         old_size, new_size = old_props.get("Size"), new_props.get("Size")
         if new_size in (None, "") or str(old_size) == str(new_size):
             return
-        cloud = provider(ctx)
         current = call(cloud.get_volume, resource.physical_id).size_gb
         if int(new_size) < current:
             # EC2 ModifyVolume's own refusal; the update rolls back with this reason.

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cfnapi.cloud.provider import CloudProvider, Router
+from cfnapi.translate import tagging, vpc_default_group
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
 from cfnapi.translate.cloud_calls import call, exists, gone_ok, naming, physical_name, provider
 
@@ -54,14 +55,16 @@ def default_network_acl_id(vpc_id: str) -> str:
     return f"acl-{vpc_id[:17]}"
 
 
-def default_security_group_id(ctx: ResourceContext) -> str:
-    group = call(provider(ctx).find_security_group, "default")
+def default_security_group_id(ctx: ResourceContext, vpc_id: str) -> str:
+    """The VPC's own default group; a VPC made before VPCs had one reports the project's."""
+    cloud = provider(ctx)
+    group = vpc_default_group.find_default_group(cloud, vpc_id) or call(cloud.find_security_group, "default")
     return group.id if group else ""
 
 
 class VPC(ResourceType):
     type_name = "AWS::EC2::VPC"
-    openstack_mapping = "Neutron network + router (the VPC's implicit router)"
+    openstack_mapping = "Neutron network + router (the VPC's implicit router) + its default security group"
     properties = (
         PropertySpec("CidrBlock", update="replace"),
         PropertySpec("EnableDnsHostnames", "Boolean"),
@@ -72,7 +75,10 @@ class VPC(ResourceType):
     attribute_names = ("CidrBlock", "CidrBlockAssociations", "DefaultNetworkAcl", "DefaultSecurityGroup",
                        "Ipv6CidrBlocks", "VpcId")
     not_honoured = ("Ipv4IpamPoolId, Ipv4NetmaskLength; DNS flags and tenancy are recorded. "
-                    "DefaultSecurityGroup is the project's Neutron 'default' group (shared by all VPCs).")
+                    "DefaultSecurityGroup is a Neutron group of the VPC's own (named vpc-default-sg- and the "
+                    "VpcId; ingress from itself, all egress), made and deleted with it; a VPC created before "
+                    "cfnapi made one reports the project's 'default' group. Tags are the network's Neutron tags "
+                    "(Key=Value).")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
@@ -83,7 +89,13 @@ class VPC(ResourceType):
         network = call(cloud.create_network, physical_name(ctx),
                        description=f"{VPC_CIDR_PREFIX}{cidr}" if cidr else "")
         try:
-            call(cloud.create_router, router_name(network.id))
+            tagging.tag_new_network_resource(cloud, "network", network.id, props)
+            router = call(cloud.create_router, router_name(network.id))
+            try:
+                vpc_default_group.create_default_group(cloud, network.id)
+            except Exception:
+                gone_ok(cloud.delete_router, router.id)
+                raise
         except Exception:
             gone_ok(cloud.delete_network, network.id)
             raise
@@ -94,7 +106,15 @@ class VPC(ResourceType):
         router = vpc_router(cloud, resource.physical_id)
         if router is not None:
             gone_ok(cloud.delete_router, router.id)
+        vpc_default_group.delete_default_group(cloud, resource.physical_id)
         gone_ok(cloud.delete_network, resource.physical_id)
+
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        """Tags are the network's Neutron tags; the DNS flags and tenancy are only recorded."""
+        if tagging.tags_changed(old_props, new_props):
+            cloud = provider(ctx)
+            current = call(cloud.get_network, resource.physical_id).tags
+            tagging.tag_network_resource(cloud, "network", resource.physical_id, current, old_props, new_props)
 
     def check_delete_complete(self, ctx, resource) -> bool:
         return exists(provider(ctx).get_network, resource.physical_id) is None
@@ -105,7 +125,7 @@ class VPC(ResourceType):
             "CidrBlock": cidr,
             "CidrBlockAssociations": [f"vpc-cidr-assoc-{resource.physical_id[:8]}"],
             "DefaultNetworkAcl": default_network_acl_id(resource.physical_id),
-            "DefaultSecurityGroup": default_security_group_id(ctx),
+            "DefaultSecurityGroup": default_security_group_id(ctx, resource.physical_id),
             "Ipv6CidrBlocks": [],
             "VpcId": resource.physical_id,
         }
@@ -124,7 +144,8 @@ class Subnet(ResourceType):
     attribute_names = ("AvailabilityZone", "CidrBlock", "NetworkAclAssociationId", "SubnetId", "VpcId",
                        "Ipv6CidrBlocks")
     not_honoured = ("IPv6 properties, AvailabilityZoneId, Ipv4IpamPoolId; MapPublicIpOnLaunch is recorded "
-                    "(use an EIP). Neutron subnets span the network, so AvailabilityZone is only reported.")
+                    "(use an EIP). Neutron subnets span the network, so AvailabilityZone is only reported. "
+                    "Tags are the subnet's Neutron tags (Key=Value).")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
@@ -134,6 +155,7 @@ class Subnet(ResourceType):
         self._check_inside_vpc(cloud, props["VpcId"], str(props["CidrBlock"]))
         subnet = call(cloud.create_subnet, props["VpcId"], props["CidrBlock"], name=physical_name(ctx))
         try:
+            tagging.tag_new_network_resource(cloud, "subnet", subnet.id, props)
             call(cloud.add_router_interface, router.id, subnet_id=subnet.id)
         except Exception:
             gone_ok(cloud.delete_subnet, subnet.id)
@@ -151,6 +173,13 @@ class Subnet(ResourceType):
         vpc_network = _network(vpc_block) if vpc_block else None
         if vpc_network is not None and (block.version != vpc_network.version or not block.subnet_of(vpc_network)):
             raise ResourceFailure(f"The CIDR '{cidr}' is invalid.")
+
+    def update(self, ctx, resource, old_props, new_props) -> None:
+        """Tags are the subnet's Neutron tags; MapPublicIpOnLaunch is only recorded."""
+        if tagging.tags_changed(old_props, new_props):
+            cloud = provider(ctx)
+            current = call(cloud.get_subnet, resource.physical_id).tags
+            tagging.tag_network_resource(cloud, "subnet", resource.physical_id, current, old_props, new_props)
 
     def delete(self, ctx, resource) -> None:
         cloud = provider(ctx)

@@ -115,7 +115,7 @@ def test_kill_9_mid_create_delete_update_and_rollback_then_restart(tmp_path):
         creating = cfn.create_stack(StackName="creating",
                                     TemplateBody=template(First=instance(), Second=instance()))["StackId"]
         cfn.delete_stack(StackName="deleting")
-        cfn.update_stack(StackName="updating", TemplateBody=template(Server=instance("v2")))  # UserData: replace
+        cfn.update_stack(StackName="updating", TemplateBody=template(Server=instance(image="ubuntu-22.04")))  # replace
         # Broken fails at once; Server's build is cancelled and the rollback deletes it (slowly).
         rolling_back = cfn.create_stack(StackName="rolling-back", TemplateBody=template(
             Server=instance(), Broken=instance(image="no-such-image")))["StackId"]

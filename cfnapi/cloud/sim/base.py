@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from sqlalchemy import or_, select
@@ -31,6 +31,16 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 
 def elapsed_seconds(since: dt.datetime, now: dt.datetime) -> float:
     return (now - as_utc(since)).total_seconds()
+
+
+def merged_metadata(current: Mapping[str, str] | None, items: Mapping[str, str],
+                    remove_keys: Sequence[str] = ()) -> dict[str, str]:
+    """Nova's and Cinder's metadata POST (add or change) followed by per-key DELETEs; a fresh
+    dict, so the JSON column sees the change."""
+    merged = {**(current or {}), **{str(k): str(v) for k, v in items.items()}}
+    for key in remove_keys:
+        merged.pop(key, None)
+    return merged
 
 
 class SimService:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -25,7 +27,7 @@ from cfnapi.cloud.provider import (
     VolumeAttachment,
 )
 from cfnapi.cloud.sim import models as m
-from cfnapi.cloud.sim.base import elapsed_seconds
+from cfnapi.cloud.sim.base import elapsed_seconds, merged_metadata
 from cfnapi.cloud.sim.identity import generate_ssh_keypair, new_id, public_key_fingerprint
 from cfnapi.cloud.sim.network import SimNetworkService
 from cfnapi.cloud.sim.storage import SimStorageService
@@ -239,6 +241,21 @@ class SimComputeService(SimNetworkService, SimStorageService):
             server.status_before_resize, server.resized_at = status, self.clock()
             server.status = SERVER_VERIFY_RESIZE
 
+    def rebuild_server(self, server_id: str, image_id: str, user_data: str | None) -> None:
+        """Nova's rebuild with new user data; the sim rebuilds at once (as it resizes), keeping the
+        id, ports and volumes. A stopped server stays stopped, one in ERROR comes back ACTIVE."""
+        with self._transaction() as session:
+            server = self._server_row(session, server_id)
+            status = self._server_status(server)
+            if status not in (SERVER_ACTIVE, SERVER_SHUTOFF, SERVER_ERROR):
+                raise msg.server_wrong_state(server.id, "rebuild", status.lower())
+            self._find(session, m.SimImage, image_id, msg.image_not_found)
+            if server.image_id is not None:  # volume-backed: Nova (before 2.93) keeps the root volume
+                server.image_id = image_id
+            server.user_data = user_data
+            if status == SERVER_ERROR:
+                server.status, server.fault = SERVER_ACTIVE, None
+
     def confirm_server_resize(self, server_id: str) -> None:
         """Back to the status the server had before the resize; refused as Nova refuses it once
         the resize was confirmed (also by the auto-confirm window)."""
@@ -279,6 +296,11 @@ class SimComputeService(SimNetworkService, SimStorageService):
                 raise msg.volume_not_attached_to_server(volume_id, server.id)
             session.delete(attachment)
             session.get(m.SimVolume, volume_id).status = "available"
+
+    def set_server_metadata(self, server_id: str, items: Mapping[str, str], remove_keys: Sequence[str] = ()) -> None:
+        with self._transaction() as session:
+            server = self._server_row(session, server_id)
+            server.server_metadata = merged_metadata(server.server_metadata, items, remove_keys)
 
     def _server_row(self, session: Session, server_id: str) -> m.SimServer:
         row = session.scalar(self._owned(m.SimServer).where(m.SimServer.id == server_id))

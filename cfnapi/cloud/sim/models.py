@@ -98,6 +98,7 @@ class SimNetwork(Base):
     is_external: Mapped[bool] = mapped_column(Boolean, default=False)
     is_shared: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str | None] = mapped_column(String(255))
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # Neutron tags
 
 
 class SimSubnet(Base):
@@ -111,6 +112,7 @@ class SimSubnet(Base):
     allocation_pools: Mapped[list[list[str]]] = mapped_column(JSON)  # [[start, end], ...]
     enable_dhcp: Mapped[bool] = mapped_column(Boolean, default=True)
     dns_nameservers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class SimPort(Base):
@@ -123,6 +125,7 @@ class SimPort(Base):
     device_id: Mapped[str] = mapped_column(_ID, default="", index=True)
     device_owner: Mapped[str] = mapped_column(String(64), default="")
     security_group_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class SimIpAllocation(Base):
@@ -153,6 +156,7 @@ class SimFloatingIp(Base):
     address: Mapped[str] = mapped_column(String(64))
     port_id: Mapped[str | None] = mapped_column(_ID, index=True)
     fixed_ip: Mapped[str | None] = mapped_column(String(64))
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class SimSecurityGroup(Base):
@@ -161,6 +165,7 @@ class SimSecurityGroup(Base):
     project_id: Mapped[str | None] = mapped_column(_PROJECT, index=True)
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(String(1024), default="")
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class SimSecurityGroupRule(Base):
@@ -191,6 +196,8 @@ class SimVolume(Base):
     snapshot_id: Mapped[str | None] = mapped_column(_ID)
     image_id: Mapped[str | None] = mapped_column(_ID)
     volume_type: Mapped[str | None] = mapped_column(String(255))
+    backup_id: Mapped[str | None] = mapped_column(_ID, nullable=True)  # restored from this backup
+    volume_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -29,6 +29,16 @@ from cfnapi.cloud.sim.identity import new_id, new_mac_address
 
 ROUTER_INTERFACE_OWNER = "network:router_interface"
 _SERVICE_OWNERS = (ROUTER_INTERFACE_OWNER,)
+MAX_TAG_LENGTH = 255  # Neutron's tag extension
+
+# set_network_tags' kinds -> (table, Neutron's NotFound for it)
+_TAGGED_KINDS = {
+    "network": (m.SimNetwork, msg.network_not_found),
+    "subnet": (m.SimSubnet, msg.subnet_not_found),
+    "port": (m.SimPort, msg.port_not_found),
+    "security_group": (m.SimSecurityGroup, msg.security_group_not_found),
+    "floating_ip": (m.SimFloatingIp, msg.floating_ip_not_found),
+}
 
 
 class SimNetworkService(SimService):
@@ -71,7 +81,7 @@ class SimNetworkService(SimService):
             select(m.SimSubnet.id).where(m.SimSubnet.network_id == row.id).order_by(m.SimSubnet.id)
         ).all()
         return Network(row.id, row.name, row.is_external, row.is_shared, tuple(subnet_ids),
-                       description=row.description or "")
+                       description=row.description or "", tags=tuple(row.tags or ()))
 
     # --- subnets ------------------------------------------------------------
 
@@ -268,6 +278,7 @@ class SimNetworkService(SimService):
             id=row.id, name=row.name, network_id=row.network_id, mac_address=row.mac_address,
             fixed_ips=self._port_fixed_ips(session, row.id), security_group_ids=tuple(row.security_group_ids),
             device_id=row.device_id, device_owner=row.device_owner, status="ACTIVE" if row.device_id else "DOWN",
+            tags=tuple(row.tags or ()),
         )
 
     # --- routers ------------------------------------------------------------
@@ -533,6 +544,18 @@ class SimNetworkService(SimService):
             row = self._find_owned(session, m.SimSecurityGroupRule, rule_id, msg.security_group_rule_not_found)
             session.delete(row)
 
+    # --- tags -----------------------------------------------------------------
+
+    def set_network_tags(self, kind: str, resource_id: str, tags: Sequence[str]) -> None:
+        """Neutron's PUT .../tags: the new set replaces the old (a repeated tag is kept once)."""
+        model, missing = _TAGGED_KINDS[kind]
+        for tag in tags:
+            if len(tag) > MAX_TAG_LENGTH:
+                raise msg.invalid_input(f"'{tag}' exceeds maximum length of {MAX_TAG_LENGTH}")
+        with self._transaction() as session:
+            row = self._find_owned(session, model, resource_id, missing)
+            row.tags = list(dict.fromkeys(tags))
+
     def _lookup_group(self, session: Session, name_or_id: str) -> m.SimSecurityGroup | None:
         """By id, else by name, preferring the project's own group over the shared one."""
         row = session.scalar(self._visible(m.SimSecurityGroup).where(m.SimSecurityGroup.id == name_or_id))
@@ -552,14 +575,15 @@ class SimNetworkService(SimService):
             select(m.SimSecurityGroupRule).where(m.SimSecurityGroupRule.security_group_id == row.id)
             .order_by(m.SimSecurityGroupRule.id)
         )
-        return SecurityGroup(row.id, row.name, row.description, tuple(_rule_view(r) for r in rules))
+        return SecurityGroup(row.id, row.name, row.description, tuple(_rule_view(r) for r in rules),
+                             tuple(row.tags or ()))
 
 
 def _subnet_view(row: m.SimSubnet) -> Subnet:
     return Subnet(
         id=row.id, name=row.name, network_id=row.network_id, cidr=row.cidr, gateway_ip=row.gateway_ip,
         allocation_pools=tuple(AllocationPool(s, e) for s, e in row.allocation_pools),
-        enable_dhcp=row.enable_dhcp, dns_nameservers=tuple(row.dns_nameservers or ()),
+        enable_dhcp=row.enable_dhcp, dns_nameservers=tuple(row.dns_nameservers or ()), tags=tuple(row.tags or ()),
     )
 
 
@@ -567,6 +591,7 @@ def _floating_ip_view(row: m.SimFloatingIp) -> FloatingIp:
     return FloatingIp(
         id=row.id, floating_ip_address=row.address, floating_network_id=row.network_id,
         port_id=row.port_id, fixed_ip_address=row.fixed_ip, status="ACTIVE" if row.port_id else "DOWN",
+        tags=tuple(row.tags or ()),
     )
 
 

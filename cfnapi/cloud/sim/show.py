@@ -62,4 +62,8 @@ def format_tables(listing: dict[str, list[Entry]]) -> str:
 
 
 def _cell(value: object) -> str:
+    if isinstance(value, dict):
+        value = ",".join(f"{k}={v}" for k, v in value.items())
+    elif isinstance(value, list):
+        value = ",".join(str(v) for v in value)
     return "-" if value in (None, "") else str(value)

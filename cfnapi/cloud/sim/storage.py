@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from cfnapi.cloud.provider import (
     VolumeSnapshot,
 )
 from cfnapi.cloud.sim import models as m
-from cfnapi.cloud.sim.base import SimService, elapsed_seconds
+from cfnapi.cloud.sim.base import SimService, elapsed_seconds, merged_metadata
 from cfnapi.cloud.sim.identity import new_id
 
 SIM_OBJECT_STORE = "http://object-store.sim.invalid/v1"
@@ -49,10 +49,14 @@ class SimStorageService(SimService):
         snapshot_id: str | None = None,
         image_id: str | None = None,
         volume_type: str | None = None,
+        backup_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> Volume:
         with self._transaction() as session:
             row = self._new_volume_row(session, size_gb, name=name, availability_zone=availability_zone,
-                                       snapshot_id=snapshot_id, image_id=image_id, volume_type=volume_type)
+                                       snapshot_id=snapshot_id, image_id=image_id, volume_type=volume_type,
+                                       backup_id=backup_id)
+            row.volume_metadata = merged_metadata(None, metadata or {})
             return self._volume_view(session, row)
 
     def delete_volume(self, volume_id: str) -> None:
@@ -85,6 +89,11 @@ class SimStorageService(SimService):
             )
             row.size_gb = size_gb
 
+    def set_volume_metadata(self, volume_id: str, items: Mapping[str, str], remove_keys: Sequence[str] = ()) -> None:
+        with self._transaction() as session:
+            row = self._volume_row(session, volume_id)
+            row.volume_metadata = merged_metadata(row.volume_metadata, items, remove_keys)
+
     def force_volume_status(self, volume_id: str, status: str) -> Volume:
         """Test hook: put a volume into ``error`` (or back to ``available``)."""
         with self._transaction() as session:
@@ -102,6 +111,7 @@ class SimStorageService(SimService):
         snapshot_id: str | None,
         image_id: str | None,
         volume_type: str | None,
+        backup_id: str | None = None,
     ) -> m.SimVolume:
         if size_gb < 1:
             raise msg.invalid_input(f"Invalid input received: 'size' parameter must be at least 1, got {size_gb}")
@@ -117,6 +127,8 @@ class SimStorageService(SimService):
                 raise msg.volume_smaller_than_snapshot(size_gb, snapshot.size_gb)
         if image_id:
             self._find(session, m.SimImage, image_id, msg.image_not_found)
+        if backup_id:
+            self._check_restorable(session, backup_id, size_gb)
         self._enforce_quota(session, "volumes", 1, lambda used, allowed: msg.volume_count_quota(allowed))
         self._enforce_quota(
             session, "gigabytes", size_gb,
@@ -125,11 +137,19 @@ class SimStorageService(SimService):
         row = m.SimVolume(
             id=new_id(), project_id=self.project_id, name=name, size_gb=size_gb, status=VOLUME_CREATING,
             availability_zone=zone, snapshot_id=snapshot_id, image_id=image_id, volume_type=volume_type,
-            created_at=self.clock(),
+            backup_id=backup_id, created_at=self.clock(),
         )
         session.add(row)
         session.flush()
         return row
+
+    def _check_restorable(self, session: Session, backup_id: str, size_gb: int) -> None:
+        """Cinder's checks on a volume made from a backup: an available backup, no smaller volume."""
+        backup = self._backup_view(self._backup_row(session, backup_id))
+        if backup.status != VOLUME_AVAILABLE:
+            raise msg.backup_not_available(backup.status)
+        if size_gb < backup.size_gb:
+            raise msg.volume_smaller_than_backup(size_gb, backup.size_gb)
 
     def _volume_row(self, session: Session, volume_id: str) -> m.SimVolume:
         row = session.scalar(self._owned(m.SimVolume).where(m.SimVolume.id == volume_id))
@@ -147,7 +167,7 @@ class SimStorageService(SimService):
             availability_zone=row.availability_zone,
             attachments=tuple(VolumeAttachment(a.volume_id, a.server_id, a.device) for a in attachments),
             snapshot_id=row.snapshot_id, image_id=row.image_id, volume_type=row.volume_type,
-            bootable=row.image_id is not None,
+            bootable=row.image_id is not None, backup_id=row.backup_id, metadata=dict(row.volume_metadata or {}),
         )
 
     # --- snapshots ----------------------------------------------------------
