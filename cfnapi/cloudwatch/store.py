@@ -21,17 +21,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_
+from sqlalchemy import bindparam, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from cfnapi.cloudwatch.models import Metric, MetricAggregate
+from cfnapi.cloudwatch.ranges import (
+    FIVE_MINUTES, HIGH_RESOLUTION, HOUR, MINUTE, RangeStatements, range_parameters, rows_for_range,
+)
 from cfnapi.cloudwatch.sketch import QuantileSketch
 from cfnapi.cloudwatch.statistics import Aggregate
 from cfnapi.cloudwatch.timeutil import as_utc, epoch, from_epoch
 from cfnapi.db import Database
 
 Dimensions = tuple[tuple[str, str], ...]
-HIGH_RESOLUTION, MINUTE, FIVE_MINUTES, HOUR = 1, 60, 300, 3600
 _KEY_CHUNK = 300  # keeps IN (...) lists well under every backend's parameter limit
 
 # (source resolution, kept for, rolled into) — AWS's documented retention.
@@ -76,31 +79,6 @@ class Sample:
     high_resolution: bool = False
 
 
-def rows_for_range(table, metric_condition, lo: int, hi: int, period: int):
-    """Which aggregate rows hold the data of ``[lo, hi)`` for ``period``, each sample once.
-
-    Below a minute: per-second rows. A whole number of hours: hour rows for the
-    whole hours inside the range, and minute (or 5-minute) rows for the ragged
-    ends. Otherwise minute and 5-minute rows (never both for one time: compaction
-    replaces the one by the other). Each branch names the metric, one resolution
-    and a range, so SQLite searches the primary key once per branch instead of
-    scanning every row of the metric."""
-    if period < MINUTE:
-        ranges = [(HIGH_RESOLUTION, lo, hi)]
-    else:
-        lo -= lo % MINUTE
-        inner_lo, inner_hi = -(-lo // HOUR) * HOUR, hi - hi % HOUR
-        if period % HOUR or inner_lo >= inner_hi:
-            fine_ranges = [(lo, hi)]
-            ranges = []
-        else:
-            fine_ranges = [(lo, inner_lo), (inner_hi, hi)]
-            ranges = [(HOUR, inner_lo, inner_hi)]
-        ranges += [(resolution, a, b) for resolution in (MINUTE, FIVE_MINUTES) for a, b in fine_ranges if a < b]
-    resolution, start = table.c.resolution, table.c.period_start
-    return or_(*(and_(metric_condition, resolution == r, start >= a, start < b) for r, a, b in ranges))
-
-
 class MetricStore:
     def __init__(self, db: Database):
         self.db = db
@@ -108,7 +86,11 @@ class MetricStore:
         # SQLITE_BUSY upgrades between threads of the one process that uses it.
         self._sqlite_write_lock = threading.Lock() if db.is_sqlite else None
         self._metric_cache: dict[tuple[str, str, str], tuple[int, datetime]] = {}
+        # (account, region, identity) -> metric id, for queries. Metric rows are never
+        # deleted or renumbered, so an id once found stays right in every process.
+        self._metric_ids: dict[tuple[str, str, str], int] = {}
         self._statements: dict = {}
+        self._ranges = RangeStatements(MetricAggregate.__table__)
 
     # -- ingest --------------------------------------------------------------
     def put(self, account_id: str, region: str, samples: list[Sample], now: datetime) -> None:
@@ -259,41 +241,52 @@ class MetricStore:
 
     # -- queries -------------------------------------------------------------
     def find_metric_id(self, session, account_id: str, region: str, key: MetricKey) -> int | None:
-        return session.scalar(select(Metric.id).where(
-            Metric.account_id == account_id, Metric.region == region, Metric.identity == key.identity))
+        cache_key = (account_id, region, key.identity)
+        metric_id = self._metric_ids.get(cache_key)
+        if metric_id is None:
+            metric_id = _connection(session).execute(self._metric_id_statement(), {
+                "account_id": account_id, "region": region, "identity": key.identity}).scalar()
+            if metric_id is not None:
+                if len(self._metric_ids) > _METRIC_CACHE_SIZE:
+                    self._metric_ids.clear()
+                self._metric_ids[cache_key] = metric_id
+        return metric_id
+
+    def _metric_id_statement(self):
+        if "metric_id" not in self._statements:
+            table = Metric.__table__
+            self._statements["metric_id"] = select(table.c.id).where(
+                table.c.account_id == bindparam("account_id"), table.c.region == bindparam("region"),
+                table.c.identity == bindparam("identity"))
+        return self._statements["metric_id"]
 
     def statistics(self, account_id: str, region: str, key: MetricKey, start: datetime, end: datetime,
                    period: int, unit: str | None = None, with_sketches: bool = False,
                    ) -> dict[tuple[datetime, str], Aggregate]:
         """Aggregates per (period start, unit) for ``[start, end)``, merged from stored rows."""
-        with self.db.transaction() as session:
-            metric_id = self.find_metric_id(session, account_id, region, key)
+        with self.db.core_transaction() as connection:
+            metric_id = self.find_metric_id(connection, account_id, region, key)
             if metric_id is None:
                 return {}
-            return self.statistics_for_id(session, metric_id, start, end, period, unit, with_sketches)
+            return self.statistics_for_id(connection, metric_id, start, end, period, unit, with_sketches)
 
     def statistics_for_id(self, session, metric_id: int, start: datetime, end: datetime, period: int,
                           unit: str | None, with_sketches: bool) -> dict[tuple[datetime, str], Aggregate]:
-        table = MetricAggregate.__table__
-        conditions = [rows_for_range(table, table.c.metric_id == metric_id, epoch(start), epoch(end), period)]
+        """``session`` may be an ORM Session or a Core Connection; the prebuilt statement runs on
+        the connection either way. Without sketches the aggregates carry none (``sketch`` None):
+        SQL merges the rows per period and percentiles are not asked for."""
+        params = range_parameters(metric_id, epoch(start), epoch(end), period)
         if unit is not None:
-            conditions.append(MetricAggregate.unit == unit)
+            params["unit"] = unit
+        rows = _connection(session).execute(self._ranges.statement(with_sketches, unit is not None), params)
         result: dict[tuple[datetime, str], Aggregate] = {}
         if not with_sketches:
-            bucket = (MetricAggregate.period_start // period) * period
-            query = (
-                select(bucket, MetricAggregate.unit, func.sum(MetricAggregate.sample_count),
-                       func.sum(MetricAggregate.sum), func.min(MetricAggregate.minimum),
-                       func.max(MetricAggregate.maximum))
-                .where(and_(*conditions)).group_by(bucket, MetricAggregate.unit)
-            )
-            for b, u, count, total, lo_v, hi_v in session.execute(query):
-                result[(from_epoch(int(b)), u)] = Aggregate(count, total, lo_v, hi_v)
+            for b, u, count, total, lo_v, hi_v in rows:
+                result[(from_epoch(int(b)), u)] = Aggregate(count, total, lo_v, hi_v, None)
             return result
-        for row in session.scalars(select(MetricAggregate).where(and_(*conditions))):
-            key = (from_epoch(row.period_start - row.period_start % period), row.unit)
-            agg = Aggregate(row.sample_count, row.sum, row.minimum, row.maximum,
-                            QuantileSketch.from_bytes(row.sketch))
+        for period_start, u, count, total, lo_v, hi_v, sketch in rows:
+            key = (from_epoch(period_start - period_start % period), u)
+            agg = Aggregate(count, total, lo_v, hi_v, QuantileSketch.from_bytes(sketch))
             if key in result:
                 result[key].merge(agg)
             else:
@@ -315,7 +308,7 @@ class MetricStore:
             query = query.where(table.c.unit == unit)
         result: dict[int, dict[tuple[datetime, str], Aggregate]] = {}
         for metric_id, b, u, count, total, lo_v, hi_v in session.execute(query):
-            result.setdefault(metric_id, {})[(from_epoch(int(b)), u)] = Aggregate(count, total, lo_v, hi_v)
+            result.setdefault(metric_id, {})[(from_epoch(int(b)), u)] = Aggregate(count, total, lo_v, hi_v, None)
         return result
 
     def list_metrics(self, account_id: str, region: str, namespace: str | None, metric_name: str | None,
@@ -384,3 +377,10 @@ class MetricStore:
             for row in rows:
                 session.delete(row)
             return len(rows)
+
+
+def _connection(session_or_connection):
+    """The Core Connection under an ORM Session (statements skip the ORM's execution layer)."""
+    if isinstance(session_or_connection, Session):
+        return session_or_connection.connection()
+    return session_or_connection
