@@ -278,7 +278,7 @@ class MetricStore:
         params = range_parameters(metric_id, epoch(start), epoch(end), period)
         if unit is not None:
             params["unit"] = unit
-        rows = _connection(session).execute(self._ranges.statement(with_sketches, unit is not None), params)
+        rows = _connection(session).execute(self._ranges.statement(with_sketches, unit is not None), params).all()
         result: dict[tuple[datetime, str], Aggregate] = {}
         if not with_sketches:
             for b, u, count, total, lo_v, hi_v in rows:

@@ -13,7 +13,7 @@ from datetime import datetime
 from . import traits
 from .timestamps import parse_timestamp
 
-TimestampWriter = Callable[[object, datetime], object]  # (shape, value) -> wire value
+TimestampWriter = Callable[[object], Callable[[datetime], object]]  # shape -> (value -> wire value)
 BlobWriter = Callable[[bytes], object]
 MemberNamer = Callable[[object, str], str]  # (member shape, member name) -> key in the document
 
@@ -59,8 +59,8 @@ class DocumentResultWriter:
         if type_name == "map":
             return self._map(shape)
         if type_name == "timestamp":
-            timestamp = self._timestamp
-            return lambda value: timestamp(shape, parse_timestamp(value))
+            timestamp = self._timestamp(shape)
+            return lambda value: timestamp(parse_timestamp(value))
         if type_name == "blob":
             blob = self._blob
             return lambda value: blob(as_bytes(value))

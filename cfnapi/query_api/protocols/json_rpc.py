@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 from cfnapi.errors import ServiceError
@@ -16,7 +17,7 @@ from .wire import WireRequest, WireResponse
 JSON_MEDIA_TYPE = "application/x-amz-json-1.0"
 
 _WRITER = DocumentResultWriter(
-    timestamp=lambda shape, value: format_timestamp(value, shape_format(shape, UNIX)),
+    timestamp=lambda shape: functools.partial(format_timestamp, fmt=shape_format(shape, UNIX)),
     blob=base64_text,
 )
 
