@@ -21,11 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, select, tuple_
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cfnapi.cloudwatch.models import Metric, MetricAggregate
+from cfnapi.cloudwatch.row_keys import RowsByKey
 from cfnapi.cloudwatch.ranges import (
     FIVE_MINUTES, HIGH_RESOLUTION, HOUR, MINUTE, RangeStatements, range_parameters, rows_for_range,
 )
@@ -35,7 +36,6 @@ from cfnapi.cloudwatch.timeutil import as_utc, epoch, from_epoch
 from cfnapi.db import Database
 
 Dimensions = tuple[tuple[str, str], ...]
-_KEY_CHUNK = 300  # keeps IN (...) lists well under every backend's parameter limit
 
 # (source resolution, kept for, rolled into) — AWS's documented retention.
 ROLLUPS = (
@@ -91,6 +91,10 @@ class MetricStore:
         self._metric_ids: dict[tuple[str, str, str], int] = {}
         self._statements: dict = {}
         self._ranges = RangeStatements(MetricAggregate.__table__)
+        table = MetricAggregate.__tablename__
+        self._locked_sketches = RowsByKey(table, ("sketch",), sqlite=db.is_sqlite, lock=True)
+        self._locked_rows = RowsByKey(table, ("sample_count", "sum", "minimum", "maximum", "sketch"),
+                                      sqlite=db.is_sqlite, lock=True)
 
     # -- ingest --------------------------------------------------------------
     def put(self, account_id: str, region: str, samples: list[Sample], now: datetime) -> None:
@@ -157,10 +161,11 @@ class MetricStore:
         return ids
 
     def _upsert_aggregates(self, session, deltas: dict[tuple[int, int, int, str], Aggregate]) -> None:
-        keys = list(deltas)
-        existing = self._load_sketches(session, keys, lock=True)
+        keys = sorted(deltas)  # new rows are inserted in key order too (the lock order on PostgreSQL)
+        existing = self._load_sketches(session, keys)
         rows = []
-        for key, delta in deltas.items():
+        for key in keys:
+            delta = deltas[key]
             sketch = delta.sketch
             if key in existing:
                 sketch = QuantileSketch.from_bytes(existing[key])
@@ -205,39 +210,14 @@ class MetricStore:
         if rows:
             session.connection().execute(self._upsert_statement(additive), rows)
 
-    def _load_sketches(self, session, keys, lock: bool) -> dict[tuple, bytes]:
-        found: dict[tuple, bytes] = {}
-        query = self._sketches_statement(lock and not self.db.is_sqlite)
-        connection = session.connection()
-        for start in range(0, len(keys), _KEY_CHUNK):
-            for metric_id, resolution, period_start, unit, sketch in connection.execute(
-                    query, {"keys": keys[start:start + _KEY_CHUNK]}):
-                found[(metric_id, resolution, period_start, unit)] = sketch
-        return found
+    def _load_sketches(self, session, keys) -> dict[tuple, bytes]:
+        """The stored sketches of the rows among ``keys`` (locked on PostgreSQL until commit)."""
+        return {key: values[0] for key, values in self._locked_sketches.fetch(_connection(session), keys)}
 
-    def _sketches_statement(self, lock: bool):
-        """The sketches of the rows whose keys are bound as ``keys`` (an expanding IN), built
-        once: building the IN of dozens of key tuples anew for every PutMetricData cost more
-        than running the query."""
-        cache_key = ("sketches", lock)
-        if cache_key not in self._statements:
-            table = MetricAggregate.__table__
-            cols = (table.c.metric_id, table.c.resolution, table.c.period_start, table.c.unit)
-            query = select(*cols, table.c.sketch).where(tuple_(*cols).in_(bindparam("keys", expanding=True)))
-            self._statements[cache_key] = query.with_for_update() if lock else query
-        return self._statements[cache_key]
-
-    def _load_rows(self, session, keys) -> dict[tuple, MetricAggregate]:
-        found: dict[tuple, MetricAggregate] = {}
-        cols = (MetricAggregate.metric_id, MetricAggregate.resolution, MetricAggregate.period_start,
-                MetricAggregate.unit)
-        for start in range(0, len(keys), _KEY_CHUNK):
-            query = select(MetricAggregate).where(tuple_(*cols).in_(keys[start:start + _KEY_CHUNK]))
-            if not self.db.is_sqlite:
-                query = query.with_for_update()
-            for row in session.scalars(query):
-                found[(row.metric_id, row.resolution, row.period_start, row.unit)] = row
-        return found
+    def _load_rows(self, session, keys) -> dict[tuple, Aggregate]:
+        """The stored aggregates of the rows among ``keys`` (locked on PostgreSQL until commit)."""
+        return {key: Aggregate(count, total, low, high, QuantileSketch.from_bytes(sketch))
+                for key, (count, total, low, high, sketch) in self._locked_rows.fetch(_connection(session), keys)}
 
     # -- queries -------------------------------------------------------------
     def find_metric_id(self, session, account_id: str, region: str, key: MetricKey) -> int | None:
@@ -366,9 +346,7 @@ class MetricStore:
                 out = []
                 for key, agg in rolled.items():
                     if key in existing:
-                        old = existing[key]
-                        agg.merge(Aggregate(old.sample_count, old.sum, old.minimum, old.maximum,
-                                            QuantileSketch.from_bytes(old.sketch)))
+                        agg.merge(existing[key])
                     out.append({"metric_id": key[0], "resolution": key[1], "period_start": key[2],
                                 "unit": key[3], "sample_count": agg.sample_count, "sum": agg.sum,
                                 "minimum": agg.minimum, "maximum": agg.maximum,
