@@ -37,7 +37,7 @@ class RowsByKey:
             size = _padded(len(chunk))
             chunk += [chunk[-1]] * (size - len(chunk))
             flat = [value for key in chunk for value in key]
-            for row in connection.exec_driver_sql(self._text(size), tuple(flat)):
+            for row in connection.exec_driver_sql(self._text(size), tuple(flat)).all():
                 yield tuple(row[:width]), tuple(row[width:])
 
     def _text(self, size: int) -> str:

@@ -107,11 +107,11 @@ class MetricStore:
                 self._put(account_id, region, samples, now)
 
     def _put(self, account_id: str, region: str, samples: list[Sample], now: datetime) -> None:
-        with self.db.transaction() as session:
-            metric_ids = self._upsert_metrics(session, account_id, region, {s.key for s in samples}, now)
+        with self.db.core_transaction() as connection:
+            metric_ids = self._upsert_metrics(connection, account_id, region, {s.key for s in samples}, now)
             deltas: dict[tuple[int, int, int, str], Aggregate] = {}
             for sample in samples:
-                metric_id = metric_ids[sample.key.identity]
+                metric_id = metric_ids[sample.key]
                 ts = epoch(sample.timestamp)
                 resolutions = (HIGH_RESOLUTION, MINUTE, HOUR) if sample.high_resolution else (MINUTE, HOUR)
                 for resolution in resolutions:
@@ -120,24 +120,25 @@ class MetricStore:
                         deltas[row_key].merge(sample.aggregate)
                     else:
                         deltas[row_key] = sample.aggregate.copy()
-            self._upsert_aggregates(session, deltas)
+            self._upsert_aggregates(connection, deltas)
 
     def _insert(self):
         return sqlite.insert if self.db.is_sqlite else postgresql.insert
 
-    def _upsert_metrics(self, session, account_id, region, keys, now) -> dict[str, int]:
+    def _upsert_metrics(self, connection, account_id, region, keys, now) -> dict[MetricKey, int]:
         """Metric ids for ``keys``, creating metrics as needed.
 
         ``last_put_at`` (what ListMetrics' RecentlyActive reads) is refreshed at
         most once a minute per metric, which keeps a hot ingest path to one
-        cached lookup per metric.
+        cached lookup per metric — by the key itself, so a cached metric's
+        identity (a SHA-256) is not even computed.
         """
-        ids: dict[str, int] = {}
+        ids: dict[MetricKey, int] = {}
         stale = []
         for key in keys:
-            cached = self._metric_cache.get((account_id, region, key.identity))
+            cached = self._metric_cache.get((account_id, region, key))
             if cached is not None and now - cached[1] < _LAST_PUT_REFRESH:
-                ids[key.identity] = cached[0]
+                ids[key] = cached[0]
             else:
                 stale.append(key)
         if not stale:
@@ -146,18 +147,18 @@ class MetricStore:
         stmt = self._insert()(table)
         stmt = stmt.on_conflict_do_update(index_elements=["account_id", "region", "identity"],
                                           set_={"last_put_at": stmt.excluded.last_put_at})
-        session.connection().execute(stmt, [
+        connection.execute(stmt, [
             {"account_id": account_id, "region": region, "namespace": k.namespace,
              "metric_name": k.metric_name, "dimensions": json.dumps(k.dimensions),
              "identity": k.identity, "last_put_at": now} for k in stale])
-        found = session.execute(select(table.c.identity, table.c.id).where(
+        found = dict(connection.execute(select(table.c.identity, table.c.id).where(
             table.c.account_id == account_id, table.c.region == region,
-            table.c.identity.in_([k.identity for k in stale])))
+            table.c.identity.in_([k.identity for k in stale]))).all())
         if len(self._metric_cache) > _METRIC_CACHE_SIZE:
             self._metric_cache.clear()
-        for identity, metric_id in found:
-            ids[identity] = metric_id
-            self._metric_cache[(account_id, region, identity)] = (metric_id, now)
+        for key in stale:
+            ids[key] = found[key.identity]
+            self._metric_cache[(account_id, region, key)] = (found[key.identity], now)
         return ids
 
     def _upsert_aggregates(self, session, deltas: dict[tuple[int, int, int, str], Aggregate]) -> None:
@@ -208,7 +209,7 @@ class MetricStore:
         concurrent writers on PostgreSQL never lose counts.
         """
         if rows:
-            session.connection().execute(self._upsert_statement(additive), rows)
+            _connection(session).execute(self._upsert_statement(additive), rows)
 
     def _load_sketches(self, session, keys) -> dict[tuple, bytes]:
         """The stored sketches of the rows among ``keys`` (locked on PostgreSQL until commit)."""
