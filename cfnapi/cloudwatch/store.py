@@ -13,6 +13,7 @@ already hold their data), and everything goes after 455 days.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -201,6 +202,17 @@ class MetricStore:
                 index_elements=["metric_id", "resolution", "period_start", "unit"], set_=update)
         return self._statements[cache_key]
 
+    def replace_aggregates(self, connection, aggregates: dict[tuple[int, int, int, str], Aggregate]) -> None:
+        """Write whole rows (sketch included), replacing any stored under the same keys."""
+        rows = [{"metric_id": key[0], "resolution": key[1], "period_start": key[2], "unit": key[3],
+                 "sample_count": agg.sample_count, "sum": agg.sum, "minimum": agg.minimum, "maximum": agg.maximum,
+                 "sketch": agg.sketch.to_bytes()} for key, agg in sorted(aggregates.items())]
+        self._write_aggregates(connection, rows, additive=False)
+
+    def write_turn(self):
+        """Held around a read-merge-write on SQLite (one writer); nothing to hold on PostgreSQL."""
+        return self._sqlite_write_lock or contextlib.nullcontext()
+
     def _write_aggregates(self, session, rows: list[dict], additive: bool) -> None:
         """Upsert rows; ``additive`` adds the counts to a row that already exists.
 
@@ -323,8 +335,7 @@ class MetricStore:
         return removed
 
     def _roll_batch(self, source: int, target: int | None, cutoff: int, batch_size: int) -> int:
-        lock = self._sqlite_write_lock or threading.Lock()
-        with lock, self.db.transaction() as session:
+        with self.write_turn(), self.db.transaction() as session:
             query = (select(MetricAggregate)
                      .where(MetricAggregate.resolution == source, MetricAggregate.period_start < cutoff)
                      .order_by(MetricAggregate.metric_id, MetricAggregate.period_start).limit(batch_size))
@@ -343,16 +354,11 @@ class MetricStore:
                         rolled[key].merge(agg)
                     else:
                         rolled[key] = agg
-                existing = self._load_rows(session, list(rolled))
-                out = []
+                existing = self._load_rows(session, sorted(rolled))
                 for key, agg in rolled.items():
                     if key in existing:
                         agg.merge(existing[key])
-                    out.append({"metric_id": key[0], "resolution": key[1], "period_start": key[2],
-                                "unit": key[3], "sample_count": agg.sample_count, "sum": agg.sum,
-                                "minimum": agg.minimum, "maximum": agg.maximum,
-                                "sketch": agg.sketch.to_bytes()})
-                self._write_aggregates(session, out, additive=False)
+                self.replace_aggregates(session, rolled)
             for row in rows:
                 session.delete(row)
             return len(rows)
