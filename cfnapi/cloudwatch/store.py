@@ -27,10 +27,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cfnapi.cloudwatch.models import Metric, MetricAggregate
-from cfnapi.cloudwatch.row_keys import RowsByKey
 from cfnapi.cloudwatch.ranges import (
     FIVE_MINUTES, HIGH_RESOLUTION, HOUR, MINUTE, RangeStatements, range_parameters, rows_for_range,
 )
+from cfnapi.cloudwatch.row_keys import RowsByKey
 from cfnapi.cloudwatch.sketch import QuantileSketch
 from cfnapi.cloudwatch.statistics import Aggregate
 from cfnapi.cloudwatch.timeutil import as_utc, epoch, from_epoch
@@ -86,7 +86,7 @@ class MetricStore:
         # SQLite allows one writer; serialising our read-merge-write here avoids
         # SQLITE_BUSY upgrades between threads of the one process that uses it.
         self._sqlite_write_lock = threading.Lock() if db.is_sqlite else None
-        self._metric_cache: dict[tuple[str, str, str], tuple[int, datetime]] = {}
+        self._metric_cache: dict[tuple[str, str, MetricKey], tuple[int, datetime]] = {}  # ingest: id, last put
         # (account, region, identity) -> metric id, for queries. Metric rows are never
         # deleted or renumbered, so an id once found stays right in every process.
         self._metric_ids: dict[tuple[str, str, str], int] = {}
