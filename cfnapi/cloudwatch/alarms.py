@@ -135,8 +135,7 @@ class AlarmStore:
             configuration_updated_at=as_utc(alarm.configuration_updated_at), actions=actions,
         )
 
-    def repeat(self, session: Session, alarm: Alarm, now: datetime,
-               reason_data: dict | None = None) -> Transition | None:
+    def repeat(self, alarm: Alarm, now: datetime, reason_data: dict | None = None) -> Transition | None:
         """The Auto Scaling actions of the state ``alarm`` stays in, to invoke again (AWS
         re-invokes them while the state lasts); None when there is nothing to repeat (actions
         disabled, or no Auto Scaling ARN). Like every invocation, each gets its "Action"

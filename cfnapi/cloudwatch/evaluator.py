@@ -123,8 +123,7 @@ class AlarmEvaluator:
                 if not outcome.retained and outcome.state != alarm.state_value:
                     outcomes[alarm.id] = outcome
                 elif alarm.alarm_type == METRIC_ALARM:
-                    repeat = self.alarms.repeat(session, alarm, now,
-                                                None if outcome.retained else outcome.reason_data)
+                    repeat = self.alarms.repeat(alarm, now, None if outcome.retained else outcome.reason_data)
                     if repeat is not None:
                         repeats.append(repeat)
         if not outcomes:
