@@ -46,6 +46,9 @@ ROLLUPS = (
 )
 RETENTION = timedelta(days=455)
 _LAST_PUT_REFRESH = timedelta(minutes=1)
+# The aggregate columns in the order rows are written (the key, then the statistics and sketch).
+ROW_COLUMNS = ("metric_id", "resolution", "period_start", "unit", "sample_count", "sum", "minimum", "maximum",
+               "sketch")
 _METRIC_CACHE_SIZE = 100_000
 
 
@@ -172,11 +175,7 @@ class MetricStore:
             if key in existing:
                 sketch = QuantileSketch.from_bytes(existing[key])
                 sketch.merge(delta.sketch)
-            rows.append({
-                "metric_id": key[0], "resolution": key[1], "period_start": key[2], "unit": key[3],
-                "sample_count": delta.sample_count, "sum": delta.sum,
-                "minimum": delta.minimum, "maximum": delta.maximum, "sketch": sketch.to_bytes(),
-            })
+            rows.append((*key, delta.sample_count, delta.sum, delta.minimum, delta.maximum, sketch.to_bytes()))
         self._write_aggregates(session, rows, additive=True)
 
     def _upsert_statement(self, additive: bool):
@@ -204,17 +203,17 @@ class MetricStore:
 
     def replace_aggregates(self, connection, aggregates: dict[tuple[int, int, int, str], Aggregate]) -> None:
         """Write whole rows (sketch included), replacing any stored under the same keys."""
-        rows = [{"metric_id": key[0], "resolution": key[1], "period_start": key[2], "unit": key[3],
-                 "sample_count": agg.sample_count, "sum": agg.sum, "minimum": agg.minimum, "maximum": agg.maximum,
-                 "sketch": agg.sketch.to_bytes()} for key, agg in sorted(aggregates.items())]
+        rows = [(*key, agg.sample_count, agg.sum, agg.minimum, agg.maximum, agg.sketch.to_bytes())
+                for key, agg in sorted(aggregates.items())]
         self._write_aggregates(connection, rows, additive=False)
 
     def write_turn(self):
         """Held around a read-merge-write on SQLite (one writer); nothing to hold on PostgreSQL."""
         return self._sqlite_write_lock or contextlib.nullcontext()
 
-    def _write_aggregates(self, session, rows: list[dict], additive: bool) -> None:
-        """Upsert rows; ``additive`` adds the counts to a row that already exists.
+    def _write_aggregates(self, session, rows: list[tuple], additive: bool) -> None:
+        """Upsert rows (tuples in ``ROW_COLUMNS`` order); ``additive`` adds the counts to a row
+        that already exists.
 
         The sketch column always carries the fully merged sketch (the caller
         read and locked the old one); the numeric columns merge in SQL so
@@ -223,10 +222,12 @@ class MetricStore:
         if not rows:
             return
         sql, names = self._upsert_text(additive)
-        if names is None:  # a driver with named parameters (psycopg): the dicts as they are
-            _connection(session).exec_driver_sql(sql, rows)
-        else:
-            _connection(session).exec_driver_sql(sql, [tuple(row[n] for n in names) for row in rows])
+        if names is None:  # a driver with named parameters (psycopg)
+            rows = [dict(zip(ROW_COLUMNS, row)) for row in rows]
+        elif names != ROW_COLUMNS:
+            order = [ROW_COLUMNS.index(name) for name in names]
+            rows = [tuple(row[i] for i in order) for row in rows]
+        _connection(session).exec_driver_sql(sql, rows)
 
     def _upsert_text(self, additive: bool) -> tuple[str, tuple[str, ...] | None]:
         """The upsert compiled once to the driver's SQL, run with ``exec_driver_sql``: for the
