@@ -133,7 +133,7 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
     runtime.work_queued = worker.wake
     cloudformation = CloudFormationHandlers(registry.supported(), url_policy, engine_api=engine_api,
                                             runtime=runtime)
-    dispatcher = DefaultActionDispatcher()
+    dispatcher = DefaultActionDispatcher(history=AlarmStore(db))  # each action run gets its history item
     # Auto Scaling: alarm actions queue work durably; the scaling worker does it.
     scaling = ScalingWorker(GroupReconciler(cloud.autoscaling, cloud), runtime.worker_id,
                             interval=settings.scaling_interval)

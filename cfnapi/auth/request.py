@@ -6,6 +6,7 @@ arrived; everything here is pure and never touches sockets or WSGI.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -34,12 +35,16 @@ class SignedRequest:
     form: list[tuple[str, str]] | None = None
 
     def header(self, name: str) -> str | None:
-        """Case-insensitive header lookup that works for plain dicts too."""
-        wanted = name.lower()
+        """Case-insensitive header lookup that works for plain dicts too (the first one sent wins)."""
+        return self._headers_by_lower_name.get(name.lower())
+
+    @functools.cached_property
+    def _headers_by_lower_name(self) -> dict[str, str]:
+        # A SigV4 check looks up about ten headers: index them once instead of scanning each time.
+        found: dict[str, str] = {}
         for key, value in self.headers.items():
-            if key.lower() == wanted:
-                return value
-        return None
+            found.setdefault(key.lower(), value)
+        return found
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ verify as readily as boto3's ``us-east-1``/``cloudformation``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -79,8 +80,15 @@ def string_to_sign(amz_date: str, scope: CredentialScope, canonical: str) -> str
 
 
 def signing_key(secret: str, scope: CredentialScope) -> bytes:
+    return _derived_key(secret, scope.date, scope.region, scope.service)
+
+
+@functools.lru_cache(maxsize=256)
+def _derived_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The key of one secret for one day, region and service: four chained HMACs that
+    every request of that day repeats, so kept (a client signs with a handful of scopes)."""
     key = ("AWS4" + secret).encode("utf-8")
-    for part in (scope.date, scope.region, scope.service, TERMINATOR):
+    for part in (date, region, service, TERMINATOR):
         key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
     return key
 

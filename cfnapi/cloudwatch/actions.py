@@ -6,6 +6,11 @@
 - Every other ARN (scaling policies ``arn:aws:autoscaling:…``, stack signal
   actions, SNS topics …) goes to the callback registered for its prefix; the
   engine fills the registry (see ``ActionCallbackRegistry.register``).
+
+Each action, once it has run (a webhook: delivered, or given up on after its
+retries; a callback: returned or raised), gets its "Action" history item through
+``ActionHistory`` — for the first invocation at a transition and for every repeat
+alike, as AWS writes one per action run.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timezone
 from typing import Protocol
 
 from cfnapi.cloudwatch.alarms import Transition
@@ -31,6 +37,11 @@ ActionCallback = Callable[[str, Transition], None]
 class ActionDispatcher(Protocol):
     def dispatch(self, transition: Transition) -> None:
         """Start every action of ``transition``; must not block on slow targets."""
+
+
+class ActionHistory(Protocol):
+    def record_action(self, transition: Transition, action: str, error: str | None, now: datetime) -> None:
+        """Write the "Action" history item of one action run (``error`` None: it succeeded)."""
 
 
 class ActionCallbackRegistry:
@@ -136,28 +147,49 @@ class DefaultActionDispatcher:
     """Routes each action of a transition to the webhook sender or a registered callback."""
 
     def __init__(self, registry: ActionCallbackRegistry | None = None, webhooks: WebhookSender | None = None,
-                 workers: int = 4):
+                 workers: int = 4, history: ActionHistory | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.registry = registry or ActionCallbackRegistry()
         self.webhooks = webhooks or WebhookSender()
+        self.history = history
+        self.clock = clock
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cw-action")
 
     def dispatch(self, transition: Transition) -> None:
         for action in transition.actions:
             if action.startswith(("http://", "https://")):
-                self.webhooks.submit(action, sns_notification(transition, action))
+                delivery = self.webhooks.submit(action, sns_notification(transition, action))
+                delivery.add_done_callback(lambda done, action=action: self._webhook_done(transition, action, done))
                 continue
             callback = self.registry.find(action)
             if callback is None:
                 log.warning("alarm %s: no handler for action %s", transition.alarm_name, action)
+                self._record(transition, action, "No handler for this action in cfnapi.")
                 continue
             self._pool.submit(self._run_callback, callback, action, transition)
 
-    @staticmethod
-    def _run_callback(callback: ActionCallback, action: str, transition: Transition) -> None:
+    def _run_callback(self, callback: ActionCallback, action: str, transition: Transition) -> None:
         try:
             callback(action, transition)
-        except Exception:  # one failing action must not stop the others
+        except Exception as error:  # one failing action must not stop the others
             log.exception("alarm %s: action %s failed", transition.alarm_name, action)
+            self._record(transition, action, f"{type(error).__name__}: {error}")
+        else:
+            self._record(transition, action, None)
+
+    def _webhook_done(self, transition: Transition, action: str, delivery: Future) -> None:
+        delivered = not delivery.cancelled() and delivery.exception() is None and delivery.result()
+        self._record(transition, action, None if delivered else
+                     "The HTTP endpoint did not accept the notification (see the server log).")
+
+    def _record(self, transition: Transition, action: str, error: str | None) -> None:
+        if self.history is None:
+            return
+        try:
+            self.history.record_action(transition, action, error, self.clock())
+        except Exception:  # history must never break the action path
+            log.exception("alarm %s: the history item of action %s could not be written", transition.alarm_name,
+                          action)
 
     def shutdown(self, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait)

@@ -135,11 +135,11 @@ class AlarmStore:
             configuration_updated_at=as_utc(alarm.configuration_updated_at), actions=actions,
         )
 
-    def repeat(self, session: Session, alarm: Alarm, now: datetime,
-               reason_data: dict | None = None) -> Transition | None:
+    def repeat(self, alarm: Alarm, now: datetime, reason_data: dict | None = None) -> Transition | None:
         """The Auto Scaling actions of the state ``alarm`` stays in, to invoke again (AWS
-        re-invokes them while the state lasts), each with its "Action" history item;
-        None when there is nothing to repeat (actions disabled, or no Auto Scaling ARN)."""
+        re-invokes them while the state lasts); None when there is nothing to repeat (actions
+        disabled, or no Auto Scaling ARN). Like every invocation, each gets its "Action"
+        history item once it has run (``record_action``)."""
         if not alarm.actions_enabled:
             return None
         definition = json.loads(alarm.definition)
@@ -147,10 +147,6 @@ class AlarmStore:
                         if a.startswith(REPEATING_ACTION_PREFIX))
         if not actions:
             return None
-        for action in actions:
-            self.add_history(session, alarm, now, "Action", f"Successfully executed action {action}", {
-                "actionState": "Succeeded", "stateUpdateTimestamp": as_utc(alarm.state_updated_at).isoformat(),
-                "notificationResource": action, "repeated": True})
         if reason_data is None:  # the newest datapoints, for step scaling; else what the state was set with
             reason_data = json.loads(alarm.state_reason_data) if alarm.state_reason_data else None
         return Transition(
@@ -168,12 +164,23 @@ class AlarmStore:
             data=json.dumps(data, default=str),
         ))
 
-    def record_action(self, account_id: str, region: str, alarm_name: str, alarm_type: str, now: datetime,
-                      summary: str, data: dict) -> None:
+    def record_action(self, transition: Transition, action: str, error: str | None, now: datetime) -> None:
+        """The "Action" history item of one action run for ``transition`` (a state change or a
+        repeat), in AWS's words: "Successfully executed action <arn>" or "Failed to execute
+        action <arn>", the data saying which and, on failure, why."""
+        data: dict[str, Any] = {
+            "actionState": "Failed" if error else "Succeeded",
+            "stateUpdateTimestamp": int(as_utc(transition.timestamp).timestamp() * 1000),
+            "notificationResource": action,
+        }
+        if error:
+            data["error"] = error
+        summary = f"Failed to execute action {action}" if error else f"Successfully executed action {action}"
         with self.db.transaction() as session:
-            session.add(AlarmHistory(account_id=account_id, region=region, alarm_name=alarm_name,
-                                     alarm_type=alarm_type, timestamp=now, item_type="Action",
-                                     summary=summary, data=json.dumps(data, default=str)))
+            session.add(AlarmHistory(account_id=transition.account_id, region=transition.region,
+                                     alarm_name=transition.alarm_name, alarm_type=transition.alarm_type,
+                                     timestamp=now, item_type="Action", summary=summary,
+                                     data=json.dumps(data, default=str)))
 
     def expire_history(self, now: datetime) -> None:
         with self.db.transaction() as session:

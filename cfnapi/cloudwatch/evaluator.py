@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from cfnapi.cloudwatch import composite
+from cfnapi.cloudwatch.backfill import backfill_hour_rows
 from cfnapi.cloudwatch.actions import ActionDispatcher
 from cfnapi.cloudwatch.alarms import COMPOSITE_ALARM, METRIC_ALARM, AlarmStore, Transition
 from cfnapi.cloudwatch.evaluation import ALARM, OK, AlarmRule, Outcome, Slot, evaluate, evaluation_range
@@ -50,6 +51,7 @@ class AlarmEvaluator:
         self.alarms = AlarmStore(db)
         self.queries = MetricQueryRunner(self.store)
         self._last_compaction: datetime | None = None
+        self._hour_rows_backfilled = False
 
     def evaluate_all(self, now: datetime | None = None) -> int:
         """Evaluate every due alarm once; returns how many were evaluated."""
@@ -67,18 +69,29 @@ class AlarmEvaluator:
         return evaluated
 
     def run(self, interval_seconds: float, stop_event: threading.Event) -> None:
-        """Evaluate every ``interval_seconds`` until ``stop_event`` is set; also runs retention hourly."""
+        """Evaluate every ``interval_seconds`` until ``stop_event`` is set; also keeps the store (``maintain``)."""
         while not stop_event.is_set():
+            now = as_utc(self.clock())
             try:
-                now = as_utc(self.clock())
+                self.maintain(now)
+            except Exception:  # never in the way of evaluation; the next cycle retries
+                log.exception("metric store upkeep failed")
+            try:
                 self.evaluate_all(now)
-                if self._last_compaction is None or now - self._last_compaction >= timedelta(hours=1):
-                    self.store.compact(now)
-                    self.alarms.expire_history(now)
-                    self._last_compaction = now
             except Exception:  # keep the loop alive; the next cycle retries
                 log.exception("alarm evaluation cycle failed")
             stop_event.wait(interval_seconds)
+
+    def maintain(self, now: datetime) -> None:
+        """The store's upkeep: first (once) the hour rows of data stored before ingest wrote them
+        (``backfill.py``; before retention drops the finer rows it reads), then retention hourly."""
+        if not self._hour_rows_backfilled:
+            backfill_hour_rows(self.store, now)
+            self._hour_rows_backfilled = True
+        if self._last_compaction is None or now - self._last_compaction >= timedelta(hours=1):
+            self.store.compact(now)
+            self.alarms.expire_history(now)
+            self._last_compaction = now
 
     # -- claiming ------------------------------------------------------------
     def _claim(self, alarm_type: str, now: datetime) -> list[int]:
@@ -110,8 +123,7 @@ class AlarmEvaluator:
                 if not outcome.retained and outcome.state != alarm.state_value:
                     outcomes[alarm.id] = outcome
                 elif alarm.alarm_type == METRIC_ALARM:
-                    repeat = self.alarms.repeat(session, alarm, now,
-                                                None if outcome.retained else outcome.reason_data)
+                    repeat = self.alarms.repeat(alarm, now, None if outcome.retained else outcome.reason_data)
                     if repeat is not None:
                         repeats.append(repeat)
         if not outcomes:

@@ -2,7 +2,9 @@
 
 An ``Aggregate`` is what one stored row holds (SampleCount, Sum, Minimum,
 Maximum and a quantile sketch); aggregates merge associatively, so any query
-period is answered by merging the rows that fall into it.
+period is answered by merging the rows that fall into it. An aggregate read
+without its sketch (``sketch`` None: the query asked for no percentile) answers
+the five plain statistics only.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class Aggregate:
     sum: float = 0.0
     minimum: float = float("inf")
     maximum: float = float("-inf")
-    sketch: QuantileSketch = field(default_factory=QuantileSketch)
+    sketch: QuantileSketch | None = field(default_factory=QuantileSketch)
 
     @classmethod
     def of_values(cls, values: list[float], counts: list[float] | None = None) -> "Aggregate":
@@ -56,14 +58,18 @@ class Aggregate:
         self.sketch.add(value, count)
 
     def copy(self) -> "Aggregate":
-        return Aggregate(self.sample_count, self.sum, self.minimum, self.maximum, self.sketch.copy())
+        sketch = self.sketch.copy() if self.sketch is not None else None
+        return Aggregate(self.sample_count, self.sum, self.minimum, self.maximum, sketch)
 
     def merge(self, other: "Aggregate") -> None:
         self.sample_count += other.sample_count
         self.sum += other.sum
         self.minimum = min(self.minimum, other.minimum)
         self.maximum = max(self.maximum, other.maximum)
-        self.sketch.merge(other.sketch)
+        if self.sketch is not None and other.sketch is not None:
+            self.sketch.merge(other.sketch)
+        else:
+            self.sketch = None  # one side's percentiles are unknown, so the merged ones are too
 
     def statistic(self, name: str) -> float | None:
         if name == "SampleCount":
@@ -76,7 +82,10 @@ class Aggregate:
             return self.maximum
         if name == "Average":
             return self.sum / self.sample_count if self.sample_count else None
-        return self.sketch.quantile(percentile_of(name) / 100.0)
+        quantile = percentile_of(name) / 100.0
+        if self.sketch is None:
+            raise ValueError(f"{name} asked of an aggregate read without its sketch")
+        return self.sketch.quantile(quantile)
 
 
 def is_percentile(name: str) -> bool:

@@ -13,6 +13,7 @@ already hold their data), and everything goes after 455 days.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -21,18 +22,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from cfnapi.cloudwatch.models import Metric, MetricAggregate
+from cfnapi.cloudwatch.ranges import (
+    FIVE_MINUTES, HIGH_RESOLUTION, HOUR, MINUTE, RangeStatements, range_parameters, rows_for_range,
+)
+from cfnapi.cloudwatch.row_keys import RowsByKey
 from cfnapi.cloudwatch.sketch import QuantileSketch
 from cfnapi.cloudwatch.statistics import Aggregate
 from cfnapi.cloudwatch.timeutil import as_utc, epoch, from_epoch
 from cfnapi.db import Database
 
 Dimensions = tuple[tuple[str, str], ...]
-HIGH_RESOLUTION, MINUTE, FIVE_MINUTES, HOUR = 1, 60, 300, 3600
-_KEY_CHUNK = 300  # keeps IN (...) lists well under every backend's parameter limit
 
 # (source resolution, kept for, rolled into) — AWS's documented retention.
 ROLLUPS = (
@@ -42,6 +46,9 @@ ROLLUPS = (
 )
 RETENTION = timedelta(days=455)
 _LAST_PUT_REFRESH = timedelta(minutes=1)
+# The aggregate columns in the order rows are written (the key, then the statistics and sketch).
+ROW_COLUMNS = ("metric_id", "resolution", "period_start", "unit", "sample_count", "sum", "minimum", "maximum",
+               "sketch")
 _METRIC_CACHE_SIZE = 100_000
 
 
@@ -76,39 +83,22 @@ class Sample:
     high_resolution: bool = False
 
 
-def rows_for_range(table, metric_condition, lo: int, hi: int, period: int):
-    """Which aggregate rows hold the data of ``[lo, hi)`` for ``period``, each sample once.
-
-    Below a minute: per-second rows. A whole number of hours: hour rows for the
-    whole hours inside the range, and minute (or 5-minute) rows for the ragged
-    ends. Otherwise minute and 5-minute rows (never both for one time: compaction
-    replaces the one by the other). Each branch names the metric, one resolution
-    and a range, so SQLite searches the primary key once per branch instead of
-    scanning every row of the metric."""
-    if period < MINUTE:
-        ranges = [(HIGH_RESOLUTION, lo, hi)]
-    else:
-        lo -= lo % MINUTE
-        inner_lo, inner_hi = -(-lo // HOUR) * HOUR, hi - hi % HOUR
-        if period % HOUR or inner_lo >= inner_hi:
-            fine_ranges = [(lo, hi)]
-            ranges = []
-        else:
-            fine_ranges = [(lo, inner_lo), (inner_hi, hi)]
-            ranges = [(HOUR, inner_lo, inner_hi)]
-        ranges += [(resolution, a, b) for resolution in (MINUTE, FIVE_MINUTES) for a, b in fine_ranges if a < b]
-    resolution, start = table.c.resolution, table.c.period_start
-    return or_(*(and_(metric_condition, resolution == r, start >= a, start < b) for r, a, b in ranges))
-
-
 class MetricStore:
     def __init__(self, db: Database):
         self.db = db
         # SQLite allows one writer; serialising our read-merge-write here avoids
         # SQLITE_BUSY upgrades between threads of the one process that uses it.
         self._sqlite_write_lock = threading.Lock() if db.is_sqlite else None
-        self._metric_cache: dict[tuple[str, str, str], tuple[int, datetime]] = {}
+        self._metric_cache: dict[tuple[str, str, MetricKey], tuple[int, datetime]] = {}  # ingest: id, last put
+        # (account, region, identity) -> metric id, for queries. Metric rows are never
+        # deleted or renumbered, so an id once found stays right in every process.
+        self._metric_ids: dict[tuple[str, str, str], int] = {}
         self._statements: dict = {}
+        self._ranges = RangeStatements(MetricAggregate.__table__)
+        table = MetricAggregate.__tablename__
+        self._locked_sketches = RowsByKey(table, ("sketch",), sqlite=db.is_sqlite, lock=True)
+        self._locked_rows = RowsByKey(table, ("sample_count", "sum", "minimum", "maximum", "sketch"),
+                                      sqlite=db.is_sqlite, lock=True)
 
     # -- ingest --------------------------------------------------------------
     def put(self, account_id: str, region: str, samples: list[Sample], now: datetime) -> None:
@@ -121,11 +111,11 @@ class MetricStore:
                 self._put(account_id, region, samples, now)
 
     def _put(self, account_id: str, region: str, samples: list[Sample], now: datetime) -> None:
-        with self.db.transaction() as session:
-            metric_ids = self._upsert_metrics(session, account_id, region, {s.key for s in samples}, now)
+        with self.db.core_transaction() as connection:
+            metric_ids = self._upsert_metrics(connection, account_id, region, {s.key for s in samples}, now)
             deltas: dict[tuple[int, int, int, str], Aggregate] = {}
             for sample in samples:
-                metric_id = metric_ids[sample.key.identity]
+                metric_id = metric_ids[sample.key]
                 ts = epoch(sample.timestamp)
                 resolutions = (HIGH_RESOLUTION, MINUTE, HOUR) if sample.high_resolution else (MINUTE, HOUR)
                 for resolution in resolutions:
@@ -134,24 +124,25 @@ class MetricStore:
                         deltas[row_key].merge(sample.aggregate)
                     else:
                         deltas[row_key] = sample.aggregate.copy()
-            self._upsert_aggregates(session, deltas)
+            self._upsert_aggregates(connection, deltas)
 
     def _insert(self):
         return sqlite.insert if self.db.is_sqlite else postgresql.insert
 
-    def _upsert_metrics(self, session, account_id, region, keys, now) -> dict[str, int]:
+    def _upsert_metrics(self, connection, account_id, region, keys, now) -> dict[MetricKey, int]:
         """Metric ids for ``keys``, creating metrics as needed.
 
         ``last_put_at`` (what ListMetrics' RecentlyActive reads) is refreshed at
         most once a minute per metric, which keeps a hot ingest path to one
-        cached lookup per metric.
+        cached lookup per metric — by the key itself, so a cached metric's
+        identity (a SHA-256) is not even computed.
         """
-        ids: dict[str, int] = {}
+        ids: dict[MetricKey, int] = {}
         stale = []
         for key in keys:
-            cached = self._metric_cache.get((account_id, region, key.identity))
+            cached = self._metric_cache.get((account_id, region, key))
             if cached is not None and now - cached[1] < _LAST_PUT_REFRESH:
-                ids[key.identity] = cached[0]
+                ids[key] = cached[0]
             else:
                 stale.append(key)
         if not stale:
@@ -160,34 +151,31 @@ class MetricStore:
         stmt = self._insert()(table)
         stmt = stmt.on_conflict_do_update(index_elements=["account_id", "region", "identity"],
                                           set_={"last_put_at": stmt.excluded.last_put_at})
-        session.connection().execute(stmt, [
+        connection.execute(stmt, [
             {"account_id": account_id, "region": region, "namespace": k.namespace,
              "metric_name": k.metric_name, "dimensions": json.dumps(k.dimensions),
              "identity": k.identity, "last_put_at": now} for k in stale])
-        found = session.execute(select(table.c.identity, table.c.id).where(
+        found = dict(connection.execute(select(table.c.identity, table.c.id).where(
             table.c.account_id == account_id, table.c.region == region,
-            table.c.identity.in_([k.identity for k in stale])))
+            table.c.identity.in_([k.identity for k in stale]))).all())
         if len(self._metric_cache) > _METRIC_CACHE_SIZE:
             self._metric_cache.clear()
-        for identity, metric_id in found:
-            ids[identity] = metric_id
-            self._metric_cache[(account_id, region, identity)] = (metric_id, now)
+        for key in stale:
+            ids[key] = found[key.identity]
+            self._metric_cache[(account_id, region, key)] = (found[key.identity], now)
         return ids
 
     def _upsert_aggregates(self, session, deltas: dict[tuple[int, int, int, str], Aggregate]) -> None:
-        keys = list(deltas)
-        existing = self._load_sketches(session, keys, lock=True)
+        keys = sorted(deltas)  # new rows are inserted in key order too (the lock order on PostgreSQL)
+        existing = self._load_sketches(session, keys)
         rows = []
-        for key, delta in deltas.items():
+        for key in keys:
+            delta = deltas[key]
             sketch = delta.sketch
             if key in existing:
                 sketch = QuantileSketch.from_bytes(existing[key])
                 sketch.merge(delta.sketch)
-            rows.append({
-                "metric_id": key[0], "resolution": key[1], "period_start": key[2], "unit": key[3],
-                "sample_count": delta.sample_count, "sum": delta.sum,
-                "minimum": delta.minimum, "maximum": delta.maximum, "sketch": sketch.to_bytes(),
-            })
+            rows.append((*key, delta.sample_count, delta.sum, delta.minimum, delta.maximum, sketch.to_bytes()))
         self._write_aggregates(session, rows, additive=True)
 
     def _upsert_statement(self, additive: bool):
@@ -213,87 +201,102 @@ class MetricStore:
                 index_elements=["metric_id", "resolution", "period_start", "unit"], set_=update)
         return self._statements[cache_key]
 
-    def _write_aggregates(self, session, rows: list[dict], additive: bool) -> None:
-        """Upsert rows; ``additive`` adds the counts to a row that already exists.
+    def replace_aggregates(self, connection, aggregates: dict[tuple[int, int, int, str], Aggregate]) -> None:
+        """Write whole rows (sketch included), replacing any stored under the same keys."""
+        rows = [(*key, agg.sample_count, agg.sum, agg.minimum, agg.maximum, agg.sketch.to_bytes())
+                for key, agg in sorted(aggregates.items())]
+        self._write_aggregates(connection, rows, additive=False)
+
+    def write_turn(self):
+        """Held around a read-merge-write on SQLite (one writer); nothing to hold on PostgreSQL."""
+        return self._sqlite_write_lock or contextlib.nullcontext()
+
+    def _write_aggregates(self, session, rows: list[tuple], additive: bool) -> None:
+        """Upsert rows (tuples in ``ROW_COLUMNS`` order); ``additive`` adds the counts to a row
+        that already exists.
 
         The sketch column always carries the fully merged sketch (the caller
         read and locked the old one); the numeric columns merge in SQL so
         concurrent writers on PostgreSQL never lose counts.
         """
-        if rows:
-            session.connection().execute(self._upsert_statement(additive), rows)
+        if not rows:
+            return
+        sql, names = self._upsert_text(additive)
+        if names is None:  # a driver with named parameters (psycopg)
+            rows = [dict(zip(ROW_COLUMNS, row)) for row in rows]
+        elif names != ROW_COLUMNS:
+            order = [ROW_COLUMNS.index(name) for name in names]
+            rows = [tuple(row[i] for i in order) for row in rows]
+        _connection(session).exec_driver_sql(sql, rows)
 
-    def _load_sketches(self, session, keys, lock: bool) -> dict[tuple, bytes]:
-        found: dict[tuple, bytes] = {}
-        query = self._sketches_statement(lock and not self.db.is_sqlite)
-        connection = session.connection()
-        for start in range(0, len(keys), _KEY_CHUNK):
-            for metric_id, resolution, period_start, unit, sketch in connection.execute(
-                    query, {"keys": keys[start:start + _KEY_CHUNK]}):
-                found[(metric_id, resolution, period_start, unit)] = sketch
-        return found
-
-    def _sketches_statement(self, lock: bool):
-        """The sketches of the rows whose keys are bound as ``keys`` (an expanding IN), built
-        once: building the IN of dozens of key tuples anew for every PutMetricData cost more
-        than running the query."""
-        cache_key = ("sketches", lock)
+    def _upsert_text(self, additive: bool) -> tuple[str, tuple[str, ...] | None]:
+        """The upsert compiled once to the driver's SQL, run with ``exec_driver_sql``: for the
+        dozens of rows of every PutMetricData, SQLAlchemy's per-row parameter processing cost
+        more than SQLite's executemany."""
+        cache_key = ("upsert-text", additive)
         if cache_key not in self._statements:
-            table = MetricAggregate.__table__
-            cols = (table.c.metric_id, table.c.resolution, table.c.period_start, table.c.unit)
-            query = select(*cols, table.c.sketch).where(tuple_(*cols).in_(bindparam("keys", expanding=True)))
-            self._statements[cache_key] = query.with_for_update() if lock else query
+            compiled = self._upsert_statement(additive).compile(dialect=self.db.engine.dialect)
+            self._statements[cache_key] = (str(compiled), tuple(compiled.positiontup) if compiled.positional
+                                           else None)
         return self._statements[cache_key]
 
-    def _load_rows(self, session, keys) -> dict[tuple, MetricAggregate]:
-        found: dict[tuple, MetricAggregate] = {}
-        cols = (MetricAggregate.metric_id, MetricAggregate.resolution, MetricAggregate.period_start,
-                MetricAggregate.unit)
-        for start in range(0, len(keys), _KEY_CHUNK):
-            query = select(MetricAggregate).where(tuple_(*cols).in_(keys[start:start + _KEY_CHUNK]))
-            if not self.db.is_sqlite:
-                query = query.with_for_update()
-            for row in session.scalars(query):
-                found[(row.metric_id, row.resolution, row.period_start, row.unit)] = row
-        return found
+    def _load_sketches(self, session, keys) -> dict[tuple, bytes]:
+        """The stored sketches of the rows among ``keys`` (locked on PostgreSQL until commit)."""
+        return {key: values[0] for key, values in self._locked_sketches.fetch(_connection(session), keys)}
+
+    def _load_rows(self, session, keys) -> dict[tuple, Aggregate]:
+        """The stored aggregates of the rows among ``keys`` (locked on PostgreSQL until commit)."""
+        return {key: Aggregate(count, total, low, high, QuantileSketch.from_bytes(sketch))
+                for key, (count, total, low, high, sketch) in self._locked_rows.fetch(_connection(session), keys)}
 
     # -- queries -------------------------------------------------------------
     def find_metric_id(self, session, account_id: str, region: str, key: MetricKey) -> int | None:
-        return session.scalar(select(Metric.id).where(
-            Metric.account_id == account_id, Metric.region == region, Metric.identity == key.identity))
+        cache_key = (account_id, region, key.identity)
+        metric_id = self._metric_ids.get(cache_key)
+        if metric_id is None:
+            metric_id = _connection(session).execute(self._metric_id_statement(), {
+                "account_id": account_id, "region": region, "identity": key.identity}).scalar()
+            if metric_id is not None:
+                if len(self._metric_ids) > _METRIC_CACHE_SIZE:
+                    self._metric_ids.clear()
+                self._metric_ids[cache_key] = metric_id
+        return metric_id
+
+    def _metric_id_statement(self):
+        if "metric_id" not in self._statements:
+            table = Metric.__table__
+            self._statements["metric_id"] = select(table.c.id).where(
+                table.c.account_id == bindparam("account_id"), table.c.region == bindparam("region"),
+                table.c.identity == bindparam("identity"))
+        return self._statements["metric_id"]
 
     def statistics(self, account_id: str, region: str, key: MetricKey, start: datetime, end: datetime,
                    period: int, unit: str | None = None, with_sketches: bool = False,
                    ) -> dict[tuple[datetime, str], Aggregate]:
         """Aggregates per (period start, unit) for ``[start, end)``, merged from stored rows."""
-        with self.db.transaction() as session:
-            metric_id = self.find_metric_id(session, account_id, region, key)
+        with self.db.core_transaction() as connection:
+            metric_id = self.find_metric_id(connection, account_id, region, key)
             if metric_id is None:
                 return {}
-            return self.statistics_for_id(session, metric_id, start, end, period, unit, with_sketches)
+            return self.statistics_for_id(connection, metric_id, start, end, period, unit, with_sketches)
 
     def statistics_for_id(self, session, metric_id: int, start: datetime, end: datetime, period: int,
                           unit: str | None, with_sketches: bool) -> dict[tuple[datetime, str], Aggregate]:
-        table = MetricAggregate.__table__
-        conditions = [rows_for_range(table, table.c.metric_id == metric_id, epoch(start), epoch(end), period)]
+        """``session`` may be an ORM Session or a Core Connection; the prebuilt statement runs on
+        the connection either way. Without sketches the aggregates carry none (``sketch`` None):
+        SQL merges the rows per period and percentiles are not asked for."""
+        params = range_parameters(metric_id, epoch(start), epoch(end), period)
         if unit is not None:
-            conditions.append(MetricAggregate.unit == unit)
+            params["unit"] = unit
+        rows = _connection(session).execute(self._ranges.statement(with_sketches, unit is not None), params).all()
         result: dict[tuple[datetime, str], Aggregate] = {}
         if not with_sketches:
-            bucket = (MetricAggregate.period_start // period) * period
-            query = (
-                select(bucket, MetricAggregate.unit, func.sum(MetricAggregate.sample_count),
-                       func.sum(MetricAggregate.sum), func.min(MetricAggregate.minimum),
-                       func.max(MetricAggregate.maximum))
-                .where(and_(*conditions)).group_by(bucket, MetricAggregate.unit)
-            )
-            for b, u, count, total, lo_v, hi_v in session.execute(query):
-                result[(from_epoch(int(b)), u)] = Aggregate(count, total, lo_v, hi_v)
+            for b, u, count, total, lo_v, hi_v in rows:
+                result[(from_epoch(int(b)), u)] = Aggregate(count, total, lo_v, hi_v, None)
             return result
-        for row in session.scalars(select(MetricAggregate).where(and_(*conditions))):
-            key = (from_epoch(row.period_start - row.period_start % period), row.unit)
-            agg = Aggregate(row.sample_count, row.sum, row.minimum, row.maximum,
-                            QuantileSketch.from_bytes(row.sketch))
+        for period_start, u, count, total, lo_v, hi_v, sketch in rows:
+            key = (from_epoch(period_start - period_start % period), u)
+            agg = Aggregate(count, total, lo_v, hi_v, QuantileSketch.from_bytes(sketch))
             if key in result:
                 result[key].merge(agg)
             else:
@@ -315,7 +318,7 @@ class MetricStore:
             query = query.where(table.c.unit == unit)
         result: dict[int, dict[tuple[datetime, str], Aggregate]] = {}
         for metric_id, b, u, count, total, lo_v, hi_v in session.execute(query):
-            result.setdefault(metric_id, {})[(from_epoch(int(b)), u)] = Aggregate(count, total, lo_v, hi_v)
+            result.setdefault(metric_id, {})[(from_epoch(int(b)), u)] = Aggregate(count, total, lo_v, hi_v, None)
         return result
 
     def list_metrics(self, account_id: str, region: str, namespace: str | None, metric_name: str | None,
@@ -349,8 +352,7 @@ class MetricStore:
         return removed
 
     def _roll_batch(self, source: int, target: int | None, cutoff: int, batch_size: int) -> int:
-        lock = self._sqlite_write_lock or threading.Lock()
-        with lock, self.db.transaction() as session:
+        with self.write_turn(), self.db.transaction() as session:
             query = (select(MetricAggregate)
                      .where(MetricAggregate.resolution == source, MetricAggregate.period_start < cutoff)
                      .order_by(MetricAggregate.metric_id, MetricAggregate.period_start).limit(batch_size))
@@ -369,18 +371,18 @@ class MetricStore:
                         rolled[key].merge(agg)
                     else:
                         rolled[key] = agg
-                existing = self._load_rows(session, list(rolled))
-                out = []
+                existing = self._load_rows(session, sorted(rolled))
                 for key, agg in rolled.items():
                     if key in existing:
-                        old = existing[key]
-                        agg.merge(Aggregate(old.sample_count, old.sum, old.minimum, old.maximum,
-                                            QuantileSketch.from_bytes(old.sketch)))
-                    out.append({"metric_id": key[0], "resolution": key[1], "period_start": key[2],
-                                "unit": key[3], "sample_count": agg.sample_count, "sum": agg.sum,
-                                "minimum": agg.minimum, "maximum": agg.maximum,
-                                "sketch": agg.sketch.to_bytes()})
-                self._write_aggregates(session, out, additive=False)
+                        agg.merge(existing[key])
+                self.replace_aggregates(session, rolled)
             for row in rows:
                 session.delete(row)
             return len(rows)
+
+
+def _connection(session_or_connection):
+    """The Core Connection under an ORM Session (statements skip the ORM's execution layer)."""
+    if isinstance(session_or_connection, Session):
+        return session_or_connection.connection()
+    return session_or_connection

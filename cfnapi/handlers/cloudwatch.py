@@ -64,7 +64,7 @@ class CloudWatchHandlers(ServiceHandlers):
     def dispatcher(self) -> ActionDispatcher:
         """The dispatcher SetAlarmState hands transitions to; share it with the AlarmEvaluator."""
         if self._dispatcher is None:
-            self._dispatcher = DefaultActionDispatcher()
+            self._dispatcher = DefaultActionDispatcher(history=self.alarms)
         return self._dispatcher
 
     # -- metrics -------------------------------------------------------------

@@ -6,6 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from cfnapi.cloudwatch.actions import ActionCallbackRegistry, DefaultActionDispatcher, WebhookSender
+from cfnapi.cloudwatch.alarms import AlarmStore
 from cfnapi.cloudwatch.evaluator import AlarmEvaluator
 from cfnapi.handlers.base import RequestContext
 from cfnapi.handlers.cloudwatch import CloudWatchHandlers
@@ -55,7 +56,8 @@ def webhook():
 def setup(db):
     clock = FakeClock(T0)
     registry = ActionCallbackRegistry()
-    dispatcher = DefaultActionDispatcher(registry, WebhookSender(first_delay=0.01, timeout=5))
+    dispatcher = DefaultActionDispatcher(registry, WebhookSender(first_delay=0.01, timeout=5),
+                                         history=AlarmStore(db), clock=clock)
     cw = CloudWatchHandlers(db, dispatcher=dispatcher, clock=clock)
     evaluator = AlarmEvaluator(db, clock, dispatcher)
     yield cw, evaluator, clock, registry
@@ -266,10 +268,42 @@ def test_auto_scaling_actions_repeat_each_interval_while_the_state_lasts(repeati
     transition = ("INSUFFICIENT_DATA", "ALARM", (POLICY, HEALTH, TOPIC, "http://127.0.0.1:9/hook"))
     repeat = ("ALARM", "ALARM", (POLICY, HEALTH))  # only the Auto Scaling ARNs come back
     assert recorder.dispatched == [transition, repeat, repeat, repeat]
+    # The recorder runs nothing, so no action may be written down as executed.
     history = cw.handler_for("DescribeAlarmHistory")(CTX, {"AlarmName": "HighCPU", "HistoryItemType": "Action"})
-    assert len(history["AlarmHistoryItems"]) == 6  # one item per repeated invocation, nothing more
-    assert {h["HistorySummary"] for h in history["AlarmHistoryItems"]} == {
-        f"Successfully executed action {POLICY}", f"Successfully executed action {HEALTH}"}
+    assert history["AlarmHistoryItems"] == []
+
+
+def test_every_action_run_gets_its_history_item_first_invocations_and_repeats_alike(setup, webhook):
+    cw, evaluator, clock, registry = setup
+    url, received, arrived, _ = webhook
+    refused = "http://127.0.0.1:9/hook"  # nothing listens on the discard port: delivery fails
+    scaled = []
+    registry.register("arn:aws:autoscaling:", lambda action, transition: scaled.append(transition.new_state))
+
+    def broken_topic(action, transition):
+        raise RuntimeError("topic is gone")
+    registry.register("arn:aws:sns:", broken_topic)
+    cw.handler_for("PutMetricAlarm")(CTX, alarm_params(
+        url, AlarmActions=[POLICY, TOPIC, url, refused], OKActions=[], TreatMissingData="breaching"))
+    _minutes(evaluator, clock, 1, 3)  # INSUFFICIENT_DATA -> ALARM, then two repeats of the scaling policy
+    evaluator.dispatcher.shutdown(wait=True)
+    assert scaled == ["ALARM"] * 3 and len(received) == 1
+
+    items = cw.handler_for("DescribeAlarmHistory")(CTX, {"AlarmName": "HighCPU", "HistoryItemType": "Action"})
+    summaries = sorted(item["HistorySummary"] for item in items["AlarmHistoryItems"])
+    assert summaries == sorted([f"Successfully executed action {POLICY}"] * 3 + [
+        f"Failed to execute action {TOPIC}", f"Successfully executed action {url}",
+        f"Failed to execute action {refused}"])
+    by_action = {}
+    for item in items["AlarmHistoryItems"]:
+        assert item["HistoryItemType"] == "Action" and item["AlarmType"] == "MetricAlarm"
+        data = json.loads(item["HistoryData"])
+        by_action.setdefault(data["notificationResource"], []).append(data)
+    assert [d["actionState"] for d in by_action[TOPIC]] == ["Failed"]
+    assert "topic is gone" in by_action[TOPIC][0]["error"]
+    assert [d["actionState"] for d in by_action[url]] == ["Succeeded"] and "error" not in by_action[url][0]
+    assert by_action[refused][0]["actionState"] == "Failed"
+    assert {d["actionState"] for d in by_action[POLICY]} == {"Succeeded"}
 
 
 def test_the_repetition_stops_when_the_alarm_leaves_the_state(repeating):

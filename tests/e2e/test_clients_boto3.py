@@ -1,6 +1,10 @@
 """boto3 against the real server: CloudFormation, and CloudWatch in every protocol."""
 
+import json
+import threading
+import time
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from botocore.exceptions import ClientError
@@ -93,3 +97,49 @@ def test_cloudwatch_rejects_wrong_secret(server, protocol):
         cw.list_metrics()
     assert caught.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+@pytest.fixture
+def hook_receiver():
+    """An HTTP endpoint on loopback that accepts every POST and counts them."""
+    posts = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            posts.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/alarm", posts
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.parametrize("protocol", CLOUDWATCH_PROTOCOLS)
+def test_cloudwatch_action_runs_are_in_the_alarm_history(server, protocol, hook_receiver):
+    url, posts = hook_receiver
+    cw = client("cloudwatch", server.endpoint, protocol=protocol)
+    name = f"E2E-actions-{protocol}"
+    cw.put_metric_alarm(AlarmName=name, Namespace="E2E/Actions", MetricName="Load", Statistic="Average",
+                        Period=60, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold",
+                        AlarmActions=[url])
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="testing the action's history")
+    deadline = time.monotonic() + 20
+    items = []
+    while time.monotonic() < deadline and not items:  # the action runs after SetAlarmState returns
+        items = cw.describe_alarm_history(AlarmName=name, HistoryItemType="Action")["AlarmHistoryItems"]
+        time.sleep(0.1)
+    assert len(posts) == 1
+    [item] = items
+    assert item["HistorySummary"] == f"Successfully executed action {url}"
+    assert item["HistoryItemType"] == "Action" and item["AlarmName"] == name
+    data = json.loads(item["HistoryData"])
+    assert data["actionState"] == "Succeeded" and data["notificationResource"] == url
+    updates = cw.describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+    # (the evaluator may already have judged the alarm again: only the SetAlarmState change is certain)
+    assert "Alarm updated from INSUFFICIENT_DATA to ALARM" in [u["HistorySummary"] for u in updates]

@@ -24,7 +24,7 @@ PATH_PREFIX = "/service/"
 EPOCH_TAG = 1
 
 _WRITER = DocumentResultWriter(
-    timestamp=lambda shape, value: cbor2.CBORTag(EPOCH_TAG, to_epoch(value)),
+    timestamp=lambda shape: lambda value: cbor2.CBORTag(EPOCH_TAG, to_epoch(value)),
     blob=bytes,
     member_name=lambda member_shape, name: name,
 )

@@ -38,6 +38,8 @@ def check_constraints(operation_model, params: dict) -> None:
     Run on params as any protocol parsed them (so after ``Protocol.parse``,
     which stays a faithful inverse of botocore's serializer)."""
     style = validation_style(operation_model.service_model)
+    if not style.checks_constraints:
+        return
     error = style.constraint_error(violations(operation_model.input_shape, params))
     if error is not None:
         raise error

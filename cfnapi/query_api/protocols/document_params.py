@@ -7,6 +7,8 @@ timestamps in JSON), and rejects values of the wrong type.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from . import traits
 from .scalars import UnusableValue, from_document
 from .validation import MissingMembers, Path, ValidationStyle, index, key, member, serialization_error
@@ -52,9 +54,9 @@ class DocumentParamsReader:
         if not isinstance(value, dict):
             raise self._mismatch(path, value, "an object")
         params = {}
-        for name, member_shape in shape.members.items():
-            raw = value.get(traits.wire_name(member_shape, name))
-            if raw is None:
+        for name, wire, member_shape in _members_of(shape):
+            raw = value.get(wire)
+            if raw is None and wire != name:
                 raw = value.get(name)
             if raw is None:
                 continue
@@ -86,6 +88,13 @@ class DocumentParamsReader:
                 raise self._mismatch(path, map_key, "string map keys")
             result[map_key] = self._value(shape.value, item, key(path, map_key))
         return result
+
+
+@lru_cache(maxsize=4096)
+def _members_of(shape) -> tuple[tuple[str, str, object], ...]:
+    """(member name, name on the wire, member shape) of a structure, worked out once per shape."""
+    return tuple((name, traits.wire_name(member_shape, name), member_shape)
+                 for name, member_shape in shape.members.items())
 
 
 def _plain_numbers(values: list) -> list[float] | None:

@@ -9,14 +9,14 @@ from cfnapi.errors import ServiceError
 from .base import Protocol, error_type, query_error_header
 from .document_params import DocumentParamsReader
 from .document_result import DocumentResultWriter, base64_text
-from .timestamps import UNIX, format_timestamp, shape_format
+from .timestamps import UNIX, shape_format, timestamp_writer
 from .validation import serialization_error, validation_style
 from .wire import WireRequest, WireResponse
 
 JSON_MEDIA_TYPE = "application/x-amz-json-1.0"
 
 _WRITER = DocumentResultWriter(
-    timestamp=lambda shape, value: format_timestamp(value, shape_format(shape, UNIX)),
+    timestamp=lambda shape: timestamp_writer(shape_format(shape, UNIX)),
     blob=base64_text,
 )
 
@@ -43,7 +43,7 @@ class JsonProtocol(Protocol):
     def serialize(self, operation_model, result: dict, request_id: str, *, json_body: bool = False) -> WireResponse:
         output_shape = operation_model.output_shape
         document = _WRITER.write(output_shape, result) if output_shape is not None else {}
-        return WireResponse(200, _headers(request_id), json.dumps(document).encode("utf-8"))
+        return WireResponse(200, _headers(request_id), json.dumps(document, separators=(",", ":")).encode("utf-8"))
 
     def serialize_error(
         self, service_model, error: ServiceError, request_id: str, *, json_body: bool = False

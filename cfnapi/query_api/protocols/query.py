@@ -27,7 +27,7 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 # XML document's structure as JSON: same element names, lists as arrays, and
 # timestamps as epoch seconds — what AWS sent; boto 2 hands them through untouched.
 _QUERY_JSON_WRITER = DocumentResultWriter(
-    timestamp=lambda shape, value: to_epoch(value), blob=base64_text, member_name=traits.xml_member_name
+    timestamp=lambda shape: to_epoch, blob=base64_text, member_name=traits.xml_member_name
 )
 
 

@@ -9,6 +9,7 @@ millisecond precision, as AWS does.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -66,9 +67,8 @@ def _from_epoch(seconds: float) -> datetime:
 
 def to_epoch(value: datetime) -> int | float:
     """Epoch seconds, an integer when there is no fraction of a second."""
-    millis = as_aware(value).timestamp()
-    millis = round(millis * 1000) / 1000
-    return int(millis) if millis == int(millis) else millis
+    millis = round(as_aware(value).timestamp() * 1000)
+    return millis // 1000 if millis % 1000 == 0 else millis / 1000
 
 
 def to_iso8601(value: datetime) -> str:
@@ -86,12 +86,17 @@ def to_rfc822(value: datetime) -> str:
 
 def format_timestamp(value: datetime, fmt: str) -> str | int | float:
     """Write a result timestamp in ``fmt`` (one of the three trait values)."""
+    return timestamp_writer(fmt)(value)
+
+
+def timestamp_writer(fmt: str) -> Callable[[datetime], str | int | float]:
+    """The function writing timestamps in ``fmt``: chosen once per shape, not per value."""
     fmt = fmt.lower()
     if fmt == UNIX:
-        return to_epoch(value)
+        return to_epoch
     if fmt == RFC822:
-        return to_rfc822(value)
-    return to_iso8601(value)
+        return to_rfc822
+    return to_iso8601
 
 
 def shape_format(shape, default: str) -> str:

@@ -58,6 +58,10 @@ def _quote(value: object, limit: int = 100) -> str:
 class ValidationStyle:
     """How a service reports missing members and unusable values."""
 
+    # Whether ``constraint_error`` can answer anything but None: if not, the walk that
+    # collects violations is skipped (CloudWatch: PutMetricData's thousands of values).
+    checks_constraints = False
+
     def missing(self, paths: Sequence[Path]) -> ServiceError:
         raise NotImplementedError
 
@@ -72,6 +76,8 @@ class ValidationStyle:
 
 class CoralValidationStyle(ValidationStyle):
     """``ValidationError`` with AWS's "N validation errors detected" wording."""
+
+    checks_constraints = True
 
     @staticmethod
     def render(path: Path) -> str:
