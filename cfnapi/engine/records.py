@@ -185,7 +185,22 @@ class Recorder:
             resource_type=record.type,
             properties=event_properties,
         )
-        records = (record, *also_save)
+        self._commit_together((record, *also_save), [event])
+
+    def resource_event(self, record: ResourceRecord, status: str, reason: str | None, at: dt.datetime, *,
+                       properties: Any = None, before_create: bool = False) -> dict[str, Any]:
+        """The event of ``record`` reaching ``status`` at ``at``, to write with ``resources_together``
+        (``before_create``: written before the resource had its physical id)."""
+        physical_id = "" if before_create else record.physical_id or ""
+        return self._event(at, status, reason, logical_id=record.logical_id, physical_id=physical_id,
+                           resource_type=record.type, properties=properties)
+
+    def resources_together(self, records: list[ResourceRecord], events: list[dict[str, Any]]) -> None:
+        """Persist ``records`` as they are now and ``events``, all in one transaction (a wave of
+        resources whose every status change happened before this write)."""
+        self._commit_together(records, events)
+
+    def _commit_together(self, records, events: list[dict[str, Any]]) -> None:
         row_ids = [r.row_id for r in records]
 
         def write(batch) -> None:
@@ -197,14 +212,15 @@ class Recorder:
                                        lambda row_id, each=each: setattr(each, "row_id", row_id), _RESOURCE_IDENTITY)
                 else:
                     batch.defer(_UPDATE_RESOURCE, {"row_id_": each.row_id, **each.columns()})
-            batch.defer(_INSERT_EVENT, event)
+            for event in events:
+                batch.defer(_INSERT_EVENT, event)
 
         def undo() -> None:  # a rolled-back insert must be inserted again on retry
             for each, row_id in zip(records, row_ids):
                 each.row_id = row_id
 
         # Resource changes of every stack in flight share commits (group commit);
-        # this returns once this change and its event are committed, together.
+        # this returns once these changes and their events are committed, together.
         committer_for(self.db).run(write, undo)
 
     def save_quietly(self, record: ResourceRecord) -> None:

@@ -101,6 +101,11 @@ class ResourceType:
     # nested stack waits for its child): the engine runs it outside the bounded
     # resource pool, which the child's own resources need.
     waits_on_a_stack: ClassVar[bool] = False
+    # True when ``create`` only works out the physical id (it makes nothing outside the
+    # engine's own rows, so calling it again after a crash is harmless) and the resource
+    # is complete at once: the engine then creates a whole ready wave of such resources
+    # in its scheduler's thread and writes them, with all their events, in one transaction.
+    completes_at_once: ClassVar[bool] = False
 
     @classmethod
     def property_spec(cls, name: str) -> PropertySpec | None:
