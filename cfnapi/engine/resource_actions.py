@@ -8,9 +8,9 @@ failure (or cancellation) and raises ``ActionFailed`` / ``ActionCancelled``.
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -38,7 +38,7 @@ def _message(error: BaseException) -> str:
 
 def new_creation_token() -> str:
     """12 hex digits, the random part of CloudFormation-style generated names."""
-    return uuid.uuid4().hex[:12]
+    return os.urandom(6).hex()
 
 
 def call_with_retries(run: OperationRun, call: Callable[[], T]) -> T:
