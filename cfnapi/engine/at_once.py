@@ -38,14 +38,20 @@ class CreateAtOnce:
         run, recorder = self.operation, self.operation.recorder
         created: list[ResourceRecord] = []
         left: list[str] = []
+        # One moment for the wave's start and one for its end: its resources are created
+        # together, and shared timestamps are converted once when written.
+        started = utcnow()
         for logical_id in logical_ids:
-            record = self._create(logical_id)
+            record = self._create(logical_id, started)
             if record is None:
                 left.append(logical_id)
             else:
                 created.append(record)
         if not created:
             return left
+        finished = utcnow()
+        for record in created:
+            record.updated_at = finished
         # Events in the order the usual path writes them, wave by wave: every resource's
         # CREATE_IN_PROGRESS (with its properties), then "Initiated", then CREATE_COMPLETE.
         events = [recorder.resource_event(r, "CREATE_IN_PROGRESS", None, r.created_at, properties=r.properties,
@@ -60,7 +66,7 @@ class CreateAtOnce:
         recorder.resources_together(created, events)
         return left
 
-    def _create(self, logical_id: str) -> ResourceRecord | None:
+    def _create(self, logical_id: str, started) -> ResourceRecord | None:
         """The resource complete, in memory, or None when the usual path must create it."""
         run = self.operation
         decl = run.definition.resources[logical_id]
@@ -73,7 +79,7 @@ class CreateAtOnce:
             record = ResourceRecord(
                 logical_id, decl.type, properties=props, metadata=metadata, creation_token=new_creation_token(),
                 deletion_policy=decl.deletion_policy, update_replace_policy=decl.update_replace_policy,
-                created_at=utcnow(),
+                created_at=started,
             )
             ctx = run.context_for(logical_id, record.creation_token)
             record.physical_id = handler.create(ctx, props)
@@ -84,5 +90,4 @@ class CreateAtOnce:
         except Exception:  # noqa: BLE001 - the usual path does it again and records why it fails
             return None
         record.status, record.status_reason = "CREATE_COMPLETE", handler.completion_note(props)
-        record.updated_at = utcnow()
         return record

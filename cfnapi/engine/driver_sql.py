@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import JSON, Table, insert
 from sqlalchemy.engine import Connection
 
 # SQLite's default limit on bound variables in one statement (SQLITE_MAX_VARIABLE_NUMBER).
@@ -27,12 +27,52 @@ def _is_sqlite(connection: Connection) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _converters(table: Table, columns: tuple[str, ...], dialect) -> tuple[Callable[[Any], Any] | None, ...]:
-    return tuple(table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns)
+    converters = []
+    for name in columns:
+        column_type = table.c[name].type
+        convert = column_type.dialect_impl(dialect).bind_processor(dialect)
+        converters.append(_json_shortcuts(convert) if isinstance(column_type, JSON) and convert else convert)
+    return tuple(converters)
+
+
+def _json_shortcuts(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert`` with the two values most JSON columns hold (nothing, an empty mapping)
+    answered from their conversion made once, instead of serialised for every row."""
+    as_null, as_empty = convert(None), convert({})
+
+    def converted(value: Any) -> Any:
+        if value is None:
+            return as_null
+        if type(value) is dict and not value:
+            return as_empty
+        return convert(value)
+
+    return converted
 
 
 def _converted(rows: Sequence[dict[str, Any]], columns: tuple[str, ...], converters) -> list[tuple]:
-    pairs = tuple(zip(columns, converters))
-    return [tuple(row[name] if convert is None else convert(row[name]) for name, convert in pairs) for row in rows]
+    """Each row's values as the driver takes them. A value that is the very object the
+    previous row had in that column (a wave's shared timestamps) is converted once."""
+    plain = [converter is None for converter in converters]
+    last_in: list[Any] = [_NOTHING] * len(columns)
+    last_out: list[Any] = [None] * len(columns)
+    converted = []
+    for row in rows:
+        values = []
+        for i, name in enumerate(columns):
+            value = row[name]
+            if plain[i]:
+                values.append(value)
+            elif value is last_in[i]:
+                values.append(last_out[i])
+            else:
+                last_in[i], last_out[i] = value, converters[i](value)
+                values.append(last_out[i])
+        converted.append(tuple(values))
+    return converted
+
+
+_NOTHING = object()
 
 
 def _columns_sql(connection: Connection, table: Table, columns: tuple[str, ...]) -> str:
