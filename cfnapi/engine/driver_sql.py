@@ -53,21 +53,17 @@ def _json_shortcuts(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def _converted(rows: Sequence[dict[str, Any]], columns: tuple[str, ...], converters) -> list[tuple]:
     """Each row's values as the driver takes them. A value that is the very object the
     previous row had in that column (a wave's shared timestamps) is converted once."""
-    plain = [converter is None for converter in converters]
+    to_convert = [i for i, convert in enumerate(converters) if convert is not None]
     last_in: list[Any] = [_NOTHING] * len(columns)
     last_out: list[Any] = [None] * len(columns)
     converted = []
     for row in rows:
-        values = []
-        for i, name in enumerate(columns):
-            value = row[name]
-            if plain[i]:
-                values.append(value)
-            elif value is last_in[i]:
-                values.append(last_out[i])
-            else:
+        values = [row[name] for name in columns]
+        for i in to_convert:
+            value = values[i]
+            if value is not last_in[i]:
                 last_in[i], last_out[i] = value, converters[i](value)
-                values.append(last_out[i])
+            values[i] = last_out[i]
         converted.append(tuple(values))
     return converted
 

@@ -75,9 +75,16 @@ class ResourceRecord:
     ).split()
 
     def columns(self) -> dict[str, Any]:
-        values = {name: getattr(self, name) for name in self._COLUMNS}
-        values["resource_metadata"] = self.metadata
-        return values
+        # Spelled out rather than looped over _COLUMNS with getattr: written for every row of a wave.
+        return {
+            "logical_id": self.logical_id, "type": self.type, "status": self.status, "physical_id": self.physical_id,
+            "creation_token": self.creation_token, "status_reason": self.status_reason,
+            "properties": self.properties, "attributes": self.attributes, "deletion_policy": self.deletion_policy,
+            "update_replace_policy": self.update_replace_policy, "update_action": self.update_action,
+            "previous_properties": self.previous_properties, "previous_attributes": self.previous_attributes,
+            "role": self.role, "created_at": self.created_at, "updated_at": self.updated_at,
+            "resource_metadata": self.metadata,
+        }
 
     @classmethod
     def from_row(cls, row: ResourceRow) -> "ResourceRecord":
