@@ -45,6 +45,7 @@ class NetworkAclEntry(ResourceType):
     )
     attribute_names = ("Id",)
     not_honoured = "Everything: the entry does not filter traffic."
+    completes_at_once = True  # recorded only: validated, nothing is asked of the cloud
 
     def create(self, ctx, props) -> str:
         self._validate(props)

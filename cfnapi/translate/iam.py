@@ -63,6 +63,7 @@ class User(ResourceType):
     attribute_names = ("Arn",)
     name_properties = ("UserName",)
     not_honoured = "Policies, groups and login profiles are validated and recorded, not enforced."
+    completes_at_once = True  # recorded only: its id is worked out from the template
 
     def create(self, ctx, props) -> str:
         _check_inline_policies(props)
@@ -123,6 +124,7 @@ class Role(ResourceType):
     attribute_names = ("Arn", "RoleId")
     name_properties = ("RoleName",)
     not_honoured = "Not enforced: instances get no credentials from a role."
+    completes_at_once = True  # recorded only: its id is worked out from the template
 
     def create(self, ctx, props) -> str:
         self._validate(props)
@@ -143,6 +145,8 @@ class Role(ResourceType):
 
 class _PolicyType(ResourceType):
     """Policies: checked like IAM checks them, then recorded."""
+
+    completes_at_once = True  # recorded only: its id is worked out from the template
 
     def create(self, ctx, props) -> str:
         check_policy_document(props.get("PolicyDocument"), self.type_name)
@@ -223,6 +227,7 @@ class InstanceProfile(ResourceType):
     attribute_names = ("Arn",)
     name_properties = ("InstanceProfileName",)
     not_honoured = "Not enforced: instances get no role credentials."
+    completes_at_once = True  # recorded only: its id is worked out from the template
 
     def create(self, ctx, props) -> str:
         if len(props.get("Roles") or []) != 1:
