@@ -3,9 +3,11 @@ WaitConditionHandle), created by the scheduler's own thread, a ready wave at a t
 
 Each still goes through CREATE_IN_PROGRESS, CREATE_IN_PROGRESS "Resource creation
 Initiated" and CREATE_COMPLETE, with an event each. The wave's rows and all its events
-are written in one transaction: a crash keeps all of it or none of it, and since such a
-create makes nothing but its id, a resumed create simply makes it again. Handing each
-of these to a pool thread and waiting for three commits cost far more than the resource.
+are written in one transaction (together with the waves that follow it at once, as
+along a DependsOn chain; the scheduler commits before anything else may depend on
+them): a crash keeps all of it or none of it, and since such a create makes nothing
+but its id, a resumed create simply makes it again. Handing each of these to a pool
+thread and waiting for three commits cost far more than the resource.
 
 Anything out of the ordinary (a property that does not resolve, a missing required
 property, a create that raises or is not complete at once, a CreationPolicy to wait for)
@@ -26,6 +28,10 @@ class CreateAtOnce:
 
     def __init__(self, operation: OperationRun):
         self.operation = operation
+        # Created since the last commit (``run_graph`` commits before anything depends on them
+        # outside this thread): rows in their final state, and their events in order.
+        self._created: list[ResourceRecord] = []
+        self._events: list[dict] = []
 
     def takes(self, logical_id: str) -> bool:
         decl = self.operation.definition.resources[logical_id]
@@ -63,8 +69,14 @@ class CreateAtOnce:
         with run.lock:
             for record in created:
                 run.current[record.logical_id] = record
-        recorder.resources_together(created, events)
+        self._created += created
+        self._events += events
         return left
+
+    def commit(self) -> None:
+        created, events = self._created, self._events
+        self._created, self._events = [], []
+        self.operation.recorder.resources_together(created, events)
 
     def _create(self, logical_id: str, started) -> ResourceRecord | None:
         """The resource complete, in memory, or None when the usual path must create it."""

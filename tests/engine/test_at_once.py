@@ -129,3 +129,31 @@ def test_recorded_only_types_are_created_at_once_too(engine, monkeypatch):
     rows = engine.resources("iam")
     assert rows["Role"]["PhysicalResourceId"].startswith("iam-Role-")
     assert rows["Profile"]["ResourceStatus"] == "CREATE_COMPLETE"
+
+
+def test_a_chain_of_handles_shares_one_commit_and_the_pool_waits_for_it(engine, monkeypatch):
+    from cfnapi.translate.testing import Sleeper
+
+    seen_by_sleeper = []
+    real_create = Sleeper.create
+
+    def create(self, ctx, props):
+        # The handles it depends on are committed before a pool resource starts.
+        seen_by_sleeper.append(engine.resources("chain")["H2"]["ResourceStatus"])
+        return real_create(self, ctx, props)
+
+    monkeypatch.setattr(Sleeper, "create", create)
+    inserts = _event_inserts(engine)
+    stack_id = engine.create("chain", {
+        "H0": HANDLE,
+        "H1": {**HANDLE, "DependsOn": "H0"},
+        "H2": {**HANDLE, "DependsOn": "H1"},
+        "S": sleeper(Inputs={"Ref": "H2"}),
+    })
+    assert engine.status("chain") == "CREATE_COMPLETE"
+    assert seen_by_sleeper == ["CREATE_COMPLETE"]
+    # The stack's CREATE_IN_PROGRESS, the three handles' 9 events together, then the Sleeper's
+    # three status changes one by one, then the stack's CREATE_COMPLETE.
+    assert inserts == [1, 9, 1, 1, 1, 1]
+    order = [lid for lid, status, _ in engine.events(stack_id) if status == "CREATE_COMPLETE"]
+    assert order == ["H0", "H1", "H2", "S", "chain"]
