@@ -10,6 +10,7 @@ any change to it is refused.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -65,7 +66,7 @@ class SignalUrls:
 
     def path_for(self, target: SignalTarget) -> str:
         parts = (target.account_id, target.stack_id, target.logical_id)
-        return SIGNAL_PATH_PREFIX + "/".join(quote(part, safe="") for part in parts)
+        return SIGNAL_PATH_PREFIX + "/".join(_quoted(part) for part in parts)
 
     def url(self, target: SignalTarget) -> str:
         path = self.path_for(target)
@@ -87,6 +88,13 @@ class SignalUrls:
     def _sign(self, method: str, path: str, expires: int) -> str:
         message = f"{method}\n{path}\n{expires}".encode()
         return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+
+
+@functools.lru_cache(maxsize=1024)
+def _quoted(part: str) -> str:
+    # Every handle of a stack quotes the same account and stack id: quoting a stack ARN
+    # cost more than signing the URL.
+    return quote(part, safe="")
 
 
 def signal_route(urls: SignalUrls, record: Callable[[SignalTarget, dict], None]):

@@ -15,21 +15,21 @@ Work receives a ``Batch``: ``execute`` runs a statement at once (an insert
 whose generated id is needed), ``defer`` queues parameters for a statement
 that runs once for the whole batch, with every queued parameter set
 (executemany), just before the commit; ``defer_insert`` does the same for new
-rows whose generated ids the callers need (one multi-row INSERT … RETURNING).
+rows whose generated ids the callers need (one multi-row INSERT … RETURNING), and
+``defer_rows`` for new rows whose ids nobody needs (events).
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
 from cfnapi.db import Database
+from cfnapi.engine.driver_sql import insert_many, insert_returning
 
 
 
@@ -38,6 +38,7 @@ class Batch:
         self.connection = connection
         self._deferred: dict[int, tuple[object, list[dict]]] = {}
         self._inserts: dict[tuple, tuple[list[dict], list[Callable[[int], None]]]] = {}
+        self._rows: dict[tuple, list[dict]] = {}
         self._done_once: set = set()
 
     def execute(self, statement, parameters=None):
@@ -66,13 +67,18 @@ class Batch:
         rows_and_callbacks[0].append(parameters)
         rows_and_callbacks[1].append(on_id)
 
+    def defer_rows(self, table, parameters: dict) -> None:
+        """Insert a row into ``table`` before this batch commits, together with every other
+        row deferred for it (one driver-level executemany, see ``driver_sql``)."""
+        self._rows.setdefault((table, tuple(parameters)), []).append(parameters)
+
     def _insert_rows(self, table, identity: tuple[str, ...], rows: list[dict], callbacks: list) -> None:
         keys = [tuple(row[name] for name in identity) for row in rows]
         if len(set(keys)) < len(keys):  # not told apart: one statement each
             for row, on_id in zip(rows, callbacks):
-                on_id(self.connection.execute(_insert_returning(table, ()), row).scalar_one())
+                on_id(insert_returning(self.connection, table, [row], ("id",))[0][0])
             return
-        returned = self.connection.execute(_insert_returning(table, identity), rows).all()
+        returned = insert_returning(self.connection, table, rows, ("id", *identity))
         ids = {tuple(found[1:]): found[0] for found in returned}
         for key, on_id in zip(keys, callbacks):
             on_id(ids[key])
@@ -84,12 +90,9 @@ class Batch:
         for statement, rows in self._deferred.values():
             self.connection.execute(statement, rows)
         self._deferred.clear()
-
-
-@functools.lru_cache(maxsize=64)
-def _insert_returning(table, identity: tuple[str, ...]):
-    """``INSERT … RETURNING id, <identity columns>``, built once per table and identity."""
-    return insert(table).returning(table.c.id, *(table.c[name] for name in identity))
+        for (table, _), rows in self._rows.items():
+            insert_many(self.connection, table, rows)
+        self._rows.clear()
 
 
 Work = Callable[[Batch], None]

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import delete, insert, select
 
 from cfnapi.engine import statuses as st
+from cfnapi.engine.at_once import CreateAtOnce
 from cfnapi.engine.deletion_policy import DELETE, RETAIN, removal_policy
 from cfnapi.engine.models import EventRow, ExportRow, ImportRow, utcnow
 from cfnapi.engine.plan import Action, ResourceSnapshot, diff_resource
@@ -147,7 +148,10 @@ def create_phase(run: OperationRun, interrupted: bool) -> None:
         _note_resumed(run)
     step = resume_create if interrupted else create_resource
     graph = {lid: set(decl.dependencies) for lid, decl in run.definition.resources.items()}
-    outcome = run_graph(graph, lambda lid: step(run, lid), run.pool_for(_declared_type(run)), run.stop)
+    # A resumed create goes resource by resource: each must be looked for before anything is made.
+    at_once = None if interrupted else CreateAtOnce(run)
+    outcome = run_graph(graph, lambda lid: step(run, lid), run.pool_for(_declared_type(run)), run.stop,
+                        at_once=at_once)
     if run.stop_reason == "lease":
         return  # another worker owns the stack now
     if run.stop_reason == "cancel" or run.cancel_was_requested():

@@ -63,7 +63,7 @@ def _account_stacks(caller: Caller):
 
 def describe_stacks(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("StackName"):
-        return {"Stacks": [describe_stack(find_stack(runtime, caller, params["StackName"]))]}
+        return {"Stacks": [describe_stack(find_stack(runtime, caller, params["StackName"], without_templates=True))]}
     with runtime.db.transaction() as session:
         stacks = session.scalars(
             _account_stacks(caller).where(StackRow.deleted_at.is_(None)).order_by(StackRow.created_at.desc())

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import uuid
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,9 +75,16 @@ class ResourceRecord:
     ).split()
 
     def columns(self) -> dict[str, Any]:
-        values = {name: getattr(self, name) for name in self._COLUMNS}
-        values["resource_metadata"] = self.metadata
-        return values
+        # Spelled out rather than looped over _COLUMNS with getattr: written for every row of a wave.
+        return {
+            "logical_id": self.logical_id, "type": self.type, "status": self.status, "physical_id": self.physical_id,
+            "creation_token": self.creation_token, "status_reason": self.status_reason,
+            "properties": self.properties, "attributes": self.attributes, "deletion_policy": self.deletion_policy,
+            "update_replace_policy": self.update_replace_policy, "update_action": self.update_action,
+            "previous_properties": self.previous_properties, "previous_attributes": self.previous_attributes,
+            "role": self.role, "created_at": self.created_at, "updated_at": self.updated_at,
+            "resource_metadata": self.metadata,
+        }
 
     @classmethod
     def from_row(cls, row: ResourceRow) -> "ResourceRecord":
@@ -185,7 +192,22 @@ class Recorder:
             resource_type=record.type,
             properties=event_properties,
         )
-        records = (record, *also_save)
+        self._commit_together((record, *also_save), [event])
+
+    def resource_event(self, record: ResourceRecord, status: str, reason: str | None, at: dt.datetime, *,
+                       properties: Any = None, before_create: bool = False) -> dict[str, Any]:
+        """The event of ``record`` reaching ``status`` at ``at``, to write with ``resources_together``
+        (``before_create``: written before the resource had its physical id)."""
+        physical_id = "" if before_create else record.physical_id or ""
+        return self._event(at, status, reason, logical_id=record.logical_id, physical_id=physical_id,
+                           resource_type=record.type, properties=properties)
+
+    def resources_together(self, records: list[ResourceRecord], events: list[dict[str, Any]]) -> None:
+        """Persist ``records`` as they are now and ``events``, all in one transaction (a wave of
+        resources whose every status change happened before this write)."""
+        self._commit_together(records, events)
+
+    def _commit_together(self, records, events: list[dict[str, Any]]) -> None:
         row_ids = [r.row_id for r in records]
 
         def write(batch) -> None:
@@ -197,14 +219,15 @@ class Recorder:
                                        lambda row_id, each=each: setattr(each, "row_id", row_id), _RESOURCE_IDENTITY)
                 else:
                     batch.defer(_UPDATE_RESOURCE, {"row_id_": each.row_id, **each.columns()})
-            batch.defer(_INSERT_EVENT, event)
+            for event in events:
+                batch.defer_rows(_EVENTS, event)
 
         def undo() -> None:  # a rolled-back insert must be inserted again on retry
             for each, row_id in zip(records, row_ids):
                 each.row_id = row_id
 
         # Resource changes of every stack in flight share commits (group commit);
-        # this returns once this change and its event are committed, together.
+        # this returns once these changes and their events are committed, together.
         committer_for(self.db).run(write, undo)
 
     def save_quietly(self, record: ResourceRecord) -> None:
@@ -241,7 +264,7 @@ class Recorder:
     ) -> dict[str, Any]:
         # Stack events carry the stack's name as logical id and its StackId as physical id.
         return dict(
-            event_id=str(uuid.uuid4()),
+            event_id=_random_uuid(),
             stack_id=self.stack.stack_id,
             stack_name=self.stack.stack_name,
             logical_id=logical_id or self.stack.stack_name,
@@ -253,6 +276,13 @@ class Recorder:
             timestamp=now,
             client_request_token=self.client_request_token,
         )
+
+
+def _random_uuid() -> str:
+    """A version-4 UUID string, as ``str(uuid.uuid4())`` but without building a UUID object:
+    a 500-resource stack writes 1,500 event ids, and that took a tenth of its engine time."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def load_resources(db: Database, stack_id: str) -> list[ResourceRecord]:

@@ -8,9 +8,9 @@ failure (or cancellation) and raises ``ActionFailed`` / ``ActionCancelled``.
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -38,7 +38,7 @@ def _message(error: BaseException) -> str:
 
 def new_creation_token() -> str:
     """12 hex digits, the random part of CloudFormation-style generated names."""
-    return uuid.uuid4().hex[:12]
+    return os.urandom(6).hex()
 
 
 def call_with_retries(run: OperationRun, call: Callable[[], T]) -> T:
@@ -68,7 +68,7 @@ def wait_until_complete(run: OperationRun, check: Callable[[], bool], stop: thre
         delay = min(delay * settings.poll_factor, settings.poll_max_seconds)
 
 
-def _missing_required(handler: ResourceType, logical_id: str, props: dict[str, Any]) -> str | None:
+def missing_required(handler: ResourceType, logical_id: str, props: dict[str, Any]) -> str | None:
     missing = [spec.name for spec in handler.properties if spec.required and props.get(spec.name) in (None, "")]
     if not missing:
         return None
@@ -124,7 +124,7 @@ def _provision(run: OperationRun, record: ResourceRecord, decl, action: str, fir
     handler = run.runtime.registry.handler(record.type)
     ctx = run.context_for(record.logical_id, record.creation_token)
     failed = f"{action}_FAILED"
-    problem = _missing_required(handler, record.logical_id, record.properties)
+    problem = missing_required(handler, record.logical_id, record.properties)
     if problem:
         run.recorder.resource_status(record, failed, problem)
         raise ActionFailed(record.logical_id)

@@ -13,6 +13,7 @@ from typing import Any
 
 from cfnapi.db import Database
 from cfnapi.engine.definition import DefinitionCompiler
+from cfnapi.engine.handoff import DefinitionHandOff
 from cfnapi.template_url import TemplateUrlPolicy
 from cfnapi.translate.registry import TypeRegistry
 
@@ -51,6 +52,8 @@ class EngineRuntime:
     # Called after an operation queued work (``StackWorker.wake``), so it starts at once.
     work_queued: Callable[[], None] | None = None
     worker_id: str = field(default_factory=default_worker_id)
+    # CreateStack's compiled definition, for this process's worker to run the create with.
+    compiled: DefinitionHandOff = field(default_factory=DefinitionHandOff, repr=False)
     _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
     _pool_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     # Short jobs an API call starts and does not wait for (computing a change set).

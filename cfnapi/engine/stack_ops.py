@@ -183,6 +183,7 @@ def create_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
         **create_columns(runtime, body, definition, params, token),
     )
     Recorder(runtime.db, StackRef(stack_id, name), token).new_stack(stack)
+    runtime.compiled.keep(stack_id, body, definition)
     runtime.notify_work()
     return {"StackId": stack_id}
 

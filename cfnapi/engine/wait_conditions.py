@@ -17,6 +17,7 @@ from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure
 
 class WaitConditionHandle(ResourceType):
     type_name = "AWS::CloudFormation::WaitConditionHandle"
+    completes_at_once = True  # its id is a URL worked out from the stack and logical id
 
     def create(self, ctx: ResourceContext, props) -> str:
         if ctx.presign_signal_url is None:

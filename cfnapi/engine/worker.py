@@ -192,8 +192,9 @@ class StackWorker:
         if stack.status in USES_PREVIOUS_TEMPLATE and stack.previous_template_body is not None:
             body, params = stack.previous_template_body, stack.previous_parameters or {}
         run = OperationRun(self.runtime, stack, None, lease_owner=self.runtime.worker_id)
+        handed = self.runtime.compiled.take(stack.stack_id, body, params) if stack.status == "CREATE_IN_PROGRESS" else None
         try:
-            run.definition = self.runtime.compiler.compile(body, params, run.identity)
+            run.definition = handed or self.runtime.compiler.compile(body, params, run.identity)
             if stack.status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" and stack.previous_template_body:
                 run.previous_definition = self.runtime.compiler.compile(
                     stack.previous_template_body, stack.previous_parameters or {}, run.identity

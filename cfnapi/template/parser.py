@@ -103,7 +103,8 @@ def _build(text: str, data: dict, transforms: tuple[str, ...], transformed: bool
         validate_expr(expr, Scope("Conditions", **names))
     _check_condition_cycles(conditions)
 
-    resources = {name: _resource(name, value, names) for name, value in raw_resources.items()}
+    resource_names = {**names, "resource_scope": Scope("Resources", **names)}  # one Scope for every resource
+    resources = {name: _resource(name, value, resource_names) for name, value in raw_resources.items()}
     outputs = {name: _output(name, value, names) for name, value in raw_outputs.items()}
     rules = {name: _rule(name, value, names) for name, value in _section(data, "Rules").items()}
     metadata = data.get("Metadata") or {}
@@ -274,11 +275,12 @@ def _resource(logical_id: str, raw: Any, names: dict) -> ResourceDefinition:
         "creation_policy": None if raw.get("CreationPolicy") is None else parse_expr(raw["CreationPolicy"]),
         "update_policy": None if raw.get("UpdatePolicy") is None else parse_expr(raw["UpdatePolicy"]),
     }
-    scope = Scope("Resources", **names)
+    scope = names["resource_scope"]
     referenced: set[str] = set()
     for expr in parsed.values():
-        validate_expr(expr, scope)
-        referenced |= references_in(expr)
+        if expr is not None:  # most resources have no Metadata, CreationPolicy or UpdatePolicy
+            validate_expr(expr, scope)
+            referenced |= references_in(expr)
     for key in ("DeletionPolicy", "UpdateReplacePolicy"):
         policy = raw.get(key)
         if policy is not None and policy not in DELETION_POLICIES - ({"RetainExceptOnCreate"} if key == "UpdateReplacePolicy" else set()):

@@ -109,6 +109,13 @@ class ResourceType:
     # checked. It is the reason of their CREATE_COMPLETE / UPDATE_COMPLETE events, and the
     # generated docs table prints the same sentence.
     recorded_note: ClassVar[str | None] = None
+    # True when ``create`` only works out the physical id (it makes nothing outside the
+    # engine's own rows, so calling it again after a crash is harmless) and the resource
+    # is complete at once: the engine then creates a whole ready wave of such resources
+    # in its scheduler's thread and writes them, with all their events, in one transaction.
+    # Not for a type whose create reads other resources' records (``ctx.recorded_resources``):
+    # the members of a wave, and the waves not yet committed, cannot see each other there.
+    completes_at_once: ClassVar[bool] = False
 
     @classmethod
     def property_spec(cls, name: str) -> PropertySpec | None:
