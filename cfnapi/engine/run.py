@@ -87,6 +87,7 @@ class OperationRun:
             creation_policy=decl.creation_policy if decl is not None else None,
             update_policy=decl.update_policy if decl is not None else None,
             creation_token=creation_token,
+            recorded_resources=functools.partial(self.recorded_resources, logical_id),
             **self._context_common,
         )
 
@@ -104,7 +105,6 @@ class OperationRun:
             signals_for=self.signals_for,
             logical_id_for_physical=self.logical_id_for_physical,
             nested_stacks=self.nested_stacks,
-            recorded_resources=functools.partial(self.recorded_resources, logical_id),
         )
 
     @functools.cached_property
