@@ -321,9 +321,12 @@ class OpenStackCloud:
         return _floating_ip(self.conn.network.get_ip(floating_ip_id))
 
     @_classified
-    def allocate_floating_ip(self, external_network_id: str | None = None) -> FloatingIp:
+    def allocate_floating_ip(self, external_network_id: str | None = None, description: str = "") -> FloatingIp:
         network_id = external_network_id or self.find_external_network().id
-        return _floating_ip(self.conn.network.create_ip(floating_network_id=network_id))
+        attrs = {"floating_network_id": network_id}
+        if description:
+            attrs["description"] = description  # Neutron stores it with the create (standard attribute)
+        return _floating_ip(self.conn.network.create_ip(**attrs))
 
     @_classified
     def associate_floating_ip(self, floating_ip_id: str, port_id: str, fixed_ip: str | None = None) -> FloatingIp:
@@ -373,11 +376,13 @@ class OpenStackCloud:
         port_range_max: int | None = None,
         remote_ip_prefix: str | None = None,
         remote_group_id: str | None = None,
+        description: str = "",
     ) -> SecurityGroupRule:
         attrs = {
             "security_group_id": security_group_id, "direction": direction, "ether_type": ethertype,
             "protocol": protocol, "port_range_min": port_range_min, "port_range_max": port_range_max,
             "remote_ip_prefix": remote_ip_prefix, "remote_group_id": remote_group_id,
+            "description": description or None,
         }
         rule = self.conn.network.create_security_group_rule(**{k: v for k, v in attrs.items() if v is not None})
         return _rule(rule)
@@ -576,7 +581,7 @@ def _port(p) -> Port:
 
 def _floating_ip(f) -> FloatingIp:
     return FloatingIp(f.id, f.floating_ip_address, f.floating_network_id, f.port_id, f.fixed_ip_address,
-                      f.status or "DOWN")
+                      f.status or "DOWN", getattr(f, "description", None) or "")
 
 
 def _rule(r) -> SecurityGroupRule:
@@ -584,6 +589,7 @@ def _rule(r) -> SecurityGroupRule:
         id=r.id, security_group_id=r.security_group_id, direction=r.direction, ethertype=r.ether_type or "IPv4",
         protocol=r.protocol, port_range_min=r.port_range_min, port_range_max=r.port_range_max,
         remote_ip_prefix=r.remote_ip_prefix, remote_group_id=r.remote_group_id,
+        description=getattr(r, "description", None) or "",
     )
 
 
@@ -594,6 +600,7 @@ def _security_group(g) -> SecurityGroup:
             id=r["id"], security_group_id=g.id, direction=r["direction"], ethertype=r.get("ethertype", "IPv4"),
             protocol=r.get("protocol"), port_range_min=r.get("port_range_min"), port_range_max=r.get("port_range_max"),
             remote_ip_prefix=r.get("remote_ip_prefix"), remote_group_id=r.get("remote_group_id"),
+            description=r.get("description") or "",
         ))
     return SecurityGroup(g.id, g.name or "", g.description or "", tuple(rules))
 

@@ -223,6 +223,7 @@ class FloatingIp:
     port_id: str | None = None
     fixed_ip_address: str | None = None
     status: str = "DOWN"
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,7 @@ class SecurityGroupRule:
     port_range_max: int | None = None
     remote_ip_prefix: str | None = None
     remote_group_id: str | None = None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -377,7 +379,7 @@ class CloudProvider(Protocol):
     def delete_router(self, router_id: str) -> None: ...
     def list_floating_ips(self) -> list[FloatingIp]: ...
     def get_floating_ip(self, floating_ip_id: str) -> FloatingIp: ...
-    def allocate_floating_ip(self, external_network_id: str | None = None) -> FloatingIp: ...
+    def allocate_floating_ip(self, external_network_id: str | None = None, description: str = "") -> FloatingIp: ...
     def associate_floating_ip(
         self, floating_ip_id: str, port_id: str, fixed_ip: str | None = None
     ) -> FloatingIp: ...
@@ -399,6 +401,7 @@ class CloudProvider(Protocol):
         port_range_max: int | None = None,
         remote_ip_prefix: str | None = None,
         remote_group_id: str | None = None,
+        description: str = "",
     ) -> SecurityGroupRule: ...
     def delete_security_group_rule(self, rule_id: str) -> None: ...
 

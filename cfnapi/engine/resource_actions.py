@@ -299,7 +299,8 @@ def delete_resource(run: OperationRun, record: ResourceRecord, *, policy: str = 
     completed_reason = None
     if record.physical_id is not None:
         handler = run.runtime.registry.handler(record.type)
-        ctx = run.context_for(record.logical_id)
+        # With the token its create used, so a type can name what that create made besides the id.
+        ctx = run.context_for(record.logical_id, record.creation_token)
         state = run.state_of(record)
         try:
             if policy == SNAPSHOT:

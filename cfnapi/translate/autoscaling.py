@@ -159,6 +159,12 @@ class AutoScalingGroup(ResourceType):
             store.record_activity(group, BALANCERS_RECORDED)
         return name
 
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        if props.get("AutoScalingGroupName") or not ctx.creation_token:
+            return None  # a custom name carries no token: a group of that name may be someone else's
+        name = physical_name(ctx)
+        return name if _store(ctx).group(ctx.account_id, ctx.region, name) is not None else None
+
     def _complete(self, ctx: ResourceContext, resource: ResourceState, all_current: bool) -> bool:
         store = _store(ctx)
         group = store.group(ctx.account_id, ctx.region, resource.physical_id)

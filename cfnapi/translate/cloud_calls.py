@@ -78,10 +78,32 @@ def physical_name(ctx: ResourceContext, max_length: int = 255) -> str:
 
 def find_by_name(items, ctx: ResourceContext, max_length: int = 255) -> str | None:
     """``find_created`` for types whose cloud objects carry the ``physical_name``."""
+    found = find_named(items, ctx, max_length)
+    return found.id if found is not None else None
+
+
+def find_named(items, ctx: ResourceContext, max_length: int = 255):
+    """The item whose name is the ``physical_name`` made under ``ctx.creation_token`` (None without one)."""
     if not ctx.creation_token:
         return None
     name = physical_name(ctx, max_length)
-    return next((item.id for item in items if item.name == name), None)
+    return next((item for item in items if item.name == name), None)
+
+
+def creation_marker(ctx: ResourceContext) -> str:
+    """What marks a cloud object with no name of its own (a floating IP, a security group rule, an
+    access key) as made by this create: the ``physical_name`` it would have had, so the token is
+    there. It goes in a field the service stores with the create request itself (Neutron's
+    ``description``), never in a second call a crash could separate from it. "" without a token."""
+    return physical_name(ctx) if ctx.creation_token else ""
+
+
+def find_marked(items, ctx: ResourceContext, marker_of: Callable[[Any], str | None]):
+    """The item whose marker (``marker_of(item)``) is this create's ``creation_marker`` (None without a token)."""
+    marker = creation_marker(ctx)
+    if not marker:
+        return None
+    return next((item for item in items if marker_of(item) == marker), None)
 
 
 def short_id(prefix: str) -> str:

@@ -108,6 +108,13 @@ class Alarm(ResourceType):
         put_alarm(ctx, name, put_metric_alarm_params(name, props), list(props.get("Tags") or []))
         return name
 
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        if props.get("AlarmName") or not ctx.creation_token or ctx.cloud.alarms.db is None:
+            return None  # a custom name carries no token: an alarm of that name may be someone else's
+        name = physical_name(ctx)
+        with ctx.cloud.alarms.db.transaction() as session:
+            return name if ctx.cloud.alarms.get(session, ctx.account_id, ctx.region, name) is not None else None
+
     def update(self, ctx: ResourceContext, resource: ResourceState, old_props, new_props) -> None:
         put_alarm(ctx, resource.physical_id, put_metric_alarm_params(resource.physical_id, new_props),
                   list(new_props.get("Tags") or []))

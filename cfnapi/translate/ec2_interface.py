@@ -7,7 +7,7 @@ from typing import Any
 
 from cfnapi.cloud.provider import FixedIp
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceType
-from cfnapi.translate.cloud_calls import as_list, call, exists, gone_ok, physical_name, provider
+from cfnapi.translate.cloud_calls import as_list, call, exists, find_by_name, gone_ok, physical_name, provider
 
 
 class NetworkInterface(ResourceType):
@@ -32,6 +32,9 @@ class NetworkInterface(ResourceType):
                     fixed_ips=[FixedIp(subnet.id, props.get("PrivateIpAddress") or None)],
                     security_group_ids=groups)
         return port.id
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        return find_by_name(call(provider(ctx).list_ports), ctx)
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         if as_list(old_props.get("GroupSet")) != as_list(new_props.get("GroupSet")):

@@ -36,9 +36,20 @@ class Parameter(ResourceType):
     not_honoured = "Tier, Policies and Tags are recorded only."
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
-        name = props.get("Name") or f"CFN-{ctx.logical_id}-{uuid.uuid4().hex[:12]}"
+        name = props.get("Name") or self._generated_name(ctx)
         self._put(ctx, name, props, overwrite=False)
         return name
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        if props.get("Name") or not ctx.creation_token:
+            return None  # a custom name carries no token: a parameter of that name may be someone else's
+        name = self._generated_name(ctx)
+        return name if _store(ctx).get(ctx.account_id, ctx.region, name) is not None else None
+
+    @staticmethod
+    def _generated_name(ctx: ResourceContext) -> str:
+        """CloudFormation's shape, CFN-Logical-RANDOM; RANDOM is the creation token when there is one."""
+        return f"CFN-{ctx.logical_id}-{ctx.creation_token or uuid.uuid4().hex[:12]}"
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         self._put(ctx, resource.physical_id, new_props, overwrite=True)

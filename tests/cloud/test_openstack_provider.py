@@ -256,3 +256,30 @@ def test_container_metadata_errors_are_classified(cloud, conn):
     with pytest.raises(CloudError) as caught:
         cloud.set_container_metadata("b", {"tag-" + "x" * 200: "v"})
     assert caught.value.kind is ErrorKind.INVALID
+
+
+def test_floating_ip_and_rule_descriptions_go_with_the_create_and_read_back(cloud, conn):
+    # The creation token rides in Neutron's standard description, sent in the POST itself: a
+    # separate tag call could be cut off by a crash, leaving the object unfindable.
+    conn.network.create_ip.return_value = NS(id="f", floating_ip_address="172.24.4.9", floating_network_id="ext",
+                                             port_id=None, fixed_ip_address=None, status="DOWN",
+                                             description="web-Ip-0123456789AB")
+    fip = cloud.allocate_floating_ip("ext", "web-Ip-0123456789AB")
+    assert conn.network.create_ip.call_args.kwargs == {"floating_network_id": "ext",
+                                                      "description": "web-Ip-0123456789AB"}
+    assert fip.description == "web-Ip-0123456789AB"
+
+    conn.network.create_security_group_rule.return_value = NS(
+        id="r", security_group_id="g", direction="ingress", ether_type="IPv4", protocol="tcp", port_range_min=22,
+        port_range_max=22, remote_ip_prefix="0.0.0.0/0", remote_group_id=None, description="web-In-0123456789AB")
+    rule = cloud.create_security_group_rule("g", direction="ingress", protocol="tcp", port_range_min=22,
+                                            port_range_max=22, remote_ip_prefix="0.0.0.0/0",
+                                            description="web-In-0123456789AB")
+    assert conn.network.create_security_group_rule.call_args.kwargs["description"] == "web-In-0123456789AB"
+    assert rule.description == "web-In-0123456789AB"
+
+    conn.network.get_security_group.return_value = NS(id="g", name="web", description="", security_group_rules=[
+        {"id": "r", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22,
+         "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0", "remote_group_id": None,
+         "description": "web-In-0123456789AB"}])
+    assert cloud.get_security_group("g").rules[0].description == "web-In-0123456789AB"

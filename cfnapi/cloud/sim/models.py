@@ -153,6 +153,7 @@ class SimFloatingIp(Base):
     address: Mapped[str] = mapped_column(String(64))
     port_id: Mapped[str | None] = mapped_column(_ID, index=True)
     fixed_ip: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(String(255))  # Neutron's standard attribute
 
 
 class SimSecurityGroup(Base):
@@ -177,6 +178,7 @@ class SimSecurityGroupRule(Base):
     port_range_max: Mapped[int | None] = mapped_column(Integer)
     remote_ip_prefix: Mapped[str | None] = mapped_column(String(64))
     remote_group_id: Mapped[str | None] = mapped_column(_ID)
+    description: Mapped[str | None] = mapped_column(String(255))  # Neutron's standard attribute
 
 
 class SimVolume(Base):

@@ -397,7 +397,7 @@ class SimNetworkService(SimService):
         with self._transaction() as session:
             return _floating_ip_view(self._find(session, m.SimFloatingIp, floating_ip_id, msg.floating_ip_not_found))
 
-    def allocate_floating_ip(self, external_network_id: str | None = None) -> FloatingIp:
+    def allocate_floating_ip(self, external_network_id: str | None = None, description: str = "") -> FloatingIp:
         with self._transaction() as session:
             if external_network_id:
                 network = self._find(session, m.SimNetwork, external_network_id, msg.network_not_found)
@@ -412,7 +412,8 @@ class SimNetworkService(SimService):
             address = self._allocate_fixed_ip(
                 session, network.id, FixedIp(), fip_id, exhausted=msg.external_addresses_exhausted
             )
-            row = m.SimFloatingIp(id=fip_id, project_id=self.project_id, network_id=network.id, address=address)
+            row = m.SimFloatingIp(id=fip_id, project_id=self.project_id, network_id=network.id, address=address,
+                                  description=description)
             session.add(row)
             session.flush()
             return _floating_ip_view(row)
@@ -500,6 +501,7 @@ class SimNetworkService(SimService):
         port_range_max: int | None = None,
         remote_ip_prefix: str | None = None,
         remote_group_id: str | None = None,
+        description: str = "",
     ) -> SecurityGroupRule:
         with self._transaction() as session:
             group = self._find_owned(session, m.SimSecurityGroup, security_group_id, msg.security_group_not_found)
@@ -523,7 +525,8 @@ class SimNetworkService(SimService):
             self._enforce_quota(
                 session, "security_group_rule", 1, lambda used, allowed: msg.network_quota("security_group_rule")
             )
-            row = m.SimSecurityGroupRule(id=new_id(), project_id=self.project_id, security_group_id=group.id, **fields)
+            row = m.SimSecurityGroupRule(id=new_id(), project_id=self.project_id, security_group_id=group.id,
+                                         description=description, **fields)
             session.add(row)
             session.flush()
             return _rule_view(row)
@@ -567,6 +570,7 @@ def _floating_ip_view(row: m.SimFloatingIp) -> FloatingIp:
     return FloatingIp(
         id=row.id, floating_ip_address=row.address, floating_network_id=row.network_id,
         port_id=row.port_id, fixed_ip_address=row.fixed_ip, status="ACTIVE" if row.port_id else "DOWN",
+        description=row.description or "",
     )
 
 
@@ -575,4 +579,5 @@ def _rule_view(row: m.SimSecurityGroupRule) -> SecurityGroupRule:
         id=row.id, security_group_id=row.security_group_id, direction=row.direction, ethertype=row.ethertype,
         protocol=row.protocol, port_range_min=row.port_range_min, port_range_max=row.port_range_max,
         remote_ip_prefix=row.remote_ip_prefix, remote_group_id=row.remote_group_id,
+        description=row.description or "",
     )

@@ -1,0 +1,35 @@
+"""sim floating IPs and security group rules keep a description
+
+Neutron's standard ``description`` attribute, sent with the create request: the
+translate layer marks objects that have no generated name with their creation
+token there, so a create whose process died before saving the id is found again.
+
+Revision ID: e7d2c4a9f1b3
+Revises: c3e5a7d9b1f2
+Create Date: 2026-12-02 16:00:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = 'e7d2c4a9f1b3'
+down_revision = 'c3e5a7d9b1f2'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('sim_floating_ips', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('description', sa.String(length=255), nullable=True))
+    with op.batch_alter_table('sim_security_group_rules', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('description', sa.String(length=255), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('sim_security_group_rules', schema=None) as batch_op:
+        batch_op.drop_column('description')
+    with op.batch_alter_table('sim_floating_ips', schema=None) as batch_op:
+        batch_op.drop_column('description')
