@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from cfnapi.engine import crash_points
 from cfnapi.engine import statuses as st
 from cfnapi.engine.deletion_policy import DELETE, RETAIN, SNAPSHOT, SNAPSHOT_ATTRIBUTE
 from cfnapi.engine.models import utcnow
@@ -134,6 +135,7 @@ def _provision(run: OperationRun, record: ResourceRecord, decl, action: str, fir
     except Exception as error:
         run.recorder.resource_status(record, failed, _message(error))
         raise ActionFailed(record.logical_id) from error
+    crash_points.after_create(record.logical_id)  # the kill -9 tests' window (see crash_points)
     # Persisted the moment it is known: a crash from here on cannot forget the resource.
     record.physical_id = physical_id
     run.recorder.resource_status(record, f"{action}_IN_PROGRESS", st.CREATE_INITIATED)
