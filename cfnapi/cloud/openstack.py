@@ -473,8 +473,18 @@ class OpenStackCloud:
         return _container(self.conn.object_store.get_container_metadata(name))
 
     @_classified
-    def create_container(self, name: str) -> Container:
-        return _container(self.conn.object_store.create_container(name=name))
+    def create_container(self, name: str, metadata: Mapping[str, str] | None = None) -> Container:
+        if not metadata:
+            return _container(self.conn.object_store.create_container(name=name))
+        # X-Container-Meta-* headers on the PUT itself: Swift stores them with the container, so no
+        # crash can separate the two. Not through the SDK's Container(metadata=...), which writes
+        # them into a dict shared by every Container object of the process.
+        from openstack import exceptions as sdk_exceptions
+
+        headers = {f"X-Container-Meta-{key}": str(value) for key, value in metadata.items()}
+        response = self.conn.object_store.put(f"/{urllib.parse.quote(name)}", headers=headers, raise_exc=False)
+        sdk_exceptions.raise_from_response(response)
+        return self.get_container(name)
 
     def container_is_empty(self, name: str) -> bool:
         return self.get_container(name).object_count == 0

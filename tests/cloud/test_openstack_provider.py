@@ -283,3 +283,28 @@ def test_floating_ip_and_rule_descriptions_go_with_the_create_and_read_back(clou
          "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0", "remote_group_id": None,
          "description": "web-In-0123456789AB"}])
     assert cloud.get_security_group("g").rules[0].description == "web-In-0123456789AB"
+
+
+def test_container_metadata_goes_with_the_put_that_creates_it(cloud, conn):
+    conn.object_store.put.return_value = NS(status_code=201, headers={})
+    conn.object_store.get_container_metadata.return_value = NS(
+        name="b", count=0, bytes=0, metadata={"Cfn-Creation-Token": "web-B-0123456789AB"})
+    container = cloud.create_container("my b", {"cfn-creation-token": "web-B-0123456789AB"})
+    conn.object_store.put.assert_called_once_with(
+        "/my%20b", headers={"X-Container-Meta-cfn-creation-token": "web-B-0123456789AB"}, raise_exc=False)
+    conn.object_store.create_container.assert_not_called()  # its metadata dict is shared process-wide
+    assert container.metadata == {"cfn-creation-token": "web-B-0123456789AB"}
+
+    cloud.create_container("plain")
+    conn.object_store.create_container.assert_called_once_with(name="plain")
+
+
+def test_a_refused_container_put_is_classified(cloud, conn):
+    response = requests.Response()
+    response.status_code = 403
+    response._content = b"Forbidden"
+    response.headers["content-type"] = "text/plain"
+    conn.object_store.put.return_value = response
+    with pytest.raises(CloudError) as caught:
+        cloud.create_container("b", {"cfn-creation-token": "x"})
+    assert caught.value.kind is ErrorKind.FORBIDDEN

@@ -218,3 +218,19 @@ def test_deleting_an_instance_whose_server_is_gone_removes_its_ports(world):
     assert Instance().check_delete_complete(ctx, state)
 
     assert {p.id for p in world.cloud.list_ports(network)} == ports_before
+
+
+def test_a_custom_named_bucket_is_found_by_the_token_in_its_metadata_and_nobody_elses(world):
+    from cfnapi.translate.s3 import Bucket
+
+    props = {"BucketName": "reports-2026", "Tags": [{"Key": "team", "Value": "a"}]}
+    made = Bucket().create(tokened(world, "Bucket"), props)
+    assert made == "reports-2026"
+    metadata = world.cloud.get_container(made).metadata
+    assert metadata["cfn-creation-token"] == physical_name(tokened(world, "Bucket"))
+    assert metadata["tag-team"] == "a"  # sent with the same PUT
+
+    assert Bucket().find_created(tokened(world, "Bucket"), props) == made
+    assert Bucket().find_created(tokened(world, "Bucket", OTHER), props) is None
+    world.cloud.create_container("someone-elses")  # same name, no token of this create
+    assert Bucket().find_created(tokened(world, "Bucket"), {"BucketName": "someone-elses"}) is None
