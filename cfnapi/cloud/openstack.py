@@ -7,6 +7,7 @@ dataclasses; every SDK failure goes through ``errors.from_sdk_exception``.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -523,7 +524,19 @@ def _image(i) -> Image:
 
 
 def _keypair(k) -> KeyPair:
-    return KeyPair(k.name, k.fingerprint or "", k.public_key or "", getattr(k, "private_key", None))
+    return KeyPair(k.name, k.fingerprint or "", k.public_key or "", getattr(k, "private_key", None),
+                   _timestamp(getattr(k, "created_at", None)))
+
+
+def _timestamp(text: str | None) -> dt.datetime | None:
+    """Nova's and Neutron's created_at ("2026-12-02T16:00:00.000000", "…Z"), as UTC."""
+    if not text:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def _nic(n) -> dict[str, str]:
@@ -612,7 +625,8 @@ def _security_group(g) -> SecurityGroup:
             remote_ip_prefix=r.get("remote_ip_prefix"), remote_group_id=r.get("remote_group_id"),
             description=r.get("description") or "",
         ))
-    return SecurityGroup(g.id, g.name or "", g.description or "", tuple(rules))
+    return SecurityGroup(g.id, g.name or "", g.description or "", tuple(rules),
+                         _timestamp(getattr(g, "created_at", None)))
 
 
 def _volume(v) -> Volume:

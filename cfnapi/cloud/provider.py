@@ -58,6 +58,7 @@ class KeyPair:
     fingerprint: str
     public_key: str
     private_key: str | None = None  # only when the cloud generated the pair
+    created_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,7 @@ class SecurityGroup:
     name: str
     description: str = ""
     rules: tuple[SecurityGroupRule, ...] = ()
+    created_at: dt.datetime | None = None
 
 
 # --- block storage ----------------------------------------------------------

@@ -66,7 +66,9 @@ def _find_unsaved_creation(run: OperationRun, record: ResourceRecord) -> None:
         return
     handler = run.runtime.registry.handler(record.type)
     try:
-        found = handler.find_created(run.context_for(record.logical_id, record.creation_token), record.properties)
+        # The row's last write (updated_at) is the one that saved the token, before the create call.
+        ctx = run.context_for(record.logical_id, record.creation_token, record.updated_at)
+        found = handler.find_created(ctx, record.properties)
     except Exception:  # the cloud is unreachable: carry on; the failure event still says what happened
         log.exception("stack %s: could not look for what %s's create made", run.stack.name, record.logical_id)
         return

@@ -179,9 +179,9 @@ def resume_create(run: OperationRun, logical_id: str) -> None:
     if record.physical_id is None and record.creation_token is not None:
         handler = run.runtime.registry.handler(record.type)
         try:
-            record.physical_id = call_with_retries(
-                run, lambda: handler.find_created(run.context_for(logical_id, record.creation_token), record.properties)
-            )
+            # The row's last write (updated_at) is the one that saved the token, before the create call.
+            ctx = run.context_for(logical_id, record.creation_token, record.updated_at)
+            record.physical_id = call_with_retries(run, lambda: handler.find_created(ctx, record.properties))
         except Exception as error:
             run.recorder.resource_status(record, "CREATE_FAILED", _message(error))
             raise ActionFailed(logical_id) from error

@@ -3,6 +3,7 @@ reach the cloud, and the stop signal shared by everything in flight."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -79,7 +80,8 @@ class OperationRun:
                 session.scalar(select(StackRow.cancel_requested).where(StackRow.stack_id == self.stack.stack_id))
             )
 
-    def context_for(self, logical_id: str, creation_token: str | None = None) -> ResourceContext:
+    def context_for(self, logical_id: str, creation_token: str | None = None,
+                    token_saved_at: dt.datetime | None = None) -> ResourceContext:
         decl = self.definition.resources.get(logical_id) if self.definition is not None else None
         return ResourceContext(
             account_id=self.stack.account_id,
@@ -94,6 +96,7 @@ class OperationRun:
             creation_policy=decl.creation_policy if decl is not None else None,
             update_policy=decl.update_policy if decl is not None else None,
             creation_token=creation_token,
+            token_saved_at=token_saved_at,
             nested_stacks=self.nested_stacks,
         )
 

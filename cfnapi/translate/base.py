@@ -69,6 +69,9 @@ class ResourceContext:
     # Saved by the engine before ``create``: generated names end with it (``physical_name``), so
     # ``find_created`` can find what a create made if its process died before the id was saved.
     creation_token: str | None = None
+    # When the engine saved that token (given to ``find_created`` only): an object named by the
+    # template, which has nowhere to carry the token, is this create's only if made after it.
+    token_saved_at: dt.datetime | None = None
     # The engine's narrow API for child stacks (``engine.nested.NestedStacks``):
     # AWS::CloudFormation::Stack creates, updates and deletes its stack only through it.
     nested_stacks: Any = None

@@ -8,6 +8,7 @@ be found.") because that is what the user needs in the stack event.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -104,6 +105,20 @@ def find_marked(items, ctx: ResourceContext, marker_of: Callable[[Any], str | No
     if not marker:
         return None
     return next((item for item in items if marker_of(item) == marker), None)
+
+
+# How far the cloud's clock may lag this server's when an object's created_at is compared with
+# the moment its creation token was saved.
+CLOCK_SKEW = dt.timedelta(seconds=60)
+
+
+def made_since_token(ctx: ResourceContext, created_at: dt.datetime | None) -> bool:
+    """Whether an object named by the template (so carrying no token) was made after this create's
+    token was saved: one that existed before is someone else's, and would have failed the create."""
+    if not ctx.creation_token or ctx.token_saved_at is None or created_at is None:
+        return False
+    saved = ctx.token_saved_at if ctx.token_saved_at.tzinfo else ctx.token_saved_at.replace(tzinfo=dt.timezone.utc)
+    return created_at >= saved - CLOCK_SKEW
 
 
 def short_id(prefix: str) -> str:

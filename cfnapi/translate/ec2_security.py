@@ -23,6 +23,7 @@ from cfnapi.translate.cloud_calls import (
     find_marked,
     find_named,
     gone_ok,
+    made_since_token,
     physical_name,
     provider,
 )
@@ -147,12 +148,17 @@ class SecurityGroup(ResourceType):
         return group.id
 
     def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
-        """A generated name carries the token; a custom GroupName does not (Neutron allows the
-        same name twice, and a group of that name may be someone else's), so it is not looked for."""
-        if props.get("GroupName"):
-            return None
+        """A generated name carries the token. A custom GroupName does not, and Neutron allows
+        the same name twice: the group of that name and description made after the token was
+        saved is this create's (one made before is someone else's)."""
         cloud = provider(ctx)
-        group = find_named(call(cloud.list_security_groups), ctx)
+        groups = call(cloud.list_security_groups)
+        if props.get("GroupName"):
+            mine = [g for g in groups if g.name == props["GroupName"]
+                    and g.description == str(props.get("GroupDescription", "")) and made_since_token(ctx, g.created_at)]
+            group = mine[0] if len(mine) == 1 else None  # two such would be a guess: adopt neither
+        else:
+            group = find_named(groups, ctx)
         if group is None:
             return None
         if not _has_rules_of(cloud, group, props):  # died while writing its rules: start again whole

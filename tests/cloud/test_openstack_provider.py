@@ -308,3 +308,17 @@ def test_a_refused_container_put_is_classified(cloud, conn):
     with pytest.raises(CloudError) as caught:
         cloud.create_container("b", {"cfn-creation-token": "x"})
     assert caught.value.kind is ErrorKind.FORBIDDEN
+
+
+def test_keypair_and_group_creation_times_read_back_as_utc(cloud, conn):
+    # Compared with the moment a creation token was saved, to adopt a template-named object.
+    import datetime as dt
+
+    conn.compute.get_keypair.return_value = NS(name="k", fingerprint="f", public_key="ssh-rsa A",
+                                               created_at="2026-12-02T16:00:00.000000")
+    assert cloud.get_keypair("k").created_at == dt.datetime(2026, 12, 2, 16, 0, tzinfo=dt.timezone.utc)
+    conn.network.get_security_group.return_value = NS(id="g", name="web", description="d",
+                                                      security_group_rules=[], created_at="2026-12-02T16:00:05Z")
+    assert cloud.get_security_group("g").created_at == dt.datetime(2026, 12, 2, 16, 0, 5, tzinfo=dt.timezone.utc)
+    conn.network.get_security_group.return_value = NS(id="g", name="web", description="d", security_group_rules=[])
+    assert cloud.get_security_group("g").created_at is None  # a Neutron without timestamps: never adopted

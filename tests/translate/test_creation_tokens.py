@@ -114,11 +114,8 @@ def test_every_type_that_makes_a_cloud_object_is_covered_above():
         "AWS::AutoScaling::ScalingPolicy", "AWS::AutoScaling::ScheduledAction",  # put by a token-named key
         "AWS::SNS::Subscription",  # a subscription to the same endpoint is the same one (SNS)
     }
-    found_by_token_below = {"AWS::AutoScaling::AutoScalingGroup"}
-    # A Nova keypair has no field to carry a token and KeyName is required: a resumed create meets
-    # Nova's "already exists" and the stack rolls back, leaving that keypair (docs/operations.md).
-    known_gaps = {"AWS::EC2::KeyPair"}
-    unaccounted = default_registry().supported() - set(PROPERTIES) - found_by_token_below - known_gaps
+    found_by_token_below = {"AWS::AutoScaling::AutoScalingGroup", "AWS::EC2::KeyPair"}
+    unaccounted = default_registry().supported() - set(PROPERTIES) - found_by_token_below
     assert unaccounted == makes_nothing_to_leak
 
 
@@ -167,12 +164,53 @@ def test_a_security_group_whose_create_died_among_its_rules_is_removed(world):
     assert differences_from_seed(world.db, world.config) == {}
 
 
-def test_a_custom_named_security_group_is_not_adopted_by_name(world):
+def saved_now(world, logical_id="Res", token=TOKEN):
+    """A context whose token was saved at the sim clock's now (what the engine passes on resume)."""
+    return dataclasses.replace(tokened(world, logical_id, token), token_saved_at=world.clock.now)
+
+
+def test_a_custom_named_security_group_is_adopted_only_if_made_after_the_token_was_saved(world):
     props = {**PROPERTIES["AWS::EC2::SecurityGroup"](world), "GroupName": "web"}
-    made = SecurityGroup().create(tokened(world, "Sg"), props)
-    # Neutron allows two groups named "web": the name alone cannot tell this create's from another.
-    assert SecurityGroup().find_created(tokened(world, "Sg"), props) is None
-    assert world.cloud.get_security_group(made).name == "web"
+    older = SecurityGroup().create(tokened(world, "Old"), props)  # someone else's, same name (Neutron allows it)
+    world.clock.advance(3600)
+    ctx = saved_now(world, "Sg")
+    assert SecurityGroup().find_created(ctx, props) is None
+
+    made = SecurityGroup().create(ctx, props)
+
+    assert SecurityGroup().find_created(ctx, props) == made != older
+    assert SecurityGroup().find_created(tokened(world, "Sg"), props) is None  # no saved time: no guess
+
+
+def test_a_keypair_is_adopted_only_if_nova_made_it_after_the_token_was_saved(world):
+    handler = default_registry().handler("AWS::EC2::KeyPair")
+    world.cloud.create_keypair("old")  # someone else's
+    world.clock.advance(3600)
+    assert handler.find_created(saved_now(world), {"KeyName": "old"}) is None
+
+    ctx = saved_now(world)
+    made = handler.create(ctx, {"KeyName": "deploy"})  # generated: its private key stored in SSM
+    assert handler.find_created(ctx, {"KeyName": "deploy"}) == made
+
+
+def test_a_generated_keypair_whose_private_key_was_never_stored_is_deleted_and_made_again(world):
+    handler = default_registry().handler("AWS::EC2::KeyPair")
+    ctx = saved_now(world)
+    world.cloud.create_keypair("deploy")  # the create died before storing the private key
+
+    assert handler.find_created(ctx, {"KeyName": "deploy"}) is None
+
+    assert all(k.name != "deploy" for k in world.cloud.list_keypairs())
+
+
+def test_an_imported_keypair_is_adopted_when_its_public_key_is_the_templates(world):
+    handler = default_registry().handler("AWS::EC2::KeyPair")
+    public_key = world.cloud.create_keypair("source").public_key
+    ctx = saved_now(world)
+    handler.create(ctx, {"KeyName": "imported", "PublicKeyMaterial": public_key})
+    assert handler.find_created(ctx, {"KeyName": "imported", "PublicKeyMaterial": public_key}) == "imported"
+    other = world.cloud.create_keypair("other").public_key
+    assert handler.find_created(ctx, {"KeyName": "imported", "PublicKeyMaterial": other}) is None
 
 
 def test_an_eip_whose_create_died_before_associating_is_released(world):

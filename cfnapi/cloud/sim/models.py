@@ -59,6 +59,7 @@ class SimKeyPair(Base):
     name: Mapped[str] = mapped_column(String(255))
     public_key: Mapped[str] = mapped_column(String(16384))
     fingerprint: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SimServer(Base):
@@ -162,6 +163,7 @@ class SimSecurityGroup(Base):
     project_id: Mapped[str | None] = mapped_column(_PROJECT, index=True)
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(String(1024), default="")
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SimSecurityGroupRule(Base):

@@ -24,7 +24,7 @@ from cfnapi.cloud.provider import (
 )
 from cfnapi.cloud.sim import ipam
 from cfnapi.cloud.sim import models as m
-from cfnapi.cloud.sim.base import SimService
+from cfnapi.cloud.sim.base import SimService, as_utc
 from cfnapi.cloud.sim.identity import new_id, new_mac_address
 
 ROUTER_INTERFACE_OWNER = "network:router_interface"
@@ -470,7 +470,8 @@ class SimNetworkService(SimService):
     def create_security_group(self, name: str, description: str = "") -> SecurityGroup:
         with self._transaction() as session:
             self._enforce_quota(session, "security_group", 1, lambda used, allowed: msg.network_quota("security_group"))
-            row = m.SimSecurityGroup(id=new_id(), project_id=self.project_id, name=name, description=description)
+            row = m.SimSecurityGroup(id=new_id(), project_id=self.project_id, name=name, description=description,
+                                     created_at=self.clock())
             session.add(row)
             session.flush()
             # Neutron gives every new group an allow-all egress rule per ethertype.
@@ -555,7 +556,8 @@ class SimNetworkService(SimService):
             select(m.SimSecurityGroupRule).where(m.SimSecurityGroupRule.security_group_id == row.id)
             .order_by(m.SimSecurityGroupRule.id)
         )
-        return SecurityGroup(row.id, row.name, row.description, tuple(_rule_view(r) for r in rules))
+        return SecurityGroup(row.id, row.name, row.description, tuple(_rule_view(r) for r in rules),
+                             as_utc(row.created_at) if row.created_at else None)
 
 
 def _subnet_view(row: m.SimSubnet) -> Subnet:
