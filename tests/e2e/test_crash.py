@@ -210,10 +210,15 @@ UNSAVED_IDS_TEMPLATE = {
     "Bucket": {"Type": "AWS::S3::Bucket"},
     "Param": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": "v"}},
     "Topic": {"Type": "AWS::SNS::Topic"},
+    # Named by the template: adopted because the sim made them after the creation token was saved.
+    "Key": {"Type": "AWS::EC2::KeyPair", "Properties": {"KeyName": "crash-key"}},
+    "NamedSg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupName": "crash-named",
+                                                                  "GroupDescription": "named"}},
 }
 # sim inventory kind -> the type whose physical ids are the only project objects of that kind
 OWNED_KINDS = {"networks": "AWS::EC2::VPC", "subnets": "AWS::EC2::Subnet", "servers": "AWS::EC2::Instance",
-               "containers": "AWS::S3::Bucket"}
+               "containers": "AWS::S3::Bucket", "keypairs": "AWS::EC2::KeyPair",
+               "security_groups": "AWS::EC2::SecurityGroup"}
 
 
 def _crashed_or_terminal(server, cfn, stack_id) -> bool:
@@ -270,8 +275,8 @@ def test_kill_9_between_each_create_call_and_saving_its_id_adopts_instead_of_lea
         config = load_config()
         db = Database(f"sqlite:///{data_dir / 'cfnapi.sqlite'}")
         try:
-            # A container's physical id is its name (the sim's row id means nothing to a stack).
-            added = {kind: {e["name" if kind == "containers" else "id"] for e in change["added"]}
+            # A container's or keypair's physical id is its name (the sim's row id means nothing to a stack).
+            added = {kind: {e["name" if kind in ("containers", "keypairs") else "id"] for e in change["added"]}
                      for kind, change in differences_from_seed(db, config).items()}
         finally:
             db.dispose()
