@@ -30,6 +30,7 @@ class Topic:
     region: str
     attributes: Mapping[str, str]
     tags: Mapping[str, str]
+    created_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ class TopicStore:
 
 
 def _topic(row: SnsTopicRow) -> Topic:
-    return Topic(row.arn, row.name, row.account_id, row.region, dict(row.attributes or {}), dict(row.tags or {}))
+    return Topic(row.arn, row.name, row.account_id, row.region, dict(row.attributes or {}), dict(row.tags or {}),
+                 row.created_at)
 
 
 def _subscription(row: SnsSubscriptionRow) -> Subscription:

@@ -16,7 +16,7 @@ from cfnapi.autoscaling import launch as members_api
 from cfnapi.autoscaling.store import AutoScalingStore
 from cfnapi.autoscaling.worker import TERMINATING, capacity_reached
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
-from cfnapi.translate.cloud_calls import as_list, physical_name, truthy
+from cfnapi.translate.cloud_calls import as_list, made_since_token, physical_name, truthy
 from cfnapi.translate.ec2_instance import resolve_image
 
 BALANCERS_RECORDED = ("LoadBalancerNames and TargetGroupARNs are recorded only: cfnapi has no load balancer "
@@ -160,10 +160,19 @@ class AutoScalingGroup(ResourceType):
         return name
 
     def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
-        if props.get("AutoScalingGroupName") or not ctx.creation_token:
-            return None  # a custom name carries no token: a group of that name may be someone else's
-        name = physical_name(ctx)
-        return name if _store(ctx).group(ctx.account_id, ctx.region, name) is not None else None
+        """A generated name carries the token; a custom one is this create's if the group row
+        names this stack and resource and was written after the token was saved."""
+        if not ctx.creation_token:
+            return None
+        name = str(props.get("AutoScalingGroupName") or physical_name(ctx))
+        group = _store(ctx).group(ctx.account_id, ctx.region, name)
+        if group is None:
+            return None
+        if props.get("AutoScalingGroupName") and not (
+                group.stack_id == ctx.stack_id and group.logical_id == ctx.logical_id
+                and made_since_token(ctx, group.created_at)):
+            return None
+        return name
 
     def _complete(self, ctx: ResourceContext, resource: ResourceState, all_current: bool) -> bool:
         store = _store(ctx)

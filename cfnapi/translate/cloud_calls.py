@@ -117,8 +117,12 @@ def made_since_token(ctx: ResourceContext, created_at: dt.datetime | None) -> bo
     token was saved: one that existed before is someone else's, and would have failed the create."""
     if not ctx.creation_token or ctx.token_saved_at is None or created_at is None:
         return False
-    saved = ctx.token_saved_at if ctx.token_saved_at.tzinfo else ctx.token_saved_at.replace(tzinfo=dt.timezone.utc)
-    return created_at >= saved - CLOCK_SKEW
+    return _utc(created_at) >= _utc(ctx.token_saved_at) - CLOCK_SKEW
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands timezone-aware columns back naive; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def short_id(prefix: str) -> str:

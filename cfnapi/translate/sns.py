@@ -17,7 +17,15 @@ from typing import Any
 from cfnapi.sns import TopicStore, topic_arn
 from cfnapi.sns.store import TopicExists
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
-from cfnapi.translate.cloud_calls import as_list, physical_name, recorded_only, short_id, tags_of, truthy
+from cfnapi.translate.cloud_calls import (
+    as_list,
+    made_since_token,
+    physical_name,
+    recorded_only,
+    short_id,
+    tags_of,
+    truthy,
+)
 from cfnapi.translate.iam import check_policy_document
 
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
@@ -98,10 +106,14 @@ class Topic(ResourceType):
         return topic.arn
 
     def find_created(self, ctx, props) -> str | None:
-        if not ctx.creation_token or props.get("TopicName"):
+        """A generated name carries the token; a TopicName is this create's only if the topic
+        was made after the token was saved (one that existed before is someone else's)."""
+        if not ctx.creation_token:
             return None
         topic = topics(ctx).get_topic(topic_arn(ctx.account_id, ctx.region, self._name(ctx, props)))
-        return topic.arn if topic else None
+        if topic is None or (props.get("TopicName") and not made_since_token(ctx, topic.created_at)):
+            return None
+        return topic.arn
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         store = topics(ctx)

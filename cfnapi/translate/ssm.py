@@ -9,6 +9,7 @@ from typing import Any
 
 from cfnapi.ssm import ParameterAlreadyExists
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
+from cfnapi.translate.cloud_calls import made_since_token
 
 
 def _store(ctx: ResourceContext):
@@ -41,10 +42,17 @@ class Parameter(ResourceType):
         return name
 
     def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
-        if props.get("Name") or not ctx.creation_token:
-            return None  # a custom name carries no token: a parameter of that name may be someone else's
-        name = self._generated_name(ctx)
-        return name if _store(ctx).get(ctx.account_id, ctx.region, name) is not None else None
+        """A generated name carries the token; a custom Name is this create's only if its first
+        version was written after the token was saved (one that existed before is someone else's)."""
+        if not ctx.creation_token:
+            return None
+        name = props.get("Name") or self._generated_name(ctx)
+        parameter = _store(ctx).get(ctx.account_id, ctx.region, name)
+        if parameter is None:
+            return None
+        if props.get("Name") and not (parameter.version == 1 and made_since_token(ctx, parameter.last_modified)):
+            return None
+        return name
 
     @staticmethod
     def _generated_name(ctx: ResourceContext) -> str:

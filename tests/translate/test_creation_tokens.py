@@ -272,3 +272,46 @@ def test_a_custom_named_bucket_is_found_by_the_token_in_its_metadata_and_nobody_
     assert Bucket().find_created(tokened(world, "Bucket", OTHER), props) is None
     world.cloud.create_container("someone-elses")  # same name, no token of this create
     assert Bucket().find_created(tokened(world, "Bucket"), {"BucketName": "someone-elses"}) is None
+
+
+def _alarm(name):
+    return {**PROPERTIES["AWS::CloudWatch::Alarm"](None), "AlarmName": name}
+
+
+# type -> properties naming the object
+NAMED_IN_OWN_STORES = {
+    "AWS::SNS::Topic": {"TopicName": "alerts"},
+    "AWS::SSM::Parameter": {"Type": "String", "Value": "v", "Name": "/app/flag"},
+    "AWS::CloudWatch::Alarm": _alarm("cpu-high"),
+}
+
+
+@pytest.mark.parametrize("type_name", sorted(NAMED_IN_OWN_STORES))
+def test_a_template_named_object_in_cfnapis_stores_is_adopted_only_if_made_after_the_token(world, type_name):
+    handler = default_registry().handler(type_name)
+    props = NAMED_IN_OWN_STORES[type_name]
+    earlier = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+    ctx = dataclasses.replace(tokened(world), token_saved_at=earlier)
+    assert handler.find_created(ctx, props) is None
+
+    made = handler.create(ctx, props)
+
+    assert handler.find_created(ctx, props) == made
+    # Had the token been saved after the object existed, the object would be someone else's.
+    assert handler.find_created(dataclasses.replace(ctx, token_saved_at=later), props) is None
+    assert handler.find_created(tokened(world), props) is None  # no saved time: no guess
+
+
+def test_a_template_named_auto_scaling_group_must_name_this_stack_and_resource(world):
+    handler = default_registry().handler("AWS::AutoScaling::AutoScalingGroup")
+    props = {"AutoScalingGroupName": "workers", "MinSize": "0", "MaxSize": "1"}
+    ctx = dataclasses.replace(tokened(world), token_saved_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
+    world.autoscaling.create_group(
+        account_id=ACCOUNT, region="us-east-1", name="workers", stack_id="another-stack", stack_name="other",
+        logical_id="Res", launch_spec={}, min_size=0, max_size=1, desired=0, default_cooldown=300,
+        health_check_type="EC2", health_check_grace_seconds=0)
+    assert handler.find_created(ctx, props) is None  # another stack's group of that name
+    group = world.autoscaling.group(ACCOUNT, "us-east-1", "workers")
+    world.autoscaling.update_group(group.id, stack_id=ctx.stack_id)
+    assert handler.find_created(ctx, props) == "workers"
