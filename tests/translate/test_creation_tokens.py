@@ -315,3 +315,17 @@ def test_a_template_named_auto_scaling_group_must_name_this_stack_and_resource(w
     group = world.autoscaling.group(ACCOUNT, "us-east-1", "workers")
     world.autoscaling.update_group(group.id, stack_id=ctx.stack_id)
     assert handler.find_created(ctx, props) == "workers"
+
+
+def test_a_topic_whose_create_died_before_its_inline_subscriptions_is_removed(world):
+    from cfnapi.translate.sns import Topic
+
+    ctx = tokened(world, "Alerts")
+    props = {"Subscription": [{"Protocol": "https", "Endpoint": "https://hooks.example/alarm"}]}
+    made = Topic().create(ctx, props)
+    assert Topic().find_created(ctx, props) == made  # whole: adopted
+
+    for subscription in world.topics.subscriptions_of(made):
+        world.topics.unsubscribe(subscription.arn)  # as if the create had died before subscribing
+    assert Topic().find_created(ctx, props) is None
+    assert world.topics.get_topic(made) is None
