@@ -50,3 +50,19 @@ def test_servers_of_other_groups_and_unnamed_ones_are_not_adopted(harness):  # n
     GroupReconciler(harness.world.autoscaling, harness.world.services).tick(group.id)
 
     assert sorted(m.instance_id for m in harness.members()) == members
+
+
+def test_ports_a_launch_made_for_a_server_it_never_got_to_are_deleted(harness):  # noqa: F811
+    harness.create()
+    group = harness.group()
+    provider = harness.world.services.provider("123456789012")
+    network = next(n for n in provider.list_networks() if not n.is_external)
+    member = f"{group.stack_name}-{group.logical_id}-0123456789AB"
+    left = provider.create_port(network.id, name=f"{member}-eth0")  # its server was never created
+    other = provider.create_port(network.id, name="someone-elses-eth0")
+    ports_before = {p.id for p in provider.list_ports()}
+
+    GroupReconciler(harness.world.autoscaling, harness.world.services).tick(group.id)
+
+    assert {p.id for p in provider.list_ports()} == ports_before - {left.id}
+    assert other.id in ports_before
