@@ -107,17 +107,19 @@ def find_marked(items, ctx: ResourceContext, marker_of: Callable[[Any], str | No
     return next((item for item in items if marker_of(item) == marker), None)
 
 
-# How far the cloud's clock may lag this server's when an object's created_at is compared with
-# the moment its creation token was saved.
-CLOCK_SKEW = dt.timedelta(seconds=60)
+# How far a cloud's clock may lag this server's when its object's created_at is compared with the
+# moment the creation token was saved. cfnapi's own stores need none: the process that saved the
+# token is the one that wrote the row, after it.
+CLOUD_CLOCK_SKEW = dt.timedelta(seconds=60)
 
 
-def made_since_token(ctx: ResourceContext, created_at: dt.datetime | None) -> bool:
+def made_since_token(ctx: ResourceContext, created_at: dt.datetime | None,
+                     skew: dt.timedelta = dt.timedelta(0)) -> bool:
     """Whether an object named by the template (so carrying no token) was made after this create's
     token was saved: one that existed before is someone else's, and would have failed the create."""
     if not ctx.creation_token or ctx.token_saved_at is None or created_at is None:
         return False
-    return _utc(created_at) >= _utc(ctx.token_saved_at) - CLOCK_SKEW
+    return _utc(created_at) >= _utc(ctx.token_saved_at) - skew
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

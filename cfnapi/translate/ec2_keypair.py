@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceType
-from cfnapi.translate.cloud_calls import call, exists, gone_ok, made_since_token, provider
+from cfnapi.translate.cloud_calls import CLOUD_CLOCK_SKEW, call, exists, gone_ok, made_since_token, provider
 
 
 def key_pair_id(name: str, fingerprint: str) -> str:
@@ -52,7 +52,7 @@ class KeyPair(ResourceType):
         cloud = provider(ctx)
         name = str(props["KeyName"])
         keypair = exists(cloud.get_keypair, name)
-        if keypair is None or not made_since_token(ctx, keypair.created_at):
+        if keypair is None or not made_since_token(ctx, keypair.created_at, CLOUD_CLOCK_SKEW):
             return None
         if props.get("PublicKeyMaterial"):
             return name if keypair.public_key.strip() == str(props["PublicKeyMaterial"]).strip() else None

@@ -16,6 +16,7 @@ from typing import Any
 from cfnapi.cloud.provider import CloudProvider
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import (
+    CLOUD_CLOCK_SKEW,
     as_list,
     call,
     creation_marker,
@@ -155,7 +156,8 @@ class SecurityGroup(ResourceType):
         groups = call(cloud.list_security_groups)
         if props.get("GroupName"):
             mine = [g for g in groups if g.name == props["GroupName"]
-                    and g.description == str(props.get("GroupDescription", "")) and made_since_token(ctx, g.created_at)]
+                    and g.description == str(props.get("GroupDescription", ""))
+                    and made_since_token(ctx, g.created_at, CLOUD_CLOCK_SKEW)]
             group = mine[0] if len(mine) == 1 else None  # two such would be a guess: adopt neither
         else:
             group = find_named(groups, ctx)

@@ -198,6 +198,16 @@ class Subscription(ResourceType):
         return topics(ctx).subscribe(arn, str(props["Protocol"]), str(props["Endpoint"]),
                                      _subscription_attributes(props)).arn
 
+    def find_created(self, ctx, props) -> str | None:
+        """A subscription has no name, and subscribing twice makes two: the one to this endpoint
+        made after the token was saved (the store's own clock) is this create's."""
+        if not ctx.creation_token:
+            return None
+        mine = [s for s in topics(ctx).subscriptions_of(str(props["TopicArn"]))
+                if s.protocol == props.get("Protocol") and s.endpoint == str(props.get("Endpoint"))
+                and made_since_token(ctx, s.created_at)]
+        return mine[0].arn if len(mine) == 1 else None  # two such would be a guess: adopt neither
+
     def update(self, ctx, resource, old_props, new_props) -> None:
         topics(ctx).set_subscription_attributes(resource.physical_id, _subscription_attributes(new_props))
 

@@ -112,9 +112,8 @@ def test_every_type_that_makes_a_cloud_object_is_covered_above():
         "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile", "AWS::S3::BucketPolicy",
         "AWS::SNS::TopicPolicy", "AWS::AutoScaling::LaunchConfiguration",  # validated and recorded only
         "AWS::AutoScaling::ScalingPolicy", "AWS::AutoScaling::ScheduledAction",  # put by a token-named key
-        "AWS::SNS::Subscription",  # a subscription to the same endpoint is the same one (SNS)
     }
-    found_by_token_below = {"AWS::AutoScaling::AutoScalingGroup", "AWS::EC2::KeyPair"}
+    found_by_token_below = {"AWS::AutoScaling::AutoScalingGroup", "AWS::EC2::KeyPair", "AWS::SNS::Subscription"}
     unaccounted = default_registry().supported() - set(PROPERTIES) - found_by_token_below
     assert unaccounted == makes_nothing_to_leak
 
@@ -329,3 +328,18 @@ def test_a_topic_whose_create_died_before_its_inline_subscriptions_is_removed(wo
         world.topics.unsubscribe(subscription.arn)  # as if the create had died before subscribing
     assert Topic().find_created(ctx, props) is None
     assert world.topics.get_topic(made) is None
+
+
+def test_a_subscription_is_adopted_only_if_made_after_the_token_was_saved(world):
+    from cfnapi.translate.sns import Subscription, Topic
+
+    topic = Topic().create(tokened(world, "Alerts"), {})
+    props = {"TopicArn": topic, "Protocol": "https", "Endpoint": "https://hooks.example/alarm"}
+    earlier = Subscription().create(world.ctx("Old"), props)  # another resource's, same endpoint
+    ctx = dataclasses.replace(tokened(world, "Sub"), token_saved_at=dt.datetime.now(dt.timezone.utc))
+    assert Subscription().find_created(ctx, props) is None
+
+    made = Subscription().create(ctx, props)
+
+    assert Subscription().find_created(ctx, props) == made != earlier
+    assert Subscription().find_created(tokened(world, "Sub"), props) is None  # no saved time: no guess
