@@ -20,6 +20,7 @@ from cfnapi.autoscaling import activities as act
 from cfnapi.autoscaling import launch as members_api
 from cfnapi.autoscaling.adjustments import Trigger, clamp, desired_after
 from cfnapi.autoscaling.models import ScalingGroupRow, ScalingMemberRow
+from cfnapi.autoscaling.orphans import adopt_orphans
 from cfnapi.autoscaling.schedule import next_run
 from cfnapi.autoscaling.store import AutoScalingStore
 from cfnapi.engine.models import utcnow
@@ -42,12 +43,16 @@ def group_context(group: ScalingGroupRow, cloud) -> ResourceContext:
 class GroupReconciler:
     def __init__(self, store: AutoScalingStore, cloud, clock: Callable[[], dt.datetime] = utcnow):
         self.store, self.cloud, self.clock = store, cloud, clock
+        self._orphans_checked: set[int] = set()  # groups whose unrecorded launches this process adopted
 
     def tick(self, group_id: int) -> None:
         group = self.store.group_by_id(group_id)
         if group is None or group.deleting:
             return  # the resource type's delete owns a group being deleted
         ctx = group_context(group, self.cloud)
+        if group_id not in self._orphans_checked:  # first tick here: a dead process may have launched some
+            adopt_orphans(self.store, group, ctx)
+            self._orphans_checked.add(group_id)
         self._apply_requests(group)
         self._apply_schedules(group)
         group = self.store.group_by_id(group_id)

@@ -7,6 +7,7 @@ dataclasses; every SDK failure goes through ``errors.from_sdk_exception``.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -342,9 +343,12 @@ class OpenStackCloud:
         return _floating_ip(self.conn.network.get_ip(floating_ip_id))
 
     @_classified
-    def allocate_floating_ip(self, external_network_id: str | None = None) -> FloatingIp:
+    def allocate_floating_ip(self, external_network_id: str | None = None, description: str = "") -> FloatingIp:
         network_id = external_network_id or self.find_external_network().id
-        return _floating_ip(self.conn.network.create_ip(floating_network_id=network_id))
+        attrs = {"floating_network_id": network_id}
+        if description:
+            attrs["description"] = description  # Neutron stores it with the create (standard attribute)
+        return _floating_ip(self.conn.network.create_ip(**attrs))
 
     @_classified
     def associate_floating_ip(self, floating_ip_id: str, port_id: str, fixed_ip: str | None = None) -> FloatingIp:
@@ -394,11 +398,13 @@ class OpenStackCloud:
         port_range_max: int | None = None,
         remote_ip_prefix: str | None = None,
         remote_group_id: str | None = None,
+        description: str = "",
     ) -> SecurityGroupRule:
         attrs = {
             "security_group_id": security_group_id, "direction": direction, "ether_type": ethertype,
             "protocol": protocol, "port_range_min": port_range_min, "port_range_max": port_range_max,
             "remote_ip_prefix": remote_ip_prefix, "remote_group_id": remote_group_id,
+            "description": description or None,
         }
         rule = self.conn.network.create_security_group_rule(**{k: v for k, v in attrs.items() if v is not None})
         return _rule(rule)
@@ -508,8 +514,18 @@ class OpenStackCloud:
         return _container(self.conn.object_store.get_container_metadata(name))
 
     @_classified
-    def create_container(self, name: str) -> Container:
-        return _container(self.conn.object_store.create_container(name=name))
+    def create_container(self, name: str, metadata: Mapping[str, str] | None = None) -> Container:
+        if not metadata:
+            return _container(self.conn.object_store.create_container(name=name))
+        # X-Container-Meta-* headers on the PUT itself: Swift stores them with the container, so no
+        # crash can separate the two. Not through the SDK's Container(metadata=...), which writes
+        # them into a dict shared by every Container object of the process.
+        from openstack import exceptions as sdk_exceptions
+
+        headers = {f"X-Container-Meta-{key}": str(value) for key, value in metadata.items()}
+        response = self.conn.object_store.put(f"/{urllib.parse.quote(name)}", headers=headers, raise_exc=False)
+        sdk_exceptions.raise_from_response(response)
+        return self.get_container(name)
 
     def container_is_empty(self, name: str) -> bool:
         return self.get_container(name).object_count == 0
@@ -548,7 +564,19 @@ def _image(i) -> Image:
 
 
 def _keypair(k) -> KeyPair:
-    return KeyPair(k.name, k.fingerprint or "", k.public_key or "", getattr(k, "private_key", None))
+    return KeyPair(k.name, k.fingerprint or "", k.public_key or "", getattr(k, "private_key", None),
+                   _timestamp(getattr(k, "created_at", None)))
+
+
+def _timestamp(text: str | None) -> dt.datetime | None:
+    """Nova's and Neutron's created_at ("2026-12-02T16:00:00.000000", "…Z"), as UTC."""
+    if not text:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def _nic(n) -> dict[str, str]:
@@ -622,7 +650,7 @@ def _port(p) -> Port:
 
 def _floating_ip(f) -> FloatingIp:
     return FloatingIp(f.id, f.floating_ip_address, f.floating_network_id, f.port_id, f.fixed_ip_address,
-                      f.status or "DOWN", _tags(f))
+                      f.status or "DOWN", _tags(f), getattr(f, "description", None) or "")
 
 
 def _rule(r) -> SecurityGroupRule:
@@ -630,6 +658,7 @@ def _rule(r) -> SecurityGroupRule:
         id=r.id, security_group_id=r.security_group_id, direction=r.direction, ethertype=r.ether_type or "IPv4",
         protocol=r.protocol, port_range_min=r.port_range_min, port_range_max=r.port_range_max,
         remote_ip_prefix=r.remote_ip_prefix, remote_group_id=r.remote_group_id,
+        description=getattr(r, "description", None) or "",
     )
 
 
@@ -640,8 +669,10 @@ def _security_group(g) -> SecurityGroup:
             id=r["id"], security_group_id=g.id, direction=r["direction"], ethertype=r.get("ethertype", "IPv4"),
             protocol=r.get("protocol"), port_range_min=r.get("port_range_min"), port_range_max=r.get("port_range_max"),
             remote_ip_prefix=r.get("remote_ip_prefix"), remote_group_id=r.get("remote_group_id"),
+            description=r.get("description") or "",
         ))
-    return SecurityGroup(g.id, g.name or "", g.description or "", tuple(rules), _tags(g))
+    return SecurityGroup(g.id, g.name or "", g.description or "", tuple(rules), _tags(g),
+                         _timestamp(getattr(g, "created_at", None)))
 
 
 def _volume(v) -> Volume:

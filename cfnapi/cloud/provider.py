@@ -62,6 +62,7 @@ class KeyPair:
     fingerprint: str
     public_key: str
     private_key: str | None = None  # only when the cloud generated the pair
+    created_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,7 @@ class FloatingIp:
     fixed_ip_address: str | None = None
     status: str = "DOWN"
     tags: tuple[str, ...] = ()
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,7 @@ class SecurityGroupRule:
     port_range_max: int | None = None
     remote_ip_prefix: str | None = None
     remote_group_id: str | None = None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,7 @@ class SecurityGroup:
     description: str = ""
     rules: tuple[SecurityGroupRule, ...] = ()
     tags: tuple[str, ...] = ()
+    created_at: dt.datetime | None = None
 
 
 # --- block storage ----------------------------------------------------------
@@ -393,7 +397,7 @@ class CloudProvider(Protocol):
     def delete_router(self, router_id: str) -> None: ...
     def list_floating_ips(self) -> list[FloatingIp]: ...
     def get_floating_ip(self, floating_ip_id: str) -> FloatingIp: ...
-    def allocate_floating_ip(self, external_network_id: str | None = None) -> FloatingIp: ...
+    def allocate_floating_ip(self, external_network_id: str | None = None, description: str = "") -> FloatingIp: ...
     def associate_floating_ip(
         self, floating_ip_id: str, port_id: str, fixed_ip: str | None = None
     ) -> FloatingIp: ...
@@ -415,6 +419,7 @@ class CloudProvider(Protocol):
         port_range_max: int | None = None,
         remote_ip_prefix: str | None = None,
         remote_group_id: str | None = None,
+        description: str = "",
     ) -> SecurityGroupRule: ...
     def delete_security_group_rule(self, rule_id: str) -> None: ...
     def set_network_tags(self, kind: str, resource_id: str, tags: Sequence[str]) -> None:
@@ -450,7 +455,8 @@ class CloudProvider(Protocol):
     # object storage
     def list_containers(self) -> list[Container]: ...
     def get_container(self, name: str) -> Container: ...
-    def create_container(self, name: str) -> Container: ...
+    def create_container(self, name: str, metadata: Mapping[str, str] | None = None) -> Container:
+        """Swift's PUT: ``metadata`` (X-Container-Meta-*) is stored with the container itself."""
     def container_is_empty(self, name: str) -> bool: ...
     def put_object(self, container: str, name: str, data: bytes) -> None: ...
     def delete_container(self, name: str) -> None: ...

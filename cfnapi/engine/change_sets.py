@@ -16,9 +16,10 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import select, update
 
 from cfnapi.engine import statuses as st
+from cfnapi.engine.change_set_cleanup import delete_with_nested
 from cfnapi.engine.change_set_review import is_stale, review_change_set
 from cfnapi.engine.lookup import Caller, find_live_stack, find_stack, no_such_stack
 from cfnapi.engine.models import ChangeSetRow, StackRow, utcnow
@@ -311,7 +312,7 @@ def execute_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str,
             )
         ).all()
     # Executing one change set makes the stack's others obsolete; AWS deletes them.
-    _delete_with_nested(runtime, list(others))
+    delete_with_nested(runtime, list(others))
     with runtime.db.transaction() as session:
         executed = session.get(ChangeSetRow, row.change_set_id)
         executed.execution_status = "EXECUTE_IN_PROGRESS"
@@ -336,29 +337,8 @@ def delete_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, 
             f"ChangeSet [{row.change_set_id}] is a nested change set; delete its root change set "
             f"[{row.root_change_set_id}] instead"
         )
-    _delete_with_nested(runtime, [row.change_set_id])
+    delete_with_nested(runtime, [row.change_set_id])
     return {}
-
-
-def _delete_with_nested(runtime: EngineRuntime, root_ids: list[str]) -> None:
-    """Delete root change sets with their nested ones; a child stack that only a nested
-    CREATE change set made (REVIEW_IN_PROGRESS, never created) goes with it."""
-    if not root_ids:
-        return
-    with runtime.db.transaction() as session:
-        doomed = or_(ChangeSetRow.change_set_id.in_(root_ids), ChangeSetRow.root_change_set_id.in_(root_ids))
-        reviewed = session.scalars(
-            select(StackRow).join(ChangeSetRow, ChangeSetRow.stack_id == StackRow.stack_id).where(
-                doomed, ChangeSetRow.parent_change_set_id.is_not(None),
-                StackRow.status == "REVIEW_IN_PROGRESS", StackRow.parent_id.is_not(None),
-            )
-        ).all()
-        session.expunge_all()
-        session.execute(delete(ChangeSetRow).where(doomed))
-    for child in reviewed:
-        Recorder(runtime.db, StackRef(child.stack_id, child.name)).stack_status(
-            "DELETE_COMPLETE", None, deleted_at=utcnow(), needs_work=False
-        )
 
 
 def list_change_sets(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:

@@ -166,7 +166,9 @@ class NestedStacks:
         body = fetch_template(request.template_url, self.runtime.url_policy)
         if child.status not in st.UPDATABLE:
             raise ResourceFailure(f"Stack:{child_id} is in {child.status} state and can not be updated.")
-        params = {**request.as_params(), "Tags": self._tags(request)}
+        # The child keeps its parent's capabilities: DescribeStacks shows them on AWS, after an update too.
+        params = {**request.as_params(), "Tags": self._tags(request),
+                  "Capabilities": list(self.parent.capabilities or [])}
         # An update run with DisableRollback keeps a failed child as it is too.
         params["DisableRollback"] = self.parent.on_failure == "DO_NOTHING"
         self._start_update(child, body, params, request.timeout_in_minutes)

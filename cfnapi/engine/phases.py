@@ -67,7 +67,9 @@ def _find_unsaved_creation(run: OperationRun, record: ResourceRecord) -> None:
         return
     handler = run.runtime.registry.handler(record.type)
     try:
-        found = handler.find_created(run.context_for(record.logical_id, record.creation_token), record.properties)
+        # The row's last write (updated_at) is the one that saved the token, before the create call.
+        ctx = run.context_for(record.logical_id, record.creation_token, record.updated_at)
+        found = handler.find_created(ctx, record.properties)
     except Exception:  # the cloud is unreachable: carry on; the failure event still says what happened
         log.exception("stack %s: could not look for what %s's create made", run.stack.name, record.logical_id)
         return
@@ -88,8 +90,6 @@ def _note_resumed(run: OperationRun) -> None:
 
 
 def _failure_reason(run: OperationRun, verb: str, failed: list[str], then: str, operation: str) -> str:
-    if not failed and run.stop_reason is None:  # an update interrupted between two resources
-        return f"{st.OPERATION_INTERRUPTED} {then}".rstrip()
     if run.stop_reason == "timeout":
         return st.timeout_reason(operation, then)
     if run.stop_reason == "cancel":
@@ -327,7 +327,10 @@ def update_phase(run: OperationRun, interrupted: bool) -> None:
             return
     failed = outcome.failed or outcome.cancelled
     verb = "create" if all(run.current[f].status == "CREATE_FAILED" for f in failed if f in run.current) else "update"
-    reason = problem or _failure_reason(run, verb, failed, "", "update")
+    if interrupted:  # said plainly: the update stopped with its process, it did not fail on its own
+        reason = st.update_interrupted(outcome.failed)
+    else:
+        reason = problem or _failure_reason(run, verb, failed, "", "update")
     if run.stack.on_failure == "DO_NOTHING" and run.stop_reason != "cancel":
         # DisableRollback: keep what was done; UpdateStack resumes, RollbackStack undoes it.
         run.recorder.stack_status("UPDATE_FAILED", reason, **_done())

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from cfnapi.engine import crash_points
 from cfnapi.engine import statuses as st
 from cfnapi.engine.deletion_policy import DELETE, RETAIN, SNAPSHOT, SNAPSHOT_ATTRIBUTE
 from cfnapi.engine.models import utcnow
@@ -134,6 +135,7 @@ def _provision(run: OperationRun, record: ResourceRecord, decl, action: str, fir
     except Exception as error:
         run.recorder.resource_status(record, failed, _message(error))
         raise ActionFailed(record.logical_id) from error
+    crash_points.after_create(record.logical_id)  # the kill -9 tests' window (see crash_points)
     # Persisted the moment it is known: a crash from here on cannot forget the resource.
     record.physical_id = physical_id
     run.recorder.resource_status(record, f"{action}_IN_PROGRESS", st.CREATE_INITIATED)
@@ -177,9 +179,9 @@ def resume_create(run: OperationRun, logical_id: str) -> None:
     if record.physical_id is None and record.creation_token is not None:
         handler = run.runtime.registry.handler(record.type)
         try:
-            record.physical_id = call_with_retries(
-                run, lambda: handler.find_created(run.context_for(logical_id, record.creation_token), record.properties)
-            )
+            # The row's last write (updated_at) is the one that saved the token, before the create call.
+            ctx = run.context_for(logical_id, record.creation_token, record.updated_at)
+            record.physical_id = call_with_retries(run, lambda: handler.find_created(ctx, record.properties))
         except Exception as error:
             run.recorder.resource_status(record, "CREATE_FAILED", _message(error))
             raise ActionFailed(logical_id) from error
@@ -299,7 +301,8 @@ def delete_resource(run: OperationRun, record: ResourceRecord, *, policy: str = 
     completed_reason = None
     if record.physical_id is not None:
         handler = run.runtime.registry.handler(record.type)
-        ctx = run.context_for(record.logical_id)
+        # With the token its create used, so a type can name what that create made besides the id.
+        ctx = run.context_for(record.logical_id, record.creation_token)
         state = run.state_of(record)
         try:
             if policy == SNAPSHOT:

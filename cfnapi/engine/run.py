@@ -3,6 +3,7 @@ reach the cloud, and the stop signal shared by everything in flight."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import threading
 from collections.abc import Callable
@@ -80,13 +81,15 @@ class OperationRun:
                 session.scalar(select(StackRow.cancel_requested).where(StackRow.stack_id == self.stack.stack_id))
             )
 
-    def context_for(self, logical_id: str, creation_token: str | None = None) -> ResourceContext:
+    def context_for(self, logical_id: str, creation_token: str | None = None,
+                    token_saved_at: dt.datetime | None = None) -> ResourceContext:
         decl = self.definition.resources.get(logical_id) if self.definition is not None else None
         return ResourceContext(
             logical_id=logical_id,
             creation_policy=decl.creation_policy if decl is not None else None,
             update_policy=decl.update_policy if decl is not None else None,
             creation_token=creation_token,
+            token_saved_at=token_saved_at,
             recorded_resources=functools.partial(self.recorded_resources, logical_id),
             **self._context_common,
         )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import update
 
 from cfnapi.engine import statuses as st
+from cfnapi.engine.change_set_cleanup import delete_change_sets_of
 from cfnapi.engine.definition import Identity, StackDefinition
 from cfnapi.engine.lookup import Caller, find_live_stack, find_stack
 from cfnapi.engine.models import EventRow, SignalRow, StackRow, utcnow
@@ -282,6 +283,7 @@ def delete_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
         _recorder(runtime, stack, params.get("ClientRequestToken")).stack_status(
             "DELETE_COMPLETE", None, deleted_at=utcnow(), needs_work=False
         )
+        delete_change_sets_of(runtime, stack.stack_id)
         return {}
     if stack.status == "CREATE_IN_PROGRESS":
         # As on AWS, a create can be deleted: it stops (resources in flight are
@@ -301,6 +303,9 @@ def delete_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
         "DELETE_IN_PROGRESS", st.USER_INITIATED, needs_work=True, retain_resources=retain,
         client_request_token=params.get("ClientRequestToken"),
     )
+    # Open change sets go now (AWS deletes them with the stack), and with them any child stack a
+    # nested CREATE change set made: nothing in the stack's resources knows that child.
+    delete_change_sets_of(runtime, stack.stack_id)
     runtime.notify_work()
     return {}
 

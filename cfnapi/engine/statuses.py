@@ -9,10 +9,18 @@ UPDATE_CANCELLED = "Resource update cancelled"
 REPLACEMENT_INITIATED = "Requested update requires the creation of a new physical resource; hence creating one."
 STACK_UPDATE_CANCELLED = "Stack update cancelled"
 INTERRUPTED = "Resource handler was interrupted: the cfnapi engine process that ran it stopped"
-# Stack-level reasons after a takeover: a create or update is failed, anything else resumed.
-OPERATION_INTERRUPTED = "The cfnapi engine process running this operation stopped before it finished."
+# Stack-level reasons after a takeover: an update is failed, anything else resumed.
 CREATE_RESUMED = "Resource creation resumed: the cfnapi engine process that started it stopped"
 OPERATION_RESUMED = "Resumed: the cfnapi engine process running this operation stopped before it finished"
+UPDATE_NOT_RESUMED = ("The cfnapi engine process running this update stopped before it finished; "
+                      "an interrupted update is not resumed.")
+
+
+def update_interrupted(logical_ids: list[str]) -> str:
+    """The stack's reason when a takeover fails an update (docs/operations.md says why)."""
+    if not logical_ids:
+        return UPDATE_NOT_RESUMED
+    return f"{UPDATE_NOT_RESUMED} Resource(s) interrupted: [{', '.join(sorted(logical_ids))}]."
 
 # A stack that is in one of these is being worked on; a worker owns it.
 IN_PROGRESS = frozenset(

@@ -30,6 +30,7 @@ class Topic:
     region: str
     attributes: Mapping[str, str]
     tags: Mapping[str, str]
+    created_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Subscription:
     protocol: str
     endpoint: str
     attributes: Mapping[str, str]
+    created_at: dt.datetime | None = None
 
     @property
     def raw_message_delivery(self) -> bool:
@@ -83,10 +85,11 @@ class TopicStore:
 
     def subscribe(self, topic: str, protocol: str, endpoint: str, attributes: Mapping[str, str]) -> Subscription:
         arn = f"{topic}:{uuid.uuid4()}"
+        now = _utcnow()
         with self.db.transaction() as session:
             session.add(SnsSubscriptionRow(arn=arn, topic_arn=topic, protocol=protocol, endpoint=endpoint,
-                                           attributes=dict(attributes), created_at=_utcnow()))
-            return Subscription(arn, topic, protocol, endpoint, dict(attributes))
+                                           attributes=dict(attributes), created_at=now))
+            return Subscription(arn, topic, protocol, endpoint, dict(attributes), now)
 
     def set_subscription_attributes(self, arn: str, attributes: Mapping[str, str]) -> None:
         with self.db.transaction() as session:
@@ -115,8 +118,10 @@ class TopicStore:
 
 
 def _topic(row: SnsTopicRow) -> Topic:
-    return Topic(row.arn, row.name, row.account_id, row.region, dict(row.attributes or {}), dict(row.tags or {}))
+    return Topic(row.arn, row.name, row.account_id, row.region, dict(row.attributes or {}), dict(row.tags or {}),
+                 row.created_at)
 
 
 def _subscription(row: SnsSubscriptionRow) -> Subscription:
-    return Subscription(row.arn, row.topic_arn, row.protocol, row.endpoint, dict(row.attributes or {}))
+    return Subscription(row.arn, row.topic_arn, row.protocol, row.endpoint, dict(row.attributes or {}),
+                        row.created_at)

@@ -16,7 +16,7 @@ from cfnapi.autoscaling import launch as members_api
 from cfnapi.autoscaling.store import AutoScalingStore
 from cfnapi.autoscaling.worker import TERMINATING, capacity_reached
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
-from cfnapi.translate.cloud_calls import as_list, physical_name, truthy
+from cfnapi.translate.cloud_calls import as_list, made_since_token, physical_name, truthy
 from cfnapi.translate.ec2_instance import resolve_image
 
 BALANCERS_RECORDED = ("LoadBalancerNames and TargetGroupARNs are recorded only: cfnapi has no load balancer "
@@ -157,6 +157,21 @@ class AutoScalingGroup(ResourceType):
         if props.get("LoadBalancerNames") or props.get("TargetGroupARNs"):
             group = store.group(ctx.account_id, ctx.region, name)
             store.record_activity(group, BALANCERS_RECORDED)
+        return name
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        """A generated name carries the token; a custom one is this create's if the group row
+        names this stack and resource and was written after the token was saved."""
+        if not ctx.creation_token:
+            return None
+        name = str(props.get("AutoScalingGroupName") or physical_name(ctx))
+        group = _store(ctx).group(ctx.account_id, ctx.region, name)
+        if group is None:
+            return None
+        if props.get("AutoScalingGroupName") and not (
+                group.stack_id == ctx.stack_id and group.logical_id == ctx.logical_id
+                and made_since_token(ctx, group.created_at)):
+            return None
         return name
 
     def _complete(self, ctx: ResourceContext, resource: ResourceState, all_current: bool) -> bool:

@@ -69,6 +69,9 @@ class ResourceContext:
     # Saved by the engine before ``create``: generated names end with it (``physical_name``), so
     # ``find_created`` can find what a create made if its process died before the id was saved.
     creation_token: str | None = None
+    # When the engine saved that token (given to ``find_created`` only): an object named by the
+    # template, which has nowhere to carry the token, is this create's only if made after it.
+    token_saved_at: dt.datetime | None = None
     # The engine's narrow API for child stacks (``engine.nested.NestedStacks``):
     # AWS::CloudFormation::Stack creates, updates and deletes its stack only through it.
     nested_stacks: Any = None
@@ -139,8 +142,12 @@ class ResourceType:
 
     def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
         """The physical id of what ``create`` made under ``ctx.creation_token``, if anything.
-        Asked after a crash for a create whose physical id was never saved; types that cannot
-        tell answer None (and such a resource may be left behind)."""
+        Asked after a crash for a create whose physical id was never saved: on a resumed create
+        (the engine adopts the answer instead of creating again) and before an interrupted
+        update's rollback (which deletes it). What a create left half-made (its process died
+        between two provider calls) is removed here and None answered, so nothing is left
+        behind and a resumed create starts whole. Types whose creates make nothing outside the
+        stack's own rows answer None (creating again is harmless)."""
         return None
 
     def check_create_complete(self, ctx: ResourceContext, resource: ResourceState) -> bool:

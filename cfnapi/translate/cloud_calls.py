@@ -8,6 +8,7 @@ be found.") because that is what the user needs in the stack event.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -78,10 +79,52 @@ def physical_name(ctx: ResourceContext, max_length: int = 255) -> str:
 
 def find_by_name(items, ctx: ResourceContext, max_length: int = 255) -> str | None:
     """``find_created`` for types whose cloud objects carry the ``physical_name``."""
+    found = find_named(items, ctx, max_length)
+    return found.id if found is not None else None
+
+
+def find_named(items, ctx: ResourceContext, max_length: int = 255):
+    """The item whose name is the ``physical_name`` made under ``ctx.creation_token`` (None without one)."""
     if not ctx.creation_token:
         return None
     name = physical_name(ctx, max_length)
-    return next((item.id for item in items if item.name == name), None)
+    return next((item for item in items if item.name == name), None)
+
+
+def creation_marker(ctx: ResourceContext) -> str:
+    """What marks a cloud object with no name of its own (a floating IP, a security group rule, an
+    access key) as made by this create: the ``physical_name`` it would have had, so the token is
+    there. It goes in a field the service stores with the create request itself (Neutron's
+    ``description``), never in a second call a crash could separate from it. "" without a token."""
+    return physical_name(ctx) if ctx.creation_token else ""
+
+
+def find_marked(items, ctx: ResourceContext, marker_of: Callable[[Any], str | None]):
+    """The item whose marker (``marker_of(item)``) is this create's ``creation_marker`` (None without a token)."""
+    marker = creation_marker(ctx)
+    if not marker:
+        return None
+    return next((item for item in items if marker_of(item) == marker), None)
+
+
+# How far a cloud's clock may lag this server's when its object's created_at is compared with the
+# moment the creation token was saved. cfnapi's own stores need none: the process that saved the
+# token is the one that wrote the row, after it.
+CLOUD_CLOCK_SKEW = dt.timedelta(seconds=60)
+
+
+def made_since_token(ctx: ResourceContext, created_at: dt.datetime | None,
+                     skew: dt.timedelta = dt.timedelta(0)) -> bool:
+    """Whether an object named by the template (so carrying no token) was made after this create's
+    token was saved: one that existed before is someone else's, and would have failed the create."""
+    if not ctx.creation_token or ctx.token_saved_at is None or created_at is None:
+        return False
+    return _utc(created_at) >= _utc(ctx.token_saved_at) - skew
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands timezone-aware columns back naive; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def short_id(prefix: str) -> str:

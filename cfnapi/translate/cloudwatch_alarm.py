@@ -12,7 +12,7 @@ from cfnapi.cloudwatch.alarms import METRIC_ALARM, alarm_arn
 from cfnapi.engine.models import utcnow
 from cfnapi.errors import ServiceError
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
-from cfnapi.translate.cloud_calls import physical_name, truthy
+from cfnapi.translate.cloud_calls import made_since_token, physical_name, truthy
 
 _INTEGERS = ("Period", "EvaluationPeriods", "DatapointsToAlarm")
 
@@ -106,6 +106,19 @@ class Alarm(ResourceType):
                 if ctx.cloud.alarms.get(session, ctx.account_id, ctx.region, name) is not None:
                     raise ResourceFailure(f"{name} already exists")
         put_alarm(ctx, name, put_metric_alarm_params(name, props), list(props.get("Tags") or []))
+        return name
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        """A generated name carries the token; an AlarmName is this create's only if the alarm
+        was configured after the token was saved (one that existed before is someone else's)."""
+        if not ctx.creation_token or ctx.cloud.alarms.db is None:
+            return None
+        name = str(props.get("AlarmName") or physical_name(ctx))
+        with ctx.cloud.alarms.db.transaction() as session:
+            alarm = ctx.cloud.alarms.get(session, ctx.account_id, ctx.region, name)
+            configured = alarm.configuration_updated_at if alarm is not None else None
+        if alarm is None or (props.get("AlarmName") and not made_since_token(ctx, configured)):
+            return None
         return name
 
     def update(self, ctx: ResourceContext, resource: ResourceState, old_props, new_props) -> None:

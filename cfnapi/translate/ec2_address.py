@@ -16,7 +16,7 @@ from typing import Any
 from cfnapi.cloud.provider import CloudProvider, FloatingIp
 from cfnapi.translate import tagging
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
-from cfnapi.translate.cloud_calls import call, exists, gone_ok, provider
+from cfnapi.translate.cloud_calls import call, creation_marker, exists, find_marked, gone_ok, provider
 
 
 ASSOCIATION_PREFIX = "eipassoc-"
@@ -62,7 +62,7 @@ class EIP(ResourceType):
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
-        fip = call(cloud.allocate_floating_ip)
+        fip = call(cloud.allocate_floating_ip, None, creation_marker(ctx))
         try:
             tagging.tag_new_network_resource(cloud, "floating_ip", fip.id, props)
             if props.get("InstanceId"):
@@ -70,6 +70,17 @@ class EIP(ResourceType):
         except Exception:
             gone_ok(cloud.release_floating_ip, fip.id)
             raise
+        return fip.floating_ip_address
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        """A floating IP has no name: its Neutron description carries the creation token."""
+        cloud = provider(ctx)
+        fip = find_marked(call(cloud.list_floating_ips), ctx, lambda f: f.description)
+        if fip is None:
+            return None
+        if props.get("InstanceId") and fip.port_id is None:  # died before associating: start again whole
+            gone_ok(cloud.release_floating_ip, fip.id)
+            return None
         return fip.floating_ip_address
 
     def update(self, ctx, resource, old_props, new_props) -> None:

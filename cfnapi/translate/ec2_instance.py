@@ -107,6 +107,12 @@ def _group_ids(cloud: CloudProvider, names_or_ids: list[str]) -> list[str]:
     return ids
 
 
+def own_port_ids(cloud: CloudProvider, server_name: str) -> list[str]:
+    """The ports an instance made itself, found by name: not by device_id, since a server still
+    building is not bound to them yet, and one that is gone (or was never made) no longer is."""
+    return [p.id for p in call(cloud.list_ports) if p.name.startswith(f"{server_name}-eth")]
+
+
 class _Ports:
     """Ports this instance creates itself (for SubnetId / NetworkInterfaces), named
     ``<server name>-eth<N>`` so delete can find and remove them."""
@@ -210,7 +216,14 @@ class Instance(ResourceType):
             raise
 
     def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
-        return find_by_name(call(provider(ctx).list_servers), ctx, 63)
+        """The server, by its name. With none, the ports an attempt made before dying are
+        removed: created again they would hold a second address (or fail on a fixed one)."""
+        cloud = provider(ctx)
+        found = find_by_name(call(cloud.list_servers), ctx, 63)
+        if found is None and ctx.creation_token:
+            for port_id in own_port_ids(cloud, physical_name(ctx, 63)):
+                gone_ok(cloud.delete_port, port_id)
+        return found
 
     def check_create_complete(self, ctx: ResourceContext, resource: ResourceState) -> bool:
         server = call(provider(ctx).get_server, resource.physical_id)
@@ -281,9 +294,13 @@ class Instance(ResourceType):
         cloud = provider(ctx)
         server = exists(cloud.get_server, resource.physical_id)
         if server is None:
+            # A delete resumed after a crash may find the server gone and its ports still there
+            # (they go only after the server): its name is known again from the creation token.
+            if ctx.creation_token:
+                for port_id in own_port_ids(cloud, physical_name(ctx, 63)):
+                    gone_ok(cloud.delete_port, port_id)
             return
-        # By name, not device_id: a server still building has not been bound to its ports yet.
-        own_ports = [p.id for p in call(cloud.list_ports) if p.name.startswith(f"{server.name}-eth")]
+        own_ports = own_port_ids(cloud, server.name)
         with self._ports_lock:
             self._ports_after_server[server.id] = own_ports
         gone_ok(cloud.delete_server, server.id)

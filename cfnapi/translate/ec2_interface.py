@@ -8,7 +8,7 @@ from typing import Any
 from cfnapi.cloud.provider import FixedIp
 from cfnapi.translate import tagging, vpc_default_group
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceType
-from cfnapi.translate.cloud_calls import as_list, call, exists, gone_ok, physical_name, provider
+from cfnapi.translate.cloud_calls import as_list, call, exists, find_by_name, gone_ok, physical_name, provider
 
 
 class NetworkInterface(ResourceType):
@@ -41,6 +41,9 @@ class NetworkInterface(ResourceType):
             gone_ok(cloud.delete_port, port.id)
             raise
         return port.id
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        return find_by_name(call(provider(ctx).list_ports), ctx)
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         if tagging.tags_changed(old_props, new_props):

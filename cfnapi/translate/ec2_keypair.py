@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceType
-from cfnapi.translate.cloud_calls import call, exists, gone_ok, provider
+from cfnapi.translate.cloud_calls import CLOUD_CLOCK_SKEW, call, exists, gone_ok, made_since_token, provider
 
 
 def key_pair_id(name: str, fingerprint: str) -> str:
@@ -43,6 +43,25 @@ class KeyPair(ResourceType):
         if created.private_key and parameters is not None:
             parameters.put(ctx.account_id, ctx.region, f"/ec2/keypair/{key_pair_id(name, created.fingerprint)}",
                            created.private_key, type="SecureString", overwrite=True)
+        return name
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        """KeyName is the template's and a Nova keypair has no field for a token: the keypair of
+        that name is this create's only if Nova made it after the token was saved. A generated
+        one whose private key was never stored is useless to anyone: it is deleted and made again."""
+        cloud = provider(ctx)
+        name = str(props["KeyName"])
+        keypair = exists(cloud.get_keypair, name)
+        if keypair is None or not made_since_token(ctx, keypair.created_at, CLOUD_CLOCK_SKEW):
+            return None
+        if props.get("PublicKeyMaterial"):
+            return name if keypair.public_key.strip() == str(props["PublicKeyMaterial"]).strip() else None
+        parameters = getattr(ctx.cloud, "parameters", None)
+        stored = parameters is not None and parameters.get(
+            ctx.account_id, ctx.region, f"/ec2/keypair/{key_pair_id(name, keypair.fingerprint)}") is not None
+        if not stored:
+            gone_ok(cloud.delete_keypair, name)
+            return None
         return name
 
     def delete(self, ctx, resource) -> None:

@@ -16,7 +16,19 @@ from typing import Any
 from cfnapi.cloud.provider import CloudProvider
 from cfnapi.translate import tagging
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
-from cfnapi.translate.cloud_calls import as_list, call, exists, gone_ok, physical_name, provider
+from cfnapi.translate.cloud_calls import (
+    CLOUD_CLOCK_SKEW,
+    as_list,
+    call,
+    creation_marker,
+    exists,
+    find_marked,
+    find_named,
+    gone_ok,
+    made_since_token,
+    physical_name,
+    provider,
+)
 
 _PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "ipv6-icmp"}
 
@@ -33,11 +45,11 @@ class RuleSpec:
     remote_ip_prefix: str | None
     remote_group_id: str | None
 
-    def create(self, cloud: CloudProvider, group_id: str):
+    def create(self, cloud: CloudProvider, group_id: str, description: str = ""):
         return call(
             cloud.create_security_group_rule, group_id, direction=self.direction, ethertype=self.ethertype,
             protocol=self.protocol, port_range_min=self.port_range_min, port_range_max=self.port_range_max,
-            remote_ip_prefix=self.remote_ip_prefix, remote_group_id=self.remote_group_id,
+            remote_ip_prefix=self.remote_ip_prefix, remote_group_id=self.remote_group_id, description=description,
         )
 
     def matches(self, rule) -> bool:
@@ -92,6 +104,18 @@ def _inline_rules(cloud: CloudProvider, props: Mapping[str, Any]) -> list[RuleSp
     return rules
 
 
+def _has_rules_of(cloud: CloudProvider, group, props: Mapping[str, Any]) -> bool:
+    """Whether ``group`` holds every inline rule of ``props`` (and, when egress rules are
+    listed, no egress rule besides them): what a finished create leaves."""
+    wanted = _inline_rules(cloud, props)
+    if not all(any(spec.matches(rule) for rule in group.rules) for spec in wanted):
+        return False
+    if props.get("SecurityGroupEgress") is None:
+        return True
+    egress = [spec for spec in wanted if spec.direction == "egress"]
+    return all(any(spec.matches(rule) for spec in egress) for rule in group.rules if rule.direction == "egress")
+
+
 class SecurityGroup(ResourceType):
     type_name = "AWS::EC2::SecurityGroup"
     openstack_mapping = "Neutron security group + rules"
@@ -126,6 +150,26 @@ class SecurityGroup(ResourceType):
             raise
         return group.id
 
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        """A generated name carries the token. A custom GroupName does not, and Neutron allows
+        the same name twice: the group of that name and description made after the token was
+        saved is this create's (one made before is someone else's)."""
+        cloud = provider(ctx)
+        groups = call(cloud.list_security_groups)
+        if props.get("GroupName"):
+            mine = [g for g in groups if g.name == props["GroupName"]
+                    and g.description == str(props.get("GroupDescription", ""))
+                    and made_since_token(ctx, g.created_at, CLOUD_CLOCK_SKEW)]
+            group = mine[0] if len(mine) == 1 else None  # two such would be a guess: adopt neither
+        else:
+            group = find_named(groups, ctx)
+        if group is None:
+            return None
+        if not _has_rules_of(cloud, group, props):  # died while writing its rules: start again whole
+            gone_ok(cloud.delete_security_group, group.id)
+            return None
+        return group.id
+
     def update(self, ctx, resource, old_props, new_props) -> None:
         cloud = provider(ctx)
         old, new = _inline_rules(cloud, old_props), _inline_rules(cloud, new_props)
@@ -158,15 +202,26 @@ class _SecurityGroupRule(ResourceType):
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
-        group_id = props.get("GroupId")
-        if not group_id:
-            name = props.get("GroupName")
-            found = call(cloud.find_security_group, name) if name else None
-            if found is None:
-                raise ResourceFailure(f"The security group '{name}' does not exist" if name
-                                      else "Either GroupId or GroupName must be specified")
-            group_id = found.id
-        return rule_from_permission(cloud, self.direction, props).create(cloud, group_id).id
+        spec = rule_from_permission(cloud, self.direction, props)
+        return spec.create(cloud, self._group_id(cloud, props), creation_marker(ctx)).id
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        """A rule has no name: its Neutron description carries the creation token."""
+        cloud = provider(ctx)
+        group = exists(cloud.get_security_group, self._group_id(cloud, props))
+        found = find_marked(group.rules, ctx, lambda rule: rule.description) if group is not None else None
+        return found.id if found is not None else None
+
+    @staticmethod
+    def _group_id(cloud: CloudProvider, props: Mapping[str, Any]) -> str:
+        if props.get("GroupId"):
+            return str(props["GroupId"])
+        name = props.get("GroupName")
+        found = call(cloud.find_security_group, name) if name else None
+        if found is None:
+            raise ResourceFailure(f"The security group '{name}' does not exist" if name
+                                  else "Either GroupId or GroupName must be specified")
+        return found.id
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         """Only Description is mutable, and Neutron rules have none to change."""

@@ -15,7 +15,7 @@ from typing import Any
 from cfnapi.cloud.provider import CloudProvider, Router
 from cfnapi.translate import tagging, vpc_default_group
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
-from cfnapi.translate.cloud_calls import call, exists, gone_ok, naming, physical_name, provider
+from cfnapi.translate.cloud_calls import call, exists, find_named, gone_ok, naming, physical_name, provider
 
 
 # Neutron networks have no address range; the VPC's CidrBlock rides in the network's
@@ -101,6 +101,16 @@ class VPC(ResourceType):
             raise
         return network.id
 
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        cloud = provider(ctx)
+        network = find_named(call(cloud.list_networks), ctx)
+        if network is None:
+            return None
+        if vpc_router(cloud, network.id) is None:  # died before the router: start again whole
+            gone_ok(cloud.delete_network, network.id)
+            return None
+        return network.id
+
     def delete(self, ctx, resource) -> None:
         cloud = provider(ctx)
         router = vpc_router(cloud, resource.physical_id)
@@ -160,6 +170,17 @@ class Subnet(ResourceType):
         except Exception:
             gone_ok(cloud.delete_subnet, subnet.id)
             raise
+        return subnet.id
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        cloud = provider(ctx)
+        subnet = find_named(call(cloud.list_subnets, props.get("VpcId")), ctx)
+        if subnet is None:
+            return None
+        router = vpc_router(cloud, subnet.network_id)
+        if router is None or all(i.subnet_id != subnet.id for i in router.interfaces):
+            gone_ok(cloud.delete_subnet, subnet.id)  # died before plugging it into the router
+            return None
         return subnet.id
 
     @staticmethod

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
-from cfnapi.translate.cloud_calls import physical_name
+from cfnapi.translate.cloud_calls import creation_marker, physical_name
 from cfnapi.translate.recorded import recorded, require_recorded
 
 
@@ -124,12 +124,30 @@ class AccessKey(ResourceType):
         _require_entities(ctx, User.type_name, "user", [props["UserName"]])
         try:
             credential = store.create(account_id=ctx.account_id, user_name=str(props["UserName"]),
-                                      description=f"{ctx.stack_name}/{ctx.logical_id}", owner_stack_id=ctx.stack_id)
+                                      description=self._description(ctx), owner_stack_id=ctx.stack_id)
         except LookupError as error:
             raise ResourceFailure(str(error)) from error
         if props.get("Status") == "Inactive":
             store.set_active(credential.access_key_id, False)
         return credential.access_key_id
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        if not ctx.creation_token:
+            return None
+        wanted = self._description(ctx)
+        found = [c for c in _credentials(ctx).list(ctx.account_id)
+                 if c.owner_stack_id == ctx.stack_id and c.description == wanted]
+        if not found:
+            return None
+        if props.get("Status") == "Inactive":  # the create may have died before deactivating it
+            _credentials(ctx).set_active(found[0].access_key_id, False)
+        return found[0].access_key_id
+
+    @staticmethod
+    def _description(ctx: ResourceContext) -> str:
+        """Stack/Logical, and the creation token that lets a resumed create find the key again."""
+        marker = creation_marker(ctx)
+        return f"{ctx.stack_name}/{ctx.logical_id}" + (f" {marker}" if marker else "")
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         _credentials(ctx).set_active(resource.physical_id, new_props.get("Status", "Active") != "Inactive")

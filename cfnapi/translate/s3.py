@@ -27,6 +27,7 @@ from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure
 from cfnapi.translate.cloud_calls import (
     call,
     cloud_errors,
+    creation_marker,
     exists,
     physical_name,
     provider,
@@ -40,6 +41,7 @@ MAX_BUCKET_NAME = 63
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IP_ADDRESS = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 TAG_PREFIX = "tag-"
+CREATION_TOKEN_KEY = "cfn-creation-token"  # X-Container-Meta-Cfn-Creation-Token
 NOT_EMPTY = ("The bucket you tried to delete is not empty "
              "(Service: Amazon S3; Status Code: 409; Error Code: BucketNotEmpty)")
 
@@ -101,16 +103,21 @@ class Bucket(ResourceType):
         cloud = provider(ctx)
         if exists(cloud.get_container, name) is not None:
             raise ResourceFailure(f"{name} already exists")  # CloudFormation's words for a taken name
-        call(cloud.create_container, name)
-        if tags_of(props):
-            call(cloud.set_container_metadata, name, tag_metadata(tags_of(props)))
+        # Tags and the creation token go with the PUT itself: nothing a crash could separate.
+        marker = {CREATION_TOKEN_KEY: creation_marker(ctx)} if ctx.creation_token else {}
+        call(cloud.create_container, name, {**tag_metadata(tags_of(props)), **marker})
         return name
 
     def find_created(self, ctx, props) -> str | None:
-        if not ctx.creation_token or props.get("BucketName"):
+        """By the creation token in the container's metadata, so a custom BucketName is found
+        too (and a container of that name made by anyone else is not)."""
+        if not ctx.creation_token:
             return None
-        name = generated_bucket_name(ctx)
-        return name if exists(provider(ctx).get_container, name) is not None else None
+        name = str(props.get("BucketName") or generated_bucket_name(ctx))
+        container = exists(provider(ctx).get_container, name)
+        if container is None or container.metadata.get(CREATION_TOKEN_KEY) != creation_marker(ctx):
+            return None
+        return name
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         if tags_of(old_props) != tags_of(new_props):

@@ -17,7 +17,15 @@ from typing import Any
 from cfnapi.sns import TopicStore, topic_arn
 from cfnapi.sns.store import TopicExists
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
-from cfnapi.translate.cloud_calls import as_list, physical_name, recorded_only, short_id, tags_of, truthy
+from cfnapi.translate.cloud_calls import (
+    as_list,
+    made_since_token,
+    physical_name,
+    recorded_only,
+    short_id,
+    tags_of,
+    truthy,
+)
 from cfnapi.translate.iam import check_policy_document
 
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
@@ -98,10 +106,17 @@ class Topic(ResourceType):
         return topic.arn
 
     def find_created(self, ctx, props) -> str | None:
-        if not ctx.creation_token or props.get("TopicName"):
+        """A generated name carries the token; a TopicName is this create's only if the topic
+        was made after the token was saved (one that existed before is someone else's)."""
+        if not ctx.creation_token:
             return None
         topic = topics(ctx).get_topic(topic_arn(ctx.account_id, ctx.region, self._name(ctx, props)))
-        return topic.arn if topic else None
+        if topic is None or (props.get("TopicName") and not made_since_token(ctx, topic.created_at)):
+            return None
+        if len(self._inline_arns(ctx, topic.arn, props)) < len(as_list(props.get("Subscription"))):
+            topics(ctx).delete_topic(topic.arn)  # died before its inline subscriptions: start again whole
+            return None
+        return topic.arn
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         store = topics(ctx)
@@ -182,6 +197,16 @@ class Subscription(ResourceType):
         own_topic(ctx, arn)
         return topics(ctx).subscribe(arn, str(props["Protocol"]), str(props["Endpoint"]),
                                      _subscription_attributes(props)).arn
+
+    def find_created(self, ctx, props) -> str | None:
+        """A subscription has no name, and subscribing twice makes two: the one to this endpoint
+        made after the token was saved (the store's own clock) is this create's."""
+        if not ctx.creation_token:
+            return None
+        mine = [s for s in topics(ctx).subscriptions_of(str(props["TopicArn"]))
+                if s.protocol == props.get("Protocol") and s.endpoint == str(props.get("Endpoint"))
+                and made_since_token(ctx, s.created_at)]
+        return mine[0].arn if len(mine) == 1 else None  # two such would be a guess: adopt neither
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         topics(ctx).set_subscription_attributes(resource.physical_id, _subscription_attributes(new_props))

@@ -9,6 +9,7 @@ from typing import Any
 
 from cfnapi.ssm import ParameterAlreadyExists
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceType
+from cfnapi.translate.cloud_calls import made_since_token
 
 
 def _store(ctx: ResourceContext):
@@ -36,9 +37,27 @@ class Parameter(ResourceType):
     not_honoured = "Tier, Policies and Tags are recorded only."
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
-        name = props.get("Name") or f"CFN-{ctx.logical_id}-{uuid.uuid4().hex[:12]}"
+        name = props.get("Name") or self._generated_name(ctx)
         self._put(ctx, name, props, overwrite=False)
         return name
+
+    def find_created(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
+        """A generated name carries the token; a custom Name is this create's only if its first
+        version was written after the token was saved (one that existed before is someone else's)."""
+        if not ctx.creation_token:
+            return None
+        name = props.get("Name") or self._generated_name(ctx)
+        parameter = _store(ctx).get(ctx.account_id, ctx.region, name)
+        if parameter is None:
+            return None
+        if props.get("Name") and not (parameter.version == 1 and made_since_token(ctx, parameter.last_modified)):
+            return None
+        return name
+
+    @staticmethod
+    def _generated_name(ctx: ResourceContext) -> str:
+        """CloudFormation's shape, CFN-Logical-RANDOM; RANDOM is the creation token when there is one."""
+        return f"CFN-{ctx.logical_id}-{ctx.creation_token or uuid.uuid4().hex[:12]}"
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         self._put(ctx, resource.physical_id, new_props, overwrite=True)

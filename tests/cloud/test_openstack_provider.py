@@ -256,3 +256,69 @@ def test_container_metadata_errors_are_classified(cloud, conn):
     with pytest.raises(CloudError) as caught:
         cloud.set_container_metadata("b", {"tag-" + "x" * 200: "v"})
     assert caught.value.kind is ErrorKind.INVALID
+
+
+def test_floating_ip_and_rule_descriptions_go_with_the_create_and_read_back(cloud, conn):
+    # The creation token rides in Neutron's standard description, sent in the POST itself: a
+    # separate tag call could be cut off by a crash, leaving the object unfindable.
+    conn.network.create_ip.return_value = NS(id="f", floating_ip_address="172.24.4.9", floating_network_id="ext",
+                                             port_id=None, fixed_ip_address=None, status="DOWN",
+                                             description="web-Ip-0123456789AB")
+    fip = cloud.allocate_floating_ip("ext", "web-Ip-0123456789AB")
+    assert conn.network.create_ip.call_args.kwargs == {"floating_network_id": "ext",
+                                                      "description": "web-Ip-0123456789AB"}
+    assert fip.description == "web-Ip-0123456789AB"
+
+    conn.network.create_security_group_rule.return_value = NS(
+        id="r", security_group_id="g", direction="ingress", ether_type="IPv4", protocol="tcp", port_range_min=22,
+        port_range_max=22, remote_ip_prefix="0.0.0.0/0", remote_group_id=None, description="web-In-0123456789AB")
+    rule = cloud.create_security_group_rule("g", direction="ingress", protocol="tcp", port_range_min=22,
+                                            port_range_max=22, remote_ip_prefix="0.0.0.0/0",
+                                            description="web-In-0123456789AB")
+    assert conn.network.create_security_group_rule.call_args.kwargs["description"] == "web-In-0123456789AB"
+    assert rule.description == "web-In-0123456789AB"
+
+    conn.network.get_security_group.return_value = NS(id="g", name="web", description="", security_group_rules=[
+        {"id": "r", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22,
+         "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0", "remote_group_id": None,
+         "description": "web-In-0123456789AB"}])
+    assert cloud.get_security_group("g").rules[0].description == "web-In-0123456789AB"
+
+
+def test_container_metadata_goes_with_the_put_that_creates_it(cloud, conn):
+    conn.object_store.put.return_value = NS(status_code=201, headers={})
+    conn.object_store.get_container_metadata.return_value = NS(
+        name="b", count=0, bytes=0, metadata={"Cfn-Creation-Token": "web-B-0123456789AB"})
+    container = cloud.create_container("my b", {"cfn-creation-token": "web-B-0123456789AB"})
+    conn.object_store.put.assert_called_once_with(
+        "/my%20b", headers={"X-Container-Meta-cfn-creation-token": "web-B-0123456789AB"}, raise_exc=False)
+    conn.object_store.create_container.assert_not_called()  # its metadata dict is shared process-wide
+    assert container.metadata == {"cfn-creation-token": "web-B-0123456789AB"}
+
+    cloud.create_container("plain")
+    conn.object_store.create_container.assert_called_once_with(name="plain")
+
+
+def test_a_refused_container_put_is_classified(cloud, conn):
+    response = requests.Response()
+    response.status_code = 403
+    response._content = b"Forbidden"
+    response.headers["content-type"] = "text/plain"
+    conn.object_store.put.return_value = response
+    with pytest.raises(CloudError) as caught:
+        cloud.create_container("b", {"cfn-creation-token": "x"})
+    assert caught.value.kind is ErrorKind.FORBIDDEN
+
+
+def test_keypair_and_group_creation_times_read_back_as_utc(cloud, conn):
+    # Compared with the moment a creation token was saved, to adopt a template-named object.
+    import datetime as dt
+
+    conn.compute.get_keypair.return_value = NS(name="k", fingerprint="f", public_key="ssh-rsa A",
+                                               created_at="2026-12-02T16:00:00.000000")
+    assert cloud.get_keypair("k").created_at == dt.datetime(2026, 12, 2, 16, 0, tzinfo=dt.timezone.utc)
+    conn.network.get_security_group.return_value = NS(id="g", name="web", description="d",
+                                                      security_group_rules=[], created_at="2026-12-02T16:00:05Z")
+    assert cloud.get_security_group("g").created_at == dt.datetime(2026, 12, 2, 16, 0, 5, tzinfo=dt.timezone.utc)
+    conn.network.get_security_group.return_value = NS(id="g", name="web", description="d", security_group_rules=[])
+    assert cloud.get_security_group("g").created_at is None  # a Neutron without timestamps: never adopted

@@ -20,6 +20,8 @@ import time
 
 import pytest
 import yaml
+from botocore.exceptions import BotoCoreError
+from botocore.parsers import ResponseParserError
 
 from cfnapi.cloud.sim.config import DEFAULT_CONFIG_PATH
 from cfnapi.engine import statuses as st
@@ -156,7 +158,10 @@ def test_kill_9_mid_create_delete_update_and_rollback_then_restart(tmp_path):
         assert stack_status(cfn, updating) == "UPDATE_ROLLBACK_COMPLETE"
         updated = events(cfn, updating)
         assert ("Server", "UPDATE_FAILED", st.INTERRUPTED) in updated
-        assert ("updating", "UPDATE_ROLLBACK_IN_PROGRESS", st.failed_to("update", ["Server"])) in updated
+        assert ("updating", "UPDATE_ROLLBACK_IN_PROGRESS", st.update_interrupted(["Server"])) in updated
+        assert st.update_interrupted(["Server"]) == (
+            "The cfnapi engine process running this update stopped before it finished; an interrupted update is "
+            "not resumed. Resource(s) interrupted: [Server].")
         assert resource(cfn, updating, "Server")["PhysicalResourceId"] == original_server
 
         assert stack_status(cfn, rolling_back) == "ROLLBACK_COMPLETE"
@@ -184,5 +189,111 @@ def test_a_second_worker_process_on_one_sqlite_database_is_refused(tmp_path):
     try:
         with pytest.raises(RuntimeError, match="SQLite allows one"):
             start_server(data_dir)
+    finally:
+        server.stop()
+
+
+# Every resource here makes a cloud object (or a row in one of cfnapi's stores) through the provider.
+UNSAVED_IDS_TEMPLATE = {
+    "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.20.0.0/16"}},
+    "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.20.1.0/24"}},
+    "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+        "GroupDescription": "web", "VpcId": {"Ref": "Vpc"},
+        "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}]}},
+    "SgRule": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+        "GroupId": {"Ref": "Sg"}, "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0"}},
+    "Nic": {"Type": "AWS::EC2::NetworkInterface", "Properties": {"SubnetId": {"Ref": "Subnet"}}},
+    "Server": {"Type": "AWS::EC2::Instance", "Properties": {
+        "ImageId": "cirros-0.6.2-x86_64-disk", "InstanceType": "m1.tiny", "SubnetId": {"Ref": "Subnet"},
+        "SecurityGroupIds": [{"Ref": "Sg"}]}},
+    "Ip": {"Type": "AWS::EC2::EIP", "Properties": {"InstanceId": {"Ref": "Server"}}},
+    "Bucket": {"Type": "AWS::S3::Bucket"},
+    "Param": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": "v"}},
+    "Topic": {"Type": "AWS::SNS::Topic"},
+    # Named by the template: adopted because the sim made them after the creation token was saved.
+    "Key": {"Type": "AWS::EC2::KeyPair", "Properties": {"KeyName": "crash-key"}},
+    "NamedSg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupName": "crash-named",
+                                                                  "GroupDescription": "named"}},
+}
+# sim inventory kind -> the type whose physical ids are the only project objects of that kind
+OWNED_KINDS = {"networks": "AWS::EC2::VPC", "subnets": "AWS::EC2::Subnet", "servers": "AWS::EC2::Instance",
+               "containers": "AWS::S3::Bucket", "keypairs": "AWS::EC2::KeyPair",
+               "security_groups": "AWS::EC2::SecurityGroup"}
+
+
+def _crashed_or_terminal(server, cfn, stack_id) -> bool:
+    if server.process.poll() is not None:
+        return True
+    try:
+        return stack_status(cfn, stack_id) not in st.IN_PROGRESS
+    except (BotoCoreError, ResponseParserError):  # the process is stopping at a crash point (refused, cut off)
+        return False
+
+
+def test_kill_9_between_each_create_call_and_saving_its_id_adopts_instead_of_leaking(tmp_path):
+    """The instant a timed kill cannot hit: the provider made the object and the process died before
+    writing its id (``CFNAPI_CRASH_AFTER_CREATE``, see ``cfnapi.engine.crash_points``). Each restart
+    resumes the create, finds the object by its creation token and adopts it; the next crash point
+    stops the process again. At the end every resource was made once, and the delete leaves the sim
+    exactly as seeded."""
+    from cfnapi.cloud.sim import differences_from_seed, load_config
+    from cfnapi.db import Database
+
+    data_dir = tmp_path / "data"
+    crash_env = {"CFNAPI_CRASH_AFTER_CREATE": ",".join(UNSAVED_IDS_TEMPLATE)}
+    server = start_server(data_dir, env=crash_env)
+    stack_id = None
+    crashes = 0
+    try:
+        cfn = client("cloudformation", server.endpoint)
+        stack_id = cfn.create_stack(StackName="unsaved", TemplateBody=template(**UNSAVED_IDS_TEMPLATE))["StackId"]
+        for _ in range(len(UNSAVED_IDS_TEMPLATE) + 1):
+            # Bounded: each run ends at a crash point, or with the stack terminal once every point was passed.
+            wait_for("a crash point or a terminal stack",
+                     lambda: _crashed_or_terminal(server, cfn, stack_id), timeout=120)
+            if server.process.poll() is None:
+                break
+            crashes += 1
+            assert "crash point: stopping the process" in server.log_tail(50)
+            server = start_server(data_dir, port=server.port, env=crash_env)
+            cfn = client("cloudformation", server.endpoint)
+        assert stack_status(cfn, stack_id) == "CREATE_COMPLETE", events(cfn, stack_id)
+        assert crashes >= 3  # resources created in parallel may share a run; each crash hit one of them
+
+        happened = events(cfn, stack_id)
+        adopted = [lid for lid, status, reason in happened if reason == st.CREATE_RESUMED]
+        assert len(adopted) >= crashes  # each crashed create was found and resumed, not made again
+        for logical_id in UNSAVED_IDS_TEMPLATE:  # one create call each: never initiated twice
+            initiated = [e for e in happened if e[:2] == (logical_id, "CREATE_IN_PROGRESS") and e[2] == ""]
+            assert len(initiated) == 1, (logical_id, happened)
+
+        rows = cfn.describe_stack_resources(StackName=stack_id)["StackResources"]
+        owned: dict[str, set[str]] = {}
+        for row in rows:
+            owned.setdefault(row["ResourceType"], set()).add(row["PhysicalResourceId"])
+        server.stop()
+        config = load_config()
+        db = Database(f"sqlite:///{data_dir / 'cfnapi.sqlite'}")
+        try:
+            # A container's or keypair's physical id is its name (the sim's row id means nothing to a stack).
+            added = {kind: {e["name" if kind in ("containers", "keypairs") else "id"] for e in change["added"]}
+                     for kind, change in differences_from_seed(db, config).items()}
+        finally:
+            db.dispose()
+        for kind, type_name in OWNED_KINDS.items():
+            assert added.get(kind) == owned[type_name], kind  # nothing made twice
+        assert len(added["floating_ips"]) == 1
+
+        server = start_server(data_dir, port=server.port)
+        cfn = client("cloudformation", server.endpoint)
+        cfn.delete_stack(StackName=stack_id)
+        wait_for("deleted", lambda: stack_status(cfn, stack_id) == "DELETE_COMPLETE", timeout=120)
+        server.stop()
+        assert "Traceback" not in server.log_tail(2000), server.log_tail(200)
+        db = Database(f"sqlite:///{data_dir / 'cfnapi.sqlite'}")
+        try:
+            assert differences_from_seed(db, config) == {}  # no port, rule, address or group left behind
+        finally:
+            db.dispose()
     finally:
         server.stop()

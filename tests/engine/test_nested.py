@@ -559,3 +559,41 @@ def test_deleting_the_root_change_set_deletes_the_child_it_made_for_review(nest)
     assert nest.status(nested["StackId"]) == "DELETE_COMPLETE"
     with pytest.raises(ServiceError):
         nest.call("describe_change_set", ChangeSetName=nested["ChangeSetId"])
+
+
+def test_an_updated_child_keeps_the_capabilities_its_parent_gave(nest):
+    nest.create("parent", parent_resources(nest), Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+    child_id = child_of(nest)
+    created = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]
+    assert created["Capabilities"] == ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+
+    nest.update("parent", parent_resources(nest, value="two"), Capabilities=["CAPABILITY_IAM"])
+
+    updated = nest.call("describe_stacks", StackName=child_id)["Stacks"][0]
+    assert updated["StackStatus"] == "UPDATE_COMPLETE"
+    assert updated["Capabilities"] == ["CAPABILITY_IAM"]  # what this update gave the parent
+
+
+@pytest.mark.parametrize("change_set_type", ["CREATE", "UPDATE"])
+def test_deleting_the_parent_deletes_the_child_a_nested_create_change_set_made(nest, change_set_type):
+    # AWS deletes a stack's change sets with it, and a nested stack with its parent: the child made
+    # for review (REVIEW_IN_PROGRESS) is in no resource of the parent, so it must go with the change set.
+    if change_set_type == "UPDATE":
+        nest.create("parent", {"Other": {"Type": SLEEPER}})
+    body = json.dumps({"Resources": {"Other": {"Type": SLEEPER}, **parent_resources(nest)}})
+    root = nest.call("create_change_set", StackName="parent", ChangeSetName="open", TemplateBody=body,
+                     ChangeSetType=change_set_type, IncludeNestedStacks=True)
+    nest.runtime.wait_for_background()
+    nested = _nested_create_change_set(nest, root["Id"])
+
+    nest.call("delete_stack", StackName=root["StackId"])
+    nest.worker.run_until_idle()
+
+    assert nest.status(root["StackId"]) == "DELETE_COMPLETE"
+    assert nest.status(nested["StackId"]) == "DELETE_COMPLETE"
+    live = [s["StackName"] for s in nest.call("list_stacks")["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"]
+    assert live == []
+    for gone in (root["Id"], nested["ChangeSetId"]):
+        with pytest.raises(ServiceError):
+            nest.call("describe_change_set", ChangeSetName=gone)
+    assert nest.cloud.existing() == {}

@@ -227,6 +227,7 @@ def test_an_update_whose_replacement_id_was_never_saved_rolls_back_and_deletes_i
 
     assert engine.status(stack_id) == "UPDATE_ROLLBACK_COMPLETE"
     assert ("A", "UPDATE_FAILED", st.INTERRUPTED) in engine.events(stack_id)
+    assert ("swap", "UPDATE_ROLLBACK_IN_PROGRESS", st.update_interrupted(["A"])) in engine.events(stack_id)
     assert engine.cloud.existing() == {"A": original}  # the unsaved replacement was found and deleted
     assert engine.resources("swap")["A"]["PhysicalResourceId"] == original
 
@@ -239,7 +240,7 @@ def test_an_update_interrupted_with_nothing_in_flight_still_rolls_back(engine):
     engine.worker.run_until_idle()
 
     assert engine.status(stack_id) == "UPDATE_ROLLBACK_COMPLETE"
-    assert ("calm", "UPDATE_ROLLBACK_IN_PROGRESS", st.OPERATION_INTERRUPTED) in engine.events(stack_id)
+    assert ("calm", "UPDATE_ROLLBACK_IN_PROGRESS", st.UPDATE_NOT_RESUMED) in engine.events(stack_id)
     assert engine.resources("calm")["A"]["ResourceStatus"] == "CREATE_COMPLETE"
     assert json.loads(engine.call("get_template", StackName="calm")["TemplateBody"]) == {
         "Resources": {"A": sleeper(Value="1")}}

@@ -27,7 +27,7 @@ from cfnapi.cloud.provider import (
     VolumeAttachment,
 )
 from cfnapi.cloud.sim import models as m
-from cfnapi.cloud.sim.base import elapsed_seconds, merged_metadata
+from cfnapi.cloud.sim.base import as_utc, elapsed_seconds, merged_metadata
 from cfnapi.cloud.sim.identity import generate_ssh_keypair, new_id, public_key_fingerprint
 from cfnapi.cloud.sim.network import SimNetworkService
 from cfnapi.cloud.sim.storage import SimStorageService
@@ -109,7 +109,7 @@ class SimComputeService(SimNetworkService, SimStorageService):
     def create_keypair(self, name: str) -> KeyPair:
         public_key, private_key = generate_ssh_keypair("Generated-by-Nova")
         created = self.import_keypair(name, public_key)
-        return KeyPair(created.name, created.fingerprint, created.public_key, private_key)
+        return KeyPair(created.name, created.fingerprint, created.public_key, private_key, created.created_at)
 
     def import_keypair(self, name: str, public_key: str) -> KeyPair:
         fingerprint = public_key_fingerprint(public_key)
@@ -120,7 +120,7 @@ class SimComputeService(SimNetworkService, SimStorageService):
                 raise msg.keypair_exists(name)
             self._enforce_quota(session, "key_pairs", 1, lambda used, allowed: msg.keypair_quota())
             row = m.SimKeyPair(id=new_id(), project_id=self.project_id, name=name,
-                               public_key=public_key.strip(), fingerprint=fingerprint)
+                               public_key=public_key.strip(), fingerprint=fingerprint, created_at=self.clock())
             session.add(row)
             session.flush()
             return _keypair_view(row)
@@ -417,4 +417,5 @@ def _image_view(row: m.SimImage) -> Image:
 
 
 def _keypair_view(row: m.SimKeyPair) -> KeyPair:
-    return KeyPair(row.name, row.fingerprint, row.public_key)
+    return KeyPair(row.name, row.fingerprint, row.public_key,
+                   created_at=as_utc(row.created_at) if row.created_at else None)

@@ -59,6 +59,7 @@ class SimKeyPair(Base):
     name: Mapped[str] = mapped_column(String(255))
     public_key: Mapped[str] = mapped_column(String(16384))
     fingerprint: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SimServer(Base):
@@ -157,6 +158,7 @@ class SimFloatingIp(Base):
     port_id: Mapped[str | None] = mapped_column(_ID, index=True)
     fixed_ip: Mapped[str | None] = mapped_column(String(64))
     tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    description: Mapped[str | None] = mapped_column(String(255))  # Neutron's standard attribute
 
 
 class SimSecurityGroup(Base):
@@ -166,6 +168,7 @@ class SimSecurityGroup(Base):
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(String(1024), default="")
     tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SimSecurityGroupRule(Base):
@@ -182,6 +185,7 @@ class SimSecurityGroupRule(Base):
     port_range_max: Mapped[int | None] = mapped_column(Integer)
     remote_ip_prefix: Mapped[str | None] = mapped_column(String(64))
     remote_group_id: Mapped[str | None] = mapped_column(_ID)
+    description: Mapped[str | None] = mapped_column(String(255))  # Neutron's standard attribute
 
 
 class SimVolume(Base):

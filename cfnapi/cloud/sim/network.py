@@ -24,7 +24,7 @@ from cfnapi.cloud.provider import (
 )
 from cfnapi.cloud.sim import ipam
 from cfnapi.cloud.sim import models as m
-from cfnapi.cloud.sim.base import SimService
+from cfnapi.cloud.sim.base import SimService, as_utc
 from cfnapi.cloud.sim.identity import new_id, new_mac_address
 
 ROUTER_INTERFACE_OWNER = "network:router_interface"
@@ -408,7 +408,7 @@ class SimNetworkService(SimService):
         with self._transaction() as session:
             return _floating_ip_view(self._find(session, m.SimFloatingIp, floating_ip_id, msg.floating_ip_not_found))
 
-    def allocate_floating_ip(self, external_network_id: str | None = None) -> FloatingIp:
+    def allocate_floating_ip(self, external_network_id: str | None = None, description: str = "") -> FloatingIp:
         with self._transaction() as session:
             if external_network_id:
                 network = self._find(session, m.SimNetwork, external_network_id, msg.network_not_found)
@@ -423,7 +423,8 @@ class SimNetworkService(SimService):
             address = self._allocate_fixed_ip(
                 session, network.id, FixedIp(), fip_id, exhausted=msg.external_addresses_exhausted
             )
-            row = m.SimFloatingIp(id=fip_id, project_id=self.project_id, network_id=network.id, address=address)
+            row = m.SimFloatingIp(id=fip_id, project_id=self.project_id, network_id=network.id, address=address,
+                                  description=description)
             session.add(row)
             session.flush()
             return _floating_ip_view(row)
@@ -480,7 +481,8 @@ class SimNetworkService(SimService):
     def create_security_group(self, name: str, description: str = "") -> SecurityGroup:
         with self._transaction() as session:
             self._enforce_quota(session, "security_group", 1, lambda used, allowed: msg.network_quota("security_group"))
-            row = m.SimSecurityGroup(id=new_id(), project_id=self.project_id, name=name, description=description)
+            row = m.SimSecurityGroup(id=new_id(), project_id=self.project_id, name=name, description=description,
+                                     created_at=self.clock())
             session.add(row)
             session.flush()
             # Neutron gives every new group an allow-all egress rule per ethertype.
@@ -511,6 +513,7 @@ class SimNetworkService(SimService):
         port_range_max: int | None = None,
         remote_ip_prefix: str | None = None,
         remote_group_id: str | None = None,
+        description: str = "",
     ) -> SecurityGroupRule:
         with self._transaction() as session:
             group = self._find_owned(session, m.SimSecurityGroup, security_group_id, msg.security_group_not_found)
@@ -534,7 +537,8 @@ class SimNetworkService(SimService):
             self._enforce_quota(
                 session, "security_group_rule", 1, lambda used, allowed: msg.network_quota("security_group_rule")
             )
-            row = m.SimSecurityGroupRule(id=new_id(), project_id=self.project_id, security_group_id=group.id, **fields)
+            row = m.SimSecurityGroupRule(id=new_id(), project_id=self.project_id, security_group_id=group.id,
+                                         description=description, **fields)
             session.add(row)
             session.flush()
             return _rule_view(row)
@@ -576,7 +580,7 @@ class SimNetworkService(SimService):
             .order_by(m.SimSecurityGroupRule.id)
         )
         return SecurityGroup(row.id, row.name, row.description, tuple(_rule_view(r) for r in rules),
-                             tuple(row.tags or ()))
+                             tuple(row.tags or ()), as_utc(row.created_at) if row.created_at else None)
 
 
 def _subnet_view(row: m.SimSubnet) -> Subnet:
@@ -592,6 +596,7 @@ def _floating_ip_view(row: m.SimFloatingIp) -> FloatingIp:
         id=row.id, floating_ip_address=row.address, floating_network_id=row.network_id,
         port_id=row.port_id, fixed_ip_address=row.fixed_ip, status="ACTIVE" if row.port_id else "DOWN",
         tags=tuple(row.tags or ()),
+        description=row.description or "",
     )
 
 
@@ -600,4 +605,5 @@ def _rule_view(row: m.SimSecurityGroupRule) -> SecurityGroupRule:
         id=row.id, security_group_id=row.security_group_id, direction=row.direction, ethertype=row.ethertype,
         protocol=row.protocol, port_range_min=row.port_range_min, port_range_max=row.port_range_max,
         remote_ip_prefix=row.remote_ip_prefix, remote_group_id=row.remote_group_id,
+        description=row.description or "",
     )

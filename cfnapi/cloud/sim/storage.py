@@ -273,16 +273,20 @@ class SimStorageService(SimService):
         with self._transaction() as session:
             return self._container_view(session, self._container_row(session, name))
 
-    def create_container(self, name: str) -> Container:
-        """Swift's PUT on a container is idempotent: an existing one is simply returned."""
+    def create_container(self, name: str, metadata: Mapping[str, str] | None = None) -> Container:
+        """Swift's PUT on a container is idempotent: an existing one is returned, with the
+        metadata items sent set on it (Swift lowercases their names)."""
         if not name or "/" in name or len(name) > 256:
             raise msg.invalid_input(f"container name {name!r} is not valid")
+        sent = {str(k).lower(): str(v) for k, v in (metadata or {}).items()}
         with self._transaction() as session:
             row = session.scalar(self._owned(m.SimContainer).where(m.SimContainer.name == name))
             if row is None:
-                row = m.SimContainer(id=new_id(), project_id=self.project_id, name=name)
+                row = m.SimContainer(id=new_id(), project_id=self.project_id, name=name, container_metadata=sent)
                 session.add(row)
                 session.flush()
+            elif sent:
+                row.container_metadata = {**(row.container_metadata or {}), **sent}
             return self._container_view(session, row)
 
     def container_is_empty(self, name: str) -> bool:
