@@ -605,11 +605,16 @@ def test_an_alarm_that_stays_in_alarm_keeps_growing_the_group_after_each_cooldow
     clock = _Clock(dt.datetime.now(dt.timezone.utc).replace(second=5, microsecond=0))
     harness.reconciler.clock = clock  # cooldowns are judged on the same minutes the alarm lives on
 
-    class ActionsInline:  # the production dispatcher's routing, without its thread pool
+    from cfnapi.cloudwatch.alarms import AlarmStore
+
+    history = AlarmStore(harness.world.db)
+
+    class ActionsInline:  # the production dispatcher's routing and history, without its thread pool
         @staticmethod
         def dispatch(transition):
             for action in transition.actions:
                 harness.actions(action, transition)
+                history.record_action(transition, action, None, clock())
 
     ctx = RequestContext(ACCOUNT, "AKIA", REGION, "req")
     cloudwatch = CloudWatchHandlers(harness.world.db, dispatcher=ActionsInline(), clock=clock)
@@ -630,9 +635,9 @@ def test_an_alarm_that_stays_in_alarm_keeps_growing_the_group_after_each_cooldow
     scalings = [e for e in harness.events() if e["LogicalResourceId"] == "Group"
                 and "changing the desired capacity" in (e.get("ResourceStatusReason") or "")]
     assert len(scalings) == 2
-    history = cloudwatch.handler_for("DescribeAlarmHistory")(ctx, {
+    items = cloudwatch.handler_for("DescribeAlarmHistory")(ctx, {
         "AlarmName": _outputs(harness.stack())["AlarmName"], "HistoryItemType": "Action"})
-    assert len(history["AlarmHistoryItems"]) == 12  # one per repeated invocation
+    assert len(items["AlarmHistoryItems"]) == 13  # one per invocation: the transition's and 12 repeats
 
 
 def test_a_repeated_step_scaling_invocation_waits_for_the_warmup_of_the_last_scale_out(harness):
