@@ -272,6 +272,11 @@ my_ip = 127.0.0.1
 state_path = $DATA/cinder
 api_paste_config = $ETC/cinder/api-paste.ini
 resource_query_filters_file = $ETC/cinder/resource_filters.json
+# DeletionPolicy Snapshot on a volume is a Cinder backup: cinder-backup reads the
+# fake driver's sparse volume files (an os-brick "local" connection) into a directory.
+backup_driver = cinder.backup.drivers.posix.PosixBackupDriver
+backup_posix_path = $DATA/cinder/backups
+backup_compression_algorithm = none
 [database]
 connection = $(db cinder)
 $(authtoken_section cinder)
@@ -284,6 +289,9 @@ $(password_auth cinder)
 lock_path = $DATA/locks
 [oslo_messaging_notifications]
 driver = noop
+[privsep_osbrick]
+# os-brick's privileged helper, started directly: the box runs as root and has no sudo.
+helper_command = privsep-helper --config-file $ETC/cinder/cinder.conf
 [fake]
 volume_driver = cfnapi_box_plugins.cinder_volume_driver.ImageCloningFakeDriver
 volume_backend_name = fake

@@ -103,6 +103,7 @@ class Inventory:
             "floating_ip": conn.network.ips(project_id=project),
             "volume": conn.block_storage.volumes(),
             "snapshot": conn.block_storage.snapshots(),
+            "backup": conn.block_storage.backups(),
             "container": conn.object_store.containers(),
         }
         return cls(frozenset((kind, getattr(item, "id", None) or item.name)

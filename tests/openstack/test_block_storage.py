@@ -1,8 +1,7 @@
 """Cinder through the openstacksdk provider: boot from a volume made of the
 image, and a volume attached to the instance; delete leaves no volume.
-
-(DeletionPolicy Snapshot is not exercised: it takes a Cinder backup, and the box
-runs no cinder-backup service; see docs/openstack.md.)"""
+DeletionPolicy Snapshot leaves a Cinder backup (made by the box's cinder-backup)
+in place of the volume."""
 
 from __future__ import annotations
 
@@ -44,3 +43,26 @@ def test_boot_from_volume_and_an_attached_volume_leave_nothing_on_delete(cfn, pr
     delete_and_wait(cfn, name)
     assert project_conn.block_storage.find_volume(volume.id) is None
     assert project_conn.block_storage.find_volume(boot_volumes[0]) is None  # DeleteOnTermination
+
+
+SNAPSHOT_ON_DELETE = json.dumps({
+    "Resources": {"Data": {"Type": "AWS::EC2::Volume", "DeletionPolicy": "Snapshot",
+                           "Properties": {"Size": 1, "AvailabilityZone": "us-east-1a"}}},
+    "Outputs": {"Volume": {"Value": {"Ref": "Data"}}},
+})
+
+
+def test_deletion_policy_snapshot_leaves_a_cinder_backup_of_the_volume(cfn, project_conn, leaves_nothing):
+    name = unique("snapshot-on-delete")
+    cfn.create_stack(StackName=name, TemplateBody=SNAPSHOT_ON_DELETE)
+    stack = wait_for_stack(cfn, name)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", reasons(cfn, name)
+    volume_id = stack["Outputs"][0]["OutputValue"]
+
+    delete_and_wait(cfn, name)
+    assert project_conn.block_storage.find_volume(volume_id) is None
+    [backup] = [b for b in project_conn.block_storage.backups() if b.volume_id == volume_id]
+    assert backup.status == "available" and backup.name == f"{name}-Data-snapshot"
+    assert backup.size == 1
+    project_conn.block_storage.delete_backup(backup, ignore_missing=False)
+    project_conn.block_storage.wait_for_delete(backup, wait=120)
