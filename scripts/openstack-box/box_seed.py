@@ -122,8 +122,9 @@ def wait_services(discover: str, timeout: float = 180.0) -> None:
             subprocess.run(discover.split(), capture_output=True)
             compute = len(list(admin.compute.hypervisors())) >= hosts
         if not all(cinder.values()):
-            up = {s.binary for s in admin.block_storage.services() if s.state == "up"}
-            cinder = {binary: binary in up for binary in cinder}
+            up = [s.binary for s in admin.block_storage.services() if s.state == "up"]
+            # One cinder-volume backend and one cinder-backup per zone (configs.sh).
+            cinder = {binary: up.count(binary) >= hosts for binary in cinder}
         if not (compute and all(cinder.values())):
             time.sleep(1)
     if not (compute and all(cinder.values())):
