@@ -12,13 +12,16 @@ stack can do exactly what its owner may do in its own project and nothing more.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 
 from cfnapi.auth.keystone_ec2 import ProjectToken, ProjectTokens
-from cfnapi.cloud.errors import forbidden
-from cfnapi.cloud.keystone_trusts import ProjectTrusts
+from cfnapi.cloud.errors import CloudError, forbidden
+from cfnapi.cloud.keystone_trusts import ProjectTrusts, Trust
 from cfnapi.cloud.openstack import OpenStackCloud
+
+_log = logging.getLogger(__name__)
 
 # Keystone project ids are UUID hex; cfnapi's own account ids are 12 digits, like AWS's.
 _KEYSTONE_PROJECT_ID = re.compile(r"[0-9a-f]{32}")
@@ -57,16 +60,28 @@ class ProjectProviders:
     def __call__(self, account_id: str) -> OpenStackCloud:
         if not is_keystone_project(account_id):
             return self.default
-        trust = self.trusts.trust_for(account_id) if self.trusts is not None else None
+        trust, lookup_failure = self._trust(account_id)
         if trust is not None:
             return self._cloud(account_id, f"trust:{trust.id}", lambda: self.trusts.connect(trust))
         token = self.tokens.current(account_id)
         if token is None:
+            if lookup_failure is not None:
+                raise lookup_failure
             raise forbidden(f"No current Keystone token for project {account_id}, and no trust from the project "
                             "to cfnapi's service user: sign a new request with an EC2 credential of this project "
                             "to let cfnapi act in it again.")
         return self._cloud(account_id, f"token:{token.token}",
                            lambda: connection_for_token(token, self.identity_url, self.region_name))
+
+    def _trust(self, account_id: str) -> tuple[Trust | None, CloudError | None]:
+        """The project's trust, if any; a failed lookup does not stop a request-time token."""
+        if self.trusts is None:
+            return None, None
+        try:
+            return self.trusts.trust_for(account_id), None
+        except CloudError as failure:
+            _log.warning("could not look up Keystone trusts for project %s: %s", account_id, failure)
+            return None, failure
 
     def _cloud(self, account_id: str, basis: str, connect) -> OpenStackCloud:
         with self._lock:

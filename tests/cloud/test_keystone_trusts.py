@@ -99,3 +99,20 @@ def test_without_trust_or_token_a_keystone_project_is_refused_naming_both_ways_i
         providers(OTHER)
     assert caught.value.kind is ErrorKind.FORBIDDEN
     assert "no trust" in caught.value.message
+
+
+class FailingTrusts(StubTrusts):
+    def trust_for(self, project_id):
+        raise CloudError(ErrorKind.UNAVAILABLE, "keystone unreachable")
+
+
+def test_a_failed_trust_lookup_falls_back_to_the_token_and_is_reported_without_one():
+    tokens = ProjectTokens(now=lambda: NOW)
+    providers = ProjectProviders(object(), tokens, "http://keystone/v3", "RegionOne", trusts=FailingTrusts({}))
+    with pytest.raises(CloudError) as caught:
+        providers(PROJECT)
+    assert caught.value.kind is ErrorKind.UNAVAILABLE  # retried by the engine, not a refusal
+    tokens.remember(ProjectToken("tok", {"token": {}}, PROJECT, "user", NOW + timedelta(hours=1)))
+    built = []
+    providers._cloud = lambda account, basis, connect: built.append(basis) or "cloud"
+    assert providers(PROJECT) == "cloud" and built == ["token:tok"]
