@@ -80,6 +80,7 @@ def _openstack_cloud(settings: Settings, stores: dict) -> CloudServices:
     """The openstacksdk provider; with ``--keystone-auth-cloud``, Keystone EC2 credentials sign in too."""
     from cfnapi.auth.keystone_ec2 import KeystoneEc2Verifier, LocalThenKeystoneVerifier, ProjectTokens
     from cfnapi.cloud.keystone_projects import ProjectProviders
+    from cfnapi.cloud.keystone_trusts import ProjectTrusts
     from cfnapi.cloud.openstack import OpenStackCloud, connect
 
     connection = connect(settings.cloud_name)
@@ -92,7 +93,8 @@ def _openstack_cloud(settings: Settings, stores: dict) -> CloudServices:
         identity_url += "/v3"
     tokens = ProjectTokens()
     return CloudServices(
-        provider_for=ProjectProviders(default, tokens, identity_url, connection.config.region_name),
+        provider_for=ProjectProviders(default, tokens, identity_url, connection.config.region_name,
+                                      trusts=ProjectTrusts(service, connection.config.region_name)),
         **stores,
         request_verifier=LocalThenKeystoneVerifier(
             stores["credentials"], KeystoneEc2Verifier(service.session, identity_url, tokens)),

@@ -7,10 +7,11 @@ token, which Keystone 30's policy requires of callers — and gets back a token
 scoped to the credential's project. The caller's account is that project.
 
 The token is kept in memory only (``ProjectTokens``) and used to act in the
-project for the operation the request started. Keystone refuses to create a
-trust from a token minted by ec2tokens (delegated credentials may not
-delegate further), so a scoped token is the delegation available; each
-signed request from the project refreshes it.
+project for the operation the request started; each signed request from the
+project refreshes it. Keystone refuses to create a trust from a token minted
+by ec2tokens (delegated credentials may not delegate further), so a trust
+that outlives the token must come from the project's user
+(``cfnapi.cloud.keystone_trusts``).
 """
 
 from __future__ import annotations

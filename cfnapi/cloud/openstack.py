@@ -132,8 +132,10 @@ class OpenStackCloud:
             attrs["key_name"] = request.key_name
         if request.user_data is not None:
             attrs["user_data"] = base64.b64encode(request.user_data.encode()).decode()
-        if request.networks:
-            attrs["networks"] = [_nic(n) for n in request.networks]
+        # No subnet or interface named: AWS launches into the default VPC. Nova's
+        # "auto" is the same idea: the project's one network (or an auto-allocated
+        # one); Nova requires "networks" from microversion 2.37 on.
+        attrs["networks"] = [_nic(n) for n in request.networks] if request.networks else "auto"
         if request.security_groups:
             attrs["security_groups"] = [{"name": g} for g in request.security_groups]
         if request.availability_zone:

@@ -3,7 +3,7 @@
 Run by ``up`` with the box's own Python (it needs openstacksdk, not cfnapi):
 
     box_seed.py catalog          service project, roles, service accounts, endpoints
-    box_seed.py wait-services    until nova-compute and cinder-volume report in
+    box_seed.py wait-services    until nova-compute, cinder-volume and cinder-backup report in
     box_seed.py seed             flavors, images, networks, keypair, clouds.yaml
 
 The seed mirrors cfnapi's sim default (cfnapi/cloud/sim/default_cloud.yaml):
@@ -114,18 +114,21 @@ def write_clouds_yaml() -> None:
 def wait_services(discover: str, timeout: float = 180.0) -> None:
     admin = connect()
     deadline = time.monotonic() + timeout
-    compute = volume = False
+    compute = False
+    cinder = {"cinder-volume": False, "cinder-backup": False}
     hosts = len(ZONES)
-    while time.monotonic() < deadline and not (compute and volume):
+    while time.monotonic() < deadline and not (compute and all(cinder.values())):
         if not compute:
             subprocess.run(discover.split(), capture_output=True)
             compute = len(list(admin.compute.hypervisors())) >= hosts
-        if not volume:
-            volume = any(s.binary == "cinder-volume" and s.state == "up" for s in admin.block_storage.services())
-        if not (compute and volume):
+        if not all(cinder.values()):
+            up = [s.binary for s in admin.block_storage.services() if s.state == "up"]
+            # One cinder-volume backend and one cinder-backup per zone (configs.sh).
+            cinder = {binary: up.count(binary) >= hosts for binary in cinder}
+        if not (compute and all(cinder.values())):
             time.sleep(1)
-    if not (compute and volume):
-        sys.exit(f"not ready after {timeout:.0f}s: nova-compute={compute} cinder-volume={volume}")
+    if not (compute and all(cinder.values())):
+        sys.exit(f"not ready after {timeout:.0f}s: nova-compute={compute} {cinder}")
 
 
 def seed() -> None:

@@ -266,12 +266,17 @@ cinder_config() {
 [DEFAULT]
 transport_url = $TRANSPORT_URL
 auth_strategy = keystone
-enabled_backends = fake
+enabled_backends = $(cinder_backends | paste -sd, -)
 host = cfnapi-box
 my_ip = 127.0.0.1
 state_path = $DATA/cinder
 api_paste_config = $ETC/cinder/api-paste.ini
 resource_query_filters_file = $ETC/cinder/resource_filters.json
+# DeletionPolicy Snapshot on a volume is a Cinder backup: cinder-backup reads the
+# fake driver's sparse volume files (an os-brick "local" connection) into a directory.
+backup_driver = cinder.backup.drivers.posix.PosixBackupDriver
+backup_posix_path = $DATA/cinder/backups
+backup_compression_algorithm = none
 [database]
 connection = $(db cinder)
 $(authtoken_section cinder)
@@ -284,10 +289,35 @@ $(password_auth cinder)
 lock_path = $DATA/locks
 [oslo_messaging_notifications]
 driver = noop
-[fake]
+[privsep_osbrick]
+# os-brick's privileged helper, started directly: the box runs as root and has no sudo.
+helper_command = privsep-helper --config-file $ETC/cinder/cinder.conf
+CONF
+  # One backend per Nova zone (each in its own cinder-volume child process), so
+  # a volume can sit in the zone of the instance it is attached to, as on AWS.
+  for zone in $COMPUTE_ZONES; do
+    cat >> "$ETC/cinder/cinder.conf" <<CONF
+[$(cinder_backends "$zone")]
 volume_driver = cfnapi_box_plugins.cinder_volume_driver.ImageCloningFakeDriver
 volume_backend_name = fake
+backend_availability_zone = $zone
 CONF
+  done
+}
+
+cinder_backup_config() {  # zone; Cinder's scheduler sends a volume's backup to a cinder-backup in its zone
+  cat > "$ETC/cinder/backup-$1.conf" <<CONF
+[DEFAULT]
+host = $(compute_host "$1")
+storage_availability_zone = $1
+CONF
+}
+
+cinder_backends() {  # [zone]: the backend section name of one zone, or of every zone
+  local zone
+  for zone in ${1:-$COMPUTE_ZONES}; do
+    if [ "$zone" = nova ]; then echo fake; else echo "fake-$zone"; fi
+  done
 }
 
 swift_config() {

@@ -62,6 +62,12 @@ def test_create_server_sends_novas_request_shape(cloud, conn):
     assert server.volume_ids == ("v1",) and server.flavor_id == "2"
 
 
+def test_a_server_without_networks_asks_nova_for_the_projects_own_network(cloud, conn):
+    conn.compute.create_server.return_value = SERVER
+    cloud.create_server(ServerRequest("web", "img", "2"))
+    assert conn.compute.create_server.call_args.kwargs["networks"] == "auto"
+
+
 @pytest.mark.parametrize("call, sdk_method, args", [
     (lambda c: c.get_server("s1"), "compute.get_server", ("s1",)),
     (lambda c: c.delete_server("s1"), "compute.delete_server", ("s1",)),

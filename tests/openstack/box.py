@@ -103,6 +103,7 @@ class Inventory:
             "floating_ip": conn.network.ips(project_id=project),
             "volume": conn.block_storage.volumes(),
             "snapshot": conn.block_storage.snapshots(),
+            "backup": conn.block_storage.backups(),
             "container": conn.object_store.containers(),
         }
         return cls(frozenset((kind, getattr(item, "id", None) or item.name)
@@ -110,3 +111,48 @@ class Inventory:
 
     def minus(self, other: Inventory) -> set[tuple[str, str]]:
         return set(self.items - other.items)
+
+
+@dataclass
+class Ec2Identity:
+    """A Keystone project, a member user of it, and that user's EC2 credential."""
+
+    project_id: str
+    access: str
+    secret: str
+    user_id: str = ""
+    login: object = None  # the user's own password session (openstacksdk), as `openstack` CLI would use
+
+
+def project_with_ec2_credential(admin, prefix: str = "cfnapi-ec2"):
+    """A new project with a member user and an EC2 credential; returns (identity, remove)."""
+    import openstack
+
+    name = unique(prefix)
+    project = admin.identity.create_project(name=name, domain_id="default")
+    user = admin.identity.create_user(name=name, password=name, domain_id="default", default_project_id=project.id)
+    admin.identity.assign_project_role_to_user(project, user, admin.identity.find_role("member"))
+    own = openstack.connect(auth_url=admin.auth["auth_url"], username=name, password=name, project_name=name,
+                            user_domain_name="Default", project_domain_name="Default",
+                            region_name=admin.config.region_name)
+    created = own.session.post(f"/users/{user.id}/credentials/OS-EC2", json={"tenant_id": project.id},
+                               endpoint_filter={"service_type": "identity"}).json()["credential"]
+
+    def remove():
+        admin.identity.delete_user(user)
+        admin.identity.delete_project(project)
+
+    return Ec2Identity(project.id, created["access"], created["secret"], user.id, own), remove
+
+
+def physical_id_once_made(cfn, stack_name: str, logical_id: str, *, not_this: str | None = None,
+                          timeout: float = 180.0) -> str:
+    """The resource's physical id as soon as it has one (other than ``not_this``, for a replacement)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for resource in cfn.describe_stack_resources(StackName=stack_name)["StackResources"]:
+            physical = resource.get("PhysicalResourceId")
+            if resource["LogicalResourceId"] == logical_id and physical and physical != not_this:
+                return physical
+        time.sleep(0.5)
+    raise AssertionError(f"{logical_id} got no new physical id within {timeout}s: {reasons(cfn, stack_name)[:5]}")

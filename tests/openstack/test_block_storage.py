@@ -1,8 +1,7 @@
 """Cinder through the openstacksdk provider: boot from a volume made of the
 image, and a volume attached to the instance; delete leaves no volume.
-
-(DeletionPolicy Snapshot is not exercised: it takes a Cinder backup, and the box
-runs no cinder-backup service; see docs/openstack.md.)"""
+DeletionPolicy and UpdateReplacePolicy Snapshot leave a Cinder backup (made by
+the box's cinder-backup) in place of each volume they remove."""
 
 from __future__ import annotations
 
@@ -44,3 +43,38 @@ def test_boot_from_volume_and_an_attached_volume_leave_nothing_on_delete(cfn, pr
     delete_and_wait(cfn, name)
     assert project_conn.block_storage.find_volume(volume.id) is None
     assert project_conn.block_storage.find_volume(boot_volumes[0]) is None  # DeleteOnTermination
+
+
+SNAPSHOT_POLICIES = json.dumps({
+    "Parameters": {"Zone": {"Type": "String"}},
+    "Resources": {"Data": {"Type": "AWS::EC2::Volume", "DeletionPolicy": "Snapshot",
+                           "UpdateReplacePolicy": "Snapshot",
+                           "Properties": {"Size": 1, "AvailabilityZone": {"Ref": "Zone"}}}},
+    "Outputs": {"Volume": {"Value": {"Ref": "Data"}}},
+})
+
+
+def test_snapshot_policies_leave_a_cinder_backup_of_each_volume_they_remove(cfn, project_conn, leaves_nothing):
+    """UpdateReplacePolicy Snapshot backs up the volume a replacement removes
+    (moved to another zone), DeletionPolicy Snapshot the one DeleteStack removes."""
+    name = unique("snapshot-policies")
+    cfn.create_stack(StackName=name, TemplateBody=SNAPSHOT_POLICIES, Parameters=parameters({"Zone": "us-east-1a"}))
+    stack = wait_for_stack(cfn, name)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", reasons(cfn, name)
+    first = stack["Outputs"][0]["OutputValue"]
+    cfn.update_stack(StackName=name, TemplateBody=SNAPSHOT_POLICIES, Parameters=parameters({"Zone": "us-east-1b"}))
+    stack = wait_for_stack(cfn, name)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", reasons(cfn, name)
+    second = stack["Outputs"][0]["OutputValue"]
+    assert second != first and project_conn.block_storage.find_volume(first) is None
+    assert project_conn.block_storage.get_volume(second).availability_zone == "zone-b"
+
+    delete_and_wait(cfn, name)
+    assert project_conn.block_storage.find_volume(second) is None
+    backups = {b.volume_id: b for b in project_conn.block_storage.backups() if b.volume_id in (first, second)}
+    assert set(backups) == {first, second}
+    for backup in backups.values():
+        assert backup.status == "available" and backup.name == f"{name}-Data-snapshot" and backup.size == 1
+        project_conn.block_storage.delete_backup(backup, ignore_missing=False)
+    for backup in backups.values():
+        project_conn.block_storage.wait_for_delete(backup, wait=120)

@@ -5,14 +5,12 @@ the credential's own project, invisible to every other project."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-
 import pytest
 from botocore.exceptions import ClientError
 
 from cfnapi.testing.clients import client
 
-from .box import delete_and_wait, reasons, unique, wait_for_stack
+from .box import Ec2Identity, delete_and_wait, project_with_ec2_credential, reasons, unique, wait_for_stack
 
 SECURITY_GROUP = json.dumps({"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
     "GroupDescription": "made with an EC2 credential",
@@ -20,39 +18,10 @@ SECURITY_GROUP = json.dumps({"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGro
     "Outputs": {"GroupId": {"Value": {"Fn::GetAtt": ["Sg", "GroupId"]}}}})
 
 
-@dataclass
-class Ec2Identity:
-    project_id: str
-    access: str
-    secret: str
-
-
-def _project_with_ec2_credential(admin, clouds_yaml) -> tuple[Ec2Identity, callable]:
-    from .box import connect
-
-    name = unique("cfnapi-ec2")
-    project = admin.identity.create_project(name=name, domain_id="default")
-    user = admin.identity.create_user(name=name, password=name, domain_id="default", default_project_id=project.id)
-    admin.identity.assign_project_role_to_user(project, user, admin.identity.find_role("member"))
-    import openstack
-
-    own = openstack.connect(auth_url=admin.auth["auth_url"], username=name, password=name, project_name=name,
-                            user_domain_name="Default", project_domain_name="Default",
-                            region_name=admin.config.region_name)
-    created = own.session.post(f"/users/{user.id}/credentials/OS-EC2", json={"tenant_id": project.id},
-                               endpoint_filter={"service_type": "identity"}).json()["credential"]
-
-    def remove():
-        admin.identity.delete_user(user)
-        admin.identity.delete_project(project)
-
-    return Ec2Identity(project.id, created["access"], created["secret"]), remove
-
-
 @pytest.fixture(scope="module")
 def two_projects(admin, clouds_yaml):
-    a, remove_a = _project_with_ec2_credential(admin, clouds_yaml)
-    b, remove_b = _project_with_ec2_credential(admin, clouds_yaml)
+    a, remove_a = project_with_ec2_credential(admin)
+    b, remove_b = project_with_ec2_credential(admin)
     yield a, b
     remove_a()
     remove_b()
