@@ -126,7 +126,8 @@ class CloudNaming:
             match = next((f for f in flavors if instance_type in (f.id, f.name)), None)
             if match is None:
                 raise invalid(f"Invalid value '{instance_type}' for InstanceType: no flavor of this cloud is "
-                              "mapped to it (add it under aws_naming.instance_types in the cloud config).")
+                              "mapped to it (add it under aws_naming.instance_types in the cloud config "
+                              "or the --naming-config file).")
             return match
         vcpus, ram_mb = size
         match = smallest_fitting_flavor(flavors, vcpus, ram_mb)
