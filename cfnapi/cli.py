@@ -20,6 +20,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cloud", choices=("sim", "openstack"), default=os.environ.get("CFNAPI_CLOUD", "sim"))
     parser.add_argument("--cloud-name", default=os.environ.get("OS_CLOUD"), help="clouds.yaml entry (openstack)")
     parser.add_argument("--cloud-config", type=Path, default=None, help="sim cloud seed file (YAML)")
+    parser.add_argument("--naming-config", type=Path, default=os.environ.get("CFNAPI_NAMING_CONFIG"),
+                        help="YAML file with an aws_naming section (InstanceType -> flavor, zone names); "
+                             "any provider, overrides the sim cloud config's own section")
     parser.add_argument("--keystone-auth-cloud", default=os.environ.get("CFNAPI_KEYSTONE_AUTH_CLOUD"),
                         help="clouds.yaml entry of cfnapi's service user; accept Keystone EC2 credentials "
                              "(verified through /v3/ec2tokens) in openstack mode")
@@ -72,6 +75,7 @@ def _settings(args: argparse.Namespace, *, run_api: bool, run_worker: bool) -> S
         cloud=args.cloud,
         cloud_name=args.cloud_name,
         cloud_config=args.cloud_config,
+        naming_config=Path(args.naming_config) if args.naming_config else None,
         template_file_root=Path(args.template_file_root) if args.template_file_root else None,
         template_url_allow_private=args.template_url_allow_private,
         keystone_auth_cloud=args.keystone_auth_cloud,

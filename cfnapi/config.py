@@ -32,6 +32,9 @@ class Settings:
     # (/v3/ec2tokens); None: only cfnapi's own credentials are accepted.
     keystone_auth_cloud: str | None = None
     cloud_config: Path | None = None  # sim seed file overriding the shipped default
+    # YAML file whose aws_naming section maps InstanceType -> flavor etc., for any provider;
+    # on the sim it replaces the cloud config's own aws_naming section.
+    naming_config: Path | None = None
     threads: int = 16  # WSGI worker threads
     run_api: bool = True
     run_worker: bool = True  # stack engine worker and alarm evaluator

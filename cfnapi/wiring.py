@@ -16,7 +16,7 @@ from cfnapi.autoscaling.alarm_actions import ARN_PREFIX as AUTOSCALING_ARN_PREFI
 from cfnapi.autoscaling.alarm_actions import AutoScalingActions
 from cfnapi.autoscaling.store import AutoScalingStore
 from cfnapi.autoscaling.worker import GroupReconciler, ScalingWorker
-from cfnapi.cloud.naming import ProviderCloudLookup
+from cfnapi.cloud.naming import ProviderCloudLookup, load_naming_file
 from cfnapi.cloud.services import CloudServices
 from cfnapi.cloudwatch.actions import DefaultActionDispatcher
 from cfnapi.cloudwatch.alarms import AlarmStore
@@ -67,7 +67,16 @@ def build_cloud(settings: Settings, db: Database, credentials: CredentialStore) 
     stores = dict(credentials=credentials, parameters=ParameterStore(db), alarms=AlarmStore(db),
                   autoscaling=AutoScalingStore(db), topics=TopicStore(db))
     if settings.cloud == "openstack":
-        return _openstack_cloud(settings, stores)
+        cloud = _openstack_cloud(settings, stores)
+    else:
+        cloud = _sim_cloud(settings, db, stores)
+    if settings.naming_config:
+        cloud.naming_config = load_naming_file(settings.naming_config)
+    return cloud
+
+
+def _sim_cloud(settings: Settings, db: Database, stores: dict) -> CloudServices:
+    """The embedded simulated cloud, seeded from its config (whose aws_naming section it keeps)."""
     from cfnapi.cloud.services import sim_services
     from cfnapi.cloud.sim import load_config, seed
 
@@ -115,7 +124,9 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
     )
     compiler = TemplateCompiler(
         registry.supported(),
-        lookup_for=lambda identity: ProviderCloudLookup(cloud.provider(identity.account_id)),
+        # The same naming as running stacks, so a parameter check agrees with what create will do.
+        lookup_for=lambda identity: ProviderCloudLookup(cloud.provider(identity.account_id),
+                                                        cloud.naming(identity.account_id)),
         parameter_store_for=lambda identity: cloud.parameters.scoped(identity.account_id, identity.region),
         attributes_for=registry.attribute_names,
         # AWS::Include snippets are fetched under the same policy as TemplateURL.

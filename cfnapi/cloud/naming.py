@@ -12,7 +12,10 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from cfnapi.cloud import messages as msg
 from cfnapi.cloud.errors import CloudError, ErrorKind, invalid
@@ -50,6 +53,9 @@ INSTANCE_TYPE_SIZES: dict[str, tuple[int, int]] = {
 }
 
 
+NAMING_SECTION_KEYS = frozenset({"instance_types", "instance_type_sizes", "availability_zones"})
+
+
 @dataclass(frozen=True)
 class NamingConfig:
     """The ``aws_naming`` section of a cloud config; every part optional."""
@@ -64,12 +70,34 @@ class NamingConfig:
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any] | None) -> NamingConfig:
         raw = raw or {}
+        if not isinstance(raw, Mapping):
+            raise ValueError("aws_naming must be a mapping")
+        # A misspelt key would otherwise be ignored and the override silently not apply.
+        unknown = set(raw) - NAMING_SECTION_KEYS
+        if unknown:
+            raise ValueError(f"unknown aws_naming keys {sorted(unknown)}; known: {sorted(NAMING_SECTION_KEYS)}")
         sizes = {name: (int(v["vcpus"]), int(v["ram"])) for name, v in (raw.get("instance_type_sizes") or {}).items()}
         return cls(
             instance_types=dict(raw.get("instance_types") or {}),
             instance_type_sizes=sizes,
             availability_zones=dict(raw.get("availability_zones") or {}),
         )
+
+
+def load_naming_file(path: str | Path) -> NamingConfig:
+    """The ``aws_naming`` section of a YAML file (``--naming-config``, any provider).
+
+    The file has the sim cloud config's shape, so one file can serve both: only its
+    ``aws_naming`` key is read. Raises ValueError naming the file when it is unusable.
+    """
+    source = Path(path)
+    try:
+        raw = yaml.safe_load(source.read_text())
+        if not isinstance(raw, Mapping) or "aws_naming" not in raw:
+            raise ValueError("expected a mapping with an aws_naming section at the top level")
+        return NamingConfig.from_mapping(raw["aws_naming"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: {exc}") from exc
 
 
 def smallest_fitting_flavor(flavors: Sequence[Flavor], vcpus: int, ram_mb: int) -> Flavor | None:
@@ -98,7 +126,8 @@ class CloudNaming:
             match = next((f for f in flavors if instance_type in (f.id, f.name)), None)
             if match is None:
                 raise invalid(f"Invalid value '{instance_type}' for InstanceType: no flavor of this cloud is "
-                              "mapped to it (add it under aws_naming.instance_types in the cloud config).")
+                              "mapped to it (add it under aws_naming.instance_types in the cloud config "
+                              "or the --naming-config file).")
             return match
         vcpus, ram_mb = size
         match = smallest_fitting_flavor(flavors, vcpus, ram_mb)

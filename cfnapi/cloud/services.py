@@ -45,4 +45,5 @@ def sim_services(db, config, **stores: Any) -> CloudServices:
     """The embedded simulated cloud: one SimCloud per project over cfnapi's database."""
     from cfnapi.cloud.sim import SimCloud
 
-    return CloudServices(provider_for=lambda project_id: SimCloud(db, project_id, config), **stores)
+    return CloudServices(provider_for=lambda project_id: SimCloud(db, project_id, config),
+                         naming_config=config.naming, **stores)

@@ -132,7 +132,8 @@ class SubnetRouteTableAssociation(ResourceType):
     type_name = "AWS::EC2::SubnetRouteTableAssociation"
     openstack_mapping = "recorded (the subnet is already on the VPC router)"
     properties = (
-        PropertySpec("RouteTableId", required=True),
+        # AWS: "The physical ID changes when the route table ID is changed" (createOnly).
+        PropertySpec("RouteTableId", required=True, update="replace"),
         PropertySpec("SubnetId", required=True, update="replace"),
     )
     attribute_names = ("Id",)

@@ -91,17 +91,31 @@ def rule_from_permission(cloud: CloudProvider, direction: str, permission: Mappi
     if permission.get("DestinationPrefixListId") or permission.get("SourcePrefixListId"):
         raise ResourceFailure("Prefix lists are not supported by this cloud; use CidrIp instead.")
     if not cidr and not remote_group:
-        cidr = "0.0.0.0/0" if direction == "egress" else None
-        if direction == "ingress":
-            raise ResourceFailure("Either CidrIp, CidrIpv6, SourceSecurityGroupId or SourceSecurityGroupName "
-                                  "must be specified for an ingress rule.")
+        # Never widen a rule that names no destination to "anywhere": refuse it, as AWS does.
+        if direction == "egress":
+            raise ResourceFailure("You must specify exactly one of the following destinations for an egress rule: "
+                                  "CidrIp, CidrIpv6, DestinationPrefixListId or DestinationSecurityGroupId.")
+        raise ResourceFailure("Either CidrIp, CidrIpv6, SourceSecurityGroupId or SourceSecurityGroupName "
+                              "must be specified for an ingress rule.")
     return RuleSpec(direction, ethertype, protocol, low, high, cidr, remote_group)
 
 
+# What a group without SecurityGroupEgress holds: AWS's (and Neutron's) allow-all egress,
+# one rule per ethertype, every protocol and port, no remote (Neutron's "anywhere").
+DEFAULT_EGRESS = (
+    RuleSpec("egress", "IPv4", None, None, None, None, None),
+    RuleSpec("egress", "IPv6", None, None, None, None, None),
+)
+
+
 def _inline_rules(cloud: CloudProvider, props: Mapping[str, Any]) -> list[RuleSpec]:
+    """The rules the group's own properties ask for; with no SecurityGroupEgress, the default
+    allow-all egress counts as one of them, so an update that adds egress rules removes it
+    and one that removes them all restores it (AWS does both)."""
     rules = [rule_from_permission(cloud, "ingress", p) for p in as_list(props.get("SecurityGroupIngress"))]
-    rules += [rule_from_permission(cloud, "egress", p) for p in as_list(props.get("SecurityGroupEgress"))]
-    return rules
+    if props.get("SecurityGroupEgress") is None:
+        return rules + list(DEFAULT_EGRESS)
+    return rules + [rule_from_permission(cloud, "egress", p) for p in as_list(props.get("SecurityGroupEgress"))]
 
 
 def _has_rules_of(cloud: CloudProvider, group, props: Mapping[str, Any]) -> bool:
@@ -129,7 +143,9 @@ class SecurityGroup(ResourceType):
     )
     attribute_names = ("GroupId", "VpcId")
     name_properties = ("GroupName",)
-    not_honoured = "VpcId is recorded (Neutron groups are project-wide). Tags are Neutron tags (Key=Value)."
+    not_honoured = ("VpcId is recorded (Neutron groups are project-wide). Tags are Neutron tags (Key=Value). "
+                    "Without SecurityGroupEgress the group allows all egress (IPv4 and IPv6); listed egress rules "
+                    "replace that default on create and update, and removing them restores it (as AWS does).")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
@@ -142,8 +158,10 @@ class SecurityGroup(ResourceType):
                 for rule in group.rules:
                     if rule.direction == "egress":
                         call(cloud.delete_security_group_rule, rule.id)
-            for rule in _inline_rules(cloud, props):
-                rule.create(cloud, group.id)
+            present = () if explicit_egress else group.rules
+            for spec in _inline_rules(cloud, props):
+                if not any(spec.matches(rule) for rule in present):  # the cloud's default egress is kept
+                    spec.create(cloud, group.id)
             tagging.tag_new_network_resource(cloud, "security_group", group.id, props)
         except Exception:
             gone_ok(cloud.delete_security_group, group.id)

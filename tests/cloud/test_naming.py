@@ -65,3 +65,40 @@ def test_cloud_lookup_answers_parameter_type_checks(cloud, config):
     assert lookup.exists("AWS::EC2::AvailabilityZone::Name", "us-east-1b")
     assert not lookup.exists("AWS::EC2::AvailabilityZone::Name", "us-east-1z")
     assert lookup.availability_zones("us-east-1") == ["us-east-1a", "us-east-1b", "us-east-1c"]
+
+
+def test_the_sim_cloud_config_keeps_its_aws_naming_section(tmp_path):
+    import yaml
+
+    from cfnapi.cloud.sim.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
+
+    raw = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    raw["aws_naming"] = {"instance_types": {"t2.micro": "m1.nano"}, "availability_zones": {"us-east-1a": "zone-c"}}
+    path = tmp_path / "cloud.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    naming = load_config(path).naming
+    assert naming.instance_types == {"t2.micro": "m1.nano"}
+    assert naming.availability_zones == {"us-east-1a": "zone-c"}
+    raw["aws_naming"] = {"instance_type": {"t2.micro": "m1.nano"}}  # misspelt: refused, not ignored
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match="unknown aws_naming keys"):
+        load_config(path)
+
+
+def test_a_naming_file_needs_its_aws_naming_section(tmp_path):
+    from cfnapi.cloud.naming import load_naming_file
+
+    path = tmp_path / "naming.yaml"
+    path.write_text("aws_naming:\n  instance_types: {t2.micro: m1.nano}\n")
+    assert load_naming_file(path).instance_types == {"t2.micro": "m1.nano"}
+    path.write_text("instance_types: {t2.micro: m1.nano}\n")
+    with pytest.raises(ValueError, match="aws_naming section"):
+        load_naming_file(path)
+    with pytest.raises(ValueError, match="missing.yaml"):
+        load_naming_file(tmp_path / "missing.yaml")
+
+
+def test_parameter_checks_use_the_configured_zone_names(cloud):
+    naming = CloudNaming(cloud, NamingConfig(availability_zones={"eu-test-9z": "zone-b"}))
+    assert ProviderCloudLookup(cloud, naming).exists("AWS::EC2::AvailabilityZone::Name", "eu-test-9z")
+    assert not ProviderCloudLookup(cloud).exists("AWS::EC2::AvailabilityZone::Name", "eu-test-9z")

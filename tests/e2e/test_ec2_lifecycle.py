@@ -118,6 +118,68 @@ GROUP_LIFE = Scenario(
     ))
 
 
+EGRESS = """
+Parameters:
+  Port: {Type: Number, Default: 443}
+  Restrict: {Type: String, Default: "no", AllowedValues: ["yes", "no"]}
+  Duplicate: {Type: String, Default: "no", AllowedValues: ["yes", "no"]}
+Conditions:
+  RestrictGroup: !Equals [!Ref Restrict, "yes"]
+  DuplicateRule: !Equals [!Ref Duplicate, "yes"]
+Resources:
+  Web:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: web
+      SecurityGroupEgress: !If
+        - RestrictGroup
+        - [{IpProtocol: udp, FromPort: 53, ToPort: 53, CidrIp: 10.0.0.2/32}]
+        - !Ref AWS::NoValue
+  Out:
+    Type: AWS::EC2::SecurityGroupEgress
+    Properties: {GroupId: !GetAtt Web.GroupId, IpProtocol: tcp, FromPort: !Ref Port, ToPort: !Ref Port,
+                 CidrIp: 10.0.0.0/8}
+  Again:
+    Type: AWS::EC2::SecurityGroupEgress
+    Condition: DuplicateRule
+    Properties: {GroupId: !GetAtt Web.GroupId, IpProtocol: tcp, FromPort: !Ref Port, ToPort: !Ref Port,
+                 CidrIp: 10.0.0.0/8}
+Outputs:
+  RuleRef: {Value: !Ref Out}
+  RuleId: {Value: !GetAtt Out.Id}
+"""
+
+
+def _group_egress(run: Run) -> list[str]:
+    return sorted(r["name"] for r in run.inventory()["security_group_rules"]
+                  if r["group_id"] == run.physical_id("Web") and r["name"].startswith("egress"))
+
+
+def _rule_id_is_the_rules(run: Run) -> None:
+    rule = run.physical_id("Out")
+    assert run.outputs() == {"RuleRef": rule, "RuleId": rule}
+    assert entry(run.inventory(), "security_group_rules", rule)["group_id"] == run.physical_id("Web")
+
+
+def _default_egress_and_the_rule(run: Run) -> None:
+    _rule_id_is_the_rules(run)
+    assert _group_egress(run) == ["egress IPv4 any", "egress IPv4 tcp", "egress IPv6 any"]
+
+
+def _only_listed_egress(run: Run) -> None:  # AWS drops the allow-all once egress rules are listed
+    assert _group_egress(run) == ["egress IPv4 tcp", "egress IPv4 udp"]
+
+
+EGRESS_LIFE = Scenario(
+    "egress", EGRESS, "Out", sim_kind="security_group_rules", on_create=_default_egress_and_the_rule, steps=(
+        Step(IN_PLACE, {"Restrict": "yes"}, resource="Web", check=_only_listed_egress),
+        Step(IN_PLACE, {"Restrict": "no"}, resource="Web", check=_default_egress_and_the_rule),  # restored
+        Step(REPLACED, {"Port": 8443}, check=_rule_id_is_the_rules),  # FromPort/ToPort: createOnly
+        Step(ROLLED_BACK, {"Port": 8443, "Duplicate": "yes"}, reason="Security group rule already exists",
+             check=_default_egress_and_the_rule),
+    ))
+
+
 NETWORK = """
 Parameters:
   VpcCidr: {Type: String, Default: 10.50.0.0/16}
@@ -281,13 +343,14 @@ def _remember_association(run: Run) -> None:
     run.notes["assoc"] = run.physical_id("Assoc")
 
 
-def _association_kept(run: Run) -> None:
-    assert run.physical_id("Assoc") == run.notes["assoc"]
+def _association_replaced(run: Run) -> None:  # AWS: RouteTableId is createOnly, a new association id
+    assert run.physical_id("Assoc") != run.notes["assoc"]
 
 
 ROUTING_LIFE = Scenario(
     "routes", ROUTING, "Default", on_create=_remember_association, steps=(
-        Step(IN_PLACE, {"Via": "nat", "Table": "spare"}, check=_association_kept),  # target and table: in place
+        # the route's target: in place; the association's table: replaced
+        Step(IN_PLACE, {"Via": "nat", "Table": "spare"}, check=_association_replaced),
         Step(REPLACED, {"Via": "nat", "Table": "spare", "Destination": "10.99.0.0/16"}),  # createOnly
         Step(ROLLED_BACK, {"Via": "instance", "Table": "spare", "Destination": "10.99.0.0/16"},
              reason="Routes with target InstanceId are not supported"),
@@ -351,7 +414,7 @@ BITS_LIFE = Scenario(
 
 
 @pytest.mark.parametrize("scenario", [
-    INSTANCE_LIFE, VOLUME_LIFE, GROUP_LIFE, NETWORK_LIFE, ATTACHED_LIFE, NIC_LIFE, RESIZE_LIFE, ROUTING_LIFE,
+    INSTANCE_LIFE, VOLUME_LIFE, GROUP_LIFE, EGRESS_LIFE, NETWORK_LIFE, ATTACHED_LIFE, NIC_LIFE, RESIZE_LIFE, ROUTING_LIFE,
     BITS_LIFE,
 ], ids=str)
 def test_update_in_place_replacement_and_natural_failure_roll_back_and_delete_to_the_seed(cfn, server, scenario):

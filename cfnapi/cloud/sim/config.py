@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from cfnapi.cloud.naming import NamingConfig
+
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_cloud.yaml")
 
 # Seeded resources without an id in the file get uuid5(namespace, "kind/name"),
@@ -95,6 +97,8 @@ class SimConfig:
     default_network: SeedNetwork
     default_security_group: str
     quotas: dict[str, int] = field(default_factory=dict)
+    # The aws_naming section: InstanceType -> flavor and AWS zone overrides.
+    naming: NamingConfig = field(default_factory=NamingConfig)
 
     @property
     def default_security_group_id(self) -> str:
@@ -169,6 +173,7 @@ def _parse(raw: dict[str, Any]) -> SimConfig:
         ),
         default_security_group=raw.get("default_security_group", "default"),
         quotas=quotas,
+        naming=NamingConfig.from_mapping(raw.get("aws_naming")),
     )
     for network in (config.external_network, config.default_network):
         ipaddress.ip_network(network.cidr)  # raises ValueError with the bad value
