@@ -158,3 +158,37 @@ def test_an_update_that_loses_to_a_delete_changes_nothing(engine, monkeypatch):
         {"Resources": {"A": sleeper(Value="1")}})
     engine.worker.run_until_idle()
     assert engine.call("describe_stacks", StackName=stack_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_a_cancel_that_arrives_as_the_update_finishes_is_refused(engine, monkeypatch):
+    """CancelUpdateStack read UPDATE_IN_PROGRESS; the update completed before its write."""
+    stack_id = engine.create("u", {"A": sleeper(Value="1")})
+    engine.call("update_stack", StackName="u", TemplateBody=CHANGED)
+    stale = stack_ops.find_live_stack(engine.runtime, engine.caller, "u")
+    assert stale.status == "UPDATE_IN_PROGRESS"
+    engine.worker.run_until_idle()
+    reads = iter([stale])
+    fresh_lookup = stack_ops.find_live_stack
+    monkeypatch.setattr(stack_ops, "find_live_stack", lambda *a, **k: next(reads, None) or fresh_lookup(*a, **k))
+    with pytest.raises(ServiceError, match="CancelUpdateStack cannot be called from current stack status "
+                                           "UPDATE_COMPLETE"):
+        engine.call("cancel_update_stack", StackName="u")
+    assert engine.call("describe_stacks", StackName=stack_id)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def test_create_stack_and_a_create_change_set_of_one_name_make_one_stack(engine, read_together, monkeypatch):
+    from cfnapi.engine import change_sets
+
+    monkeypatch.setattr(change_sets, "find_live_stack", stack_ops.find_live_stack)  # the waiting lookup
+    created, change_set = read_together(
+        lambda: engine.call("create_stack", StackName="dup", TemplateBody=BODY),
+        lambda: engine.call("create_change_set", StackName="dup", ChangeSetName="cs", ChangeSetType="CREATE",
+                            TemplateBody=BODY),
+    )
+    assert [isinstance(r, ServiceError) for r in (created, change_set)].count(True) == 1
+    engine.worker.run_until_idle()
+    assert len(live_stacks(engine)) == 1
+    if isinstance(created, ServiceError):  # the change set's REVIEW_IN_PROGRESS stack won the name
+        assert created.code == "AlreadyExistsException"
+    else:
+        assert "already exists and cannot be created again with the changeSet [cs]" in str(change_set)
