@@ -175,7 +175,8 @@ def rerun_when_raced(operation: Operation) -> Operation:
                 return operation(runtime, caller, params)
             except LostRace:
                 continue
-        raise validation_error(f"Stack [{params.get('StackName')}] is being changed by another operation; retry")
+        name = params.get("StackName") or params.get("ChangeSetName")
+        raise validation_error(f"Stack [{name}] is being changed by another operation; retry")
 
     return run
 
