@@ -33,6 +33,7 @@ from cfnapi.engine.stack_ops import (
     create_columns,
     new_stack_id,
     no_echo_of,
+    rerun_when_raced,
     template_source,
 )
 from cfnapi.errors import ServiceError, validation_error
@@ -89,6 +90,7 @@ def _stack_for_new_change_set(runtime: EngineRuntime, caller: Caller, params: di
     return stack
 
 
+@rerun_when_raced
 def create_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     name, kind = params["ChangeSetName"], params.get("ChangeSetType") or "UPDATE"
     if not _NAME.fullmatch(name) or len(name) > 128:
@@ -262,6 +264,7 @@ def describe_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str
     return out
 
 
+@rerun_when_raced
 def execute_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     row = find_change_set(runtime, caller, params["ChangeSetName"], params.get("StackName"))
     stack = _stack_of(runtime, row)
@@ -297,7 +300,7 @@ def execute_change_set(runtime: EngineRuntime, caller: Caller, params: dict[str,
             on_failure = "DO_NOTHING" if params["DisableRollback"] else "ROLLBACK"
         columns = create_columns(runtime, row.template_body, definition, {**settings, "OnFailure": on_failure}, token)
         Recorder(runtime.db, StackRef(stack.stack_id, stack.name), token).stack_status(
-            "CREATE_IN_PROGRESS", st.USER_INITIATED, **columns
+            "CREATE_IN_PROGRESS", st.USER_INITIATED, expected_status="REVIEW_IN_PROGRESS", **columns
         )
         runtime.notify_work()
     else:

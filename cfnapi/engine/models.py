@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, TypeDecorator, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, TypeDecorator, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cfnapi.db import Base
@@ -79,6 +79,10 @@ class StackRow(Base):
     __table_args__ = (
         Index("ix_cfn_stacks_lookup", "account_id", "region", "name"),
         Index("ix_cfn_stacks_pending", "needs_work", "lease_expires_at"),
+        # One live stack per name: two CreateStack calls racing (threads of one API process, or
+        # several API processes on one database) cannot both insert one.
+        Index("uq_cfn_stacks_live_name", "account_id", "region", "name", unique=True,
+              sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
     )
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
 
 from cfnapi.db import Database
 from cfnapi.engine.group_commit import committer_for
@@ -98,6 +99,12 @@ class LeaseLost(Exception):
     """This worker no longer owns the stack: another worker took it over."""
 
 
+class LostRace(Exception):
+    """Another request changed the stack between this request's read and its write: the
+    stack is no longer in the status the request checked, or its name was taken meanwhile.
+    Nothing was written; the operation re-reads the stack and answers from what it finds."""
+
+
 @dataclass(frozen=True)
 class StackRef:
     stack_id: str
@@ -151,25 +158,35 @@ class Recorder:
             raise LeaseLost(f"stack {self.stack.stack_id} is no longer leased to {self.lease_owner}")
 
     def stack_status(self, status: str, reason: str | None = None, *, shown_reason: str | None = None,
-                     **stack_columns: Any) -> None:
+                     expected_status: str | None = None, **stack_columns: Any) -> None:
         """The stack's new status and its event, together. ``shown_reason`` is what DescribeStacks
-        shows when it differs from the event's reason (ROLLBACK_COMPLETE keeps why the rollback began)."""
+        shows when it differs from the event's reason (ROLLBACK_COMPLETE keeps why the rollback began).
+        ``expected_status``: change only a stack still in that status (an API request's check and
+        its write are two transactions), else ``LostRace`` and nothing written."""
         now = utcnow()
         stacks = StackRow.__table__
         with self.db.core_transaction() as connection:
-            connection.execute(
-                update(stacks)
-                .where(stacks.c.stack_id == self.stack.stack_id)
-                .values(status=status, status_reason=shown_reason or reason, **stack_columns)
-            )
+            condition = stacks.c.stack_id == self.stack.stack_id
+            if expected_status is not None:
+                condition = condition & (stacks.c.status == expected_status)
+            changed = connection.execute(
+                update(stacks).where(condition).values(status=status, status_reason=shown_reason or reason,
+                                                       **stack_columns)
+            ).rowcount
+            if expected_status is not None and not changed:
+                raise LostRace(f"stack {self.stack.stack_id} left {expected_status} before this change")
             self._insert_event(connection, self._event(now, status, reason))
 
     def new_stack(self, row: StackRow) -> None:
-        """Insert a new stack row together with its first event."""
-        with self.db.transaction() as session:
-            session.add(row)
-            session.flush()
-            session.execute(_INSERT_EVENT, self._event(utcnow(), row.status, row.status_reason))
+        """Insert a new stack row together with its first event. ``LostRace`` when a live stack of
+        that name appeared since the caller looked (the unique index on live names refuses it)."""
+        try:
+            with self.db.transaction() as session:
+                session.add(row)
+                session.flush()
+                session.execute(_INSERT_EVENT, self._event(utcnow(), row.status, row.status_reason))
+        except IntegrityError as exc:
+            raise LostRace(f"a live stack named {row.name} appeared meanwhile") from exc
 
     def resource_status(
         self,

@@ -9,8 +9,9 @@ starting a second one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import update
@@ -20,7 +21,8 @@ from cfnapi.engine.change_set_cleanup import delete_change_sets_of
 from cfnapi.engine.definition import Identity, StackDefinition
 from cfnapi.engine.lookup import Caller, find_live_stack, find_stack
 from cfnapi.engine.models import EventRow, SignalRow, StackRow, utcnow
-from cfnapi.engine.records import Recorder, StackRef
+from cfnapi.engine.records import LostRace, Recorder, StackRef
+from cfnapi.engine.rollback_skips import check_resources_to_skip
 from cfnapi.engine.runtime import EngineRuntime
 from cfnapi.engine.signal_rules import check_signal_accepted
 from cfnapi.engine.stack_policy import policy_text
@@ -153,9 +155,36 @@ def create_columns(runtime: EngineRuntime, body: str, definition: StackDefinitio
     )
 
 
+# How often an operation that lost a race re-reads the stack and tries again. Each loss means
+# another request changed the stack meanwhile; the re-read almost always ends in AWS's
+# "in progress" refusal or the idempotent reply, so a second loss in a row is already rare.
+_RACE_RERUNS = 3
+
+Operation = Callable[[EngineRuntime, Caller, dict[str, Any]], dict[str, Any]]
+
+
+def rerun_when_raced(operation: Operation) -> Operation:
+    """An API request checks the stack in one transaction and writes it in another: the write is
+    conditional (``LostRace`` when the stack changed meanwhile), and the operation then runs again
+    on what the stack is now: AWS's refusal for its new status, or the reply to a retry."""
+
+    @functools.wraps(operation)
+    def run(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+        for _ in range(_RACE_RERUNS):
+            try:
+                return operation(runtime, caller, params)
+            except LostRace:
+                continue
+        name = params.get("StackName") or params.get("ChangeSetName")
+        raise validation_error(f"Stack [{name}] is being changed by another operation; retry")
+
+    return run
+
+
 # --- operations -------------------------------------------------------------------------
 
 
+@rerun_when_raced
 def create_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     name = params["StackName"]
     token = params.get("ClientRequestToken")
@@ -190,10 +219,14 @@ def create_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
 
 
 def begin_update(runtime: EngineRuntime, stack: StackRow, body: str, definition: StackDefinition,
-                 params: Mapping[str, Any], token: str | None, *, policy_override: str | None = None) -> None:
-    """Move ``stack`` into UPDATE_IN_PROGRESS with the new definition (UpdateStack, UPDATE change sets)."""
+                 params: Mapping[str, Any], token: str | None, *, policy_override: str | None = None,
+                 new_policy: str | None = None) -> None:
+    """Move ``stack`` into UPDATE_IN_PROGRESS with the new definition (UpdateStack, UPDATE change sets),
+    only if it is still in the status it was read in (``LostRace`` otherwise)."""
     capabilities = params.get("Capabilities") or []
     changed: dict[str, Any] = {}
+    if new_policy is not None:
+        changed["stack_policy_body"] = new_policy
     if params.get("Tags") is not None:
         changed["tags"] = list(params["Tags"])
     if params.get("NotificationARNs") is not None:
@@ -209,6 +242,7 @@ def begin_update(runtime: EngineRuntime, stack: StackRow, body: str, definition:
     _recorder(runtime, stack, token).stack_status(
         "UPDATE_IN_PROGRESS",
         st.USER_INITIATED,
+        expected_status=stack.status,
         previous_template_body=stack.previous_template_body if resuming else stack.template_body,
         previous_parameters=stack.previous_parameters if resuming else stack.parameters,
         template_body=body,
@@ -227,6 +261,7 @@ def begin_update(runtime: EngineRuntime, stack: StackRow, body: str, definition:
     runtime.notify_work()
 
 
+@rerun_when_raced
 def update_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     stack = find_live_stack(runtime, caller, params["StackName"])
     token = params.get("ClientRequestToken")
@@ -242,12 +277,9 @@ def update_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
         body = template_source(runtime, params)
     definition = compile_for(runtime, stack.stack_id, stack.name, caller, body, params, stack)
     check_capabilities(definition, params.get("Capabilities"))
+    new_policy = None  # written with the status change: a refused update changes nothing
     if params.get("StackPolicyBody") is not None or params.get("StackPolicyURL") is not None:
         new_policy = policy_text(runtime, params.get("StackPolicyBody"), params.get("StackPolicyURL"))
-        with runtime.db.transaction() as session:
-            session.execute(
-                update(StackRow).where(StackRow.stack_id == stack.stack_id).values(stack_policy_body=new_policy)
-            )
     override = policy_text(
         runtime,
         params.get("StackPolicyDuringUpdateBody"),
@@ -258,10 +290,11 @@ def update_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
     if unchanged and stack.status != "UPDATE_FAILED":  # from UPDATE_FAILED, the same template retries
         if params.get("Tags") is None or list(params["Tags"]) == list(stack.tags or []):
             raise validation_error("No updates are to be performed.")
-    begin_update(runtime, stack, body, definition, params, token, policy_override=override)
+    begin_update(runtime, stack, body, definition, params, token, policy_override=override, new_policy=new_policy)
     return {"StackId": stack.stack_id}
 
 
+@rerun_when_raced
 def delete_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     try:
         stack = find_stack(runtime, caller, params["StackName"])
@@ -281,7 +314,7 @@ def delete_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
     if stack.status == "REVIEW_IN_PROGRESS":
         # Nothing was created yet: the stack (and its change sets) simply go away.
         _recorder(runtime, stack, params.get("ClientRequestToken")).stack_status(
-            "DELETE_COMPLETE", None, deleted_at=utcnow(), needs_work=False
+            "DELETE_COMPLETE", None, expected_status=stack.status, deleted_at=utcnow(), needs_work=False
         )
         delete_change_sets_of(runtime, stack.stack_id)
         return {}
@@ -300,7 +333,8 @@ def delete_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any])
     if stack.status in st.IN_PROGRESS:
         raise validation_error(f"Stack [{stack.stack_id}] cannot be deleted while in status {stack.status}")
     _recorder(runtime, stack, params.get("ClientRequestToken")).stack_status(
-        "DELETE_IN_PROGRESS", st.USER_INITIATED, needs_work=True, retain_resources=retain,
+        "DELETE_IN_PROGRESS", st.USER_INITIATED, expected_status=stack.status, needs_work=True,
+        retain_resources=retain,
         client_request_token=params.get("ClientRequestToken"),
     )
     # Open change sets go now (AWS deletes them with the stack), and with them any child stack a
@@ -319,16 +353,24 @@ def _termination_protected(runtime: EngineRuntime, stack: StackRow) -> bool:
         return bool(root is not None and root.termination_protection)
 
 
+@rerun_when_raced
 def cancel_update_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     stack = find_live_stack(runtime, caller, params["StackName"])
     refuse_nested(stack, "CancelUpdateStack")
     if stack.status != "UPDATE_IN_PROGRESS":
         raise validation_error(f"CancelUpdateStack cannot be called from current stack status {stack.status}")
     with runtime.db.transaction() as session:
-        session.execute(update(StackRow).where(StackRow.stack_id == stack.stack_id).values(cancel_requested=True))
+        requested = session.execute(
+            update(StackRow)
+            .where(StackRow.stack_id == stack.stack_id, StackRow.status == "UPDATE_IN_PROGRESS")
+            .values(cancel_requested=True)
+        ).rowcount
+    if not requested:
+        raise LostRace(f"stack {stack.stack_id} left UPDATE_IN_PROGRESS before the cancel")
     return {}
 
 
+@rerun_when_raced
 def continue_update_rollback(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     stack = find_live_stack(runtime, caller, params["StackName"])
     token = params.get("ClientRequestToken")
@@ -339,9 +381,11 @@ def continue_update_rollback(runtime: EngineRuntime, caller: Caller, params: dic
         raise validation_error(
             f"Stack {stack.stack_id} is in {stack.status} state and can not continue update rollback"
         )
+    check_resources_to_skip(runtime, stack.stack_id, stack.name, params.get("ResourcesToSkip") or ())
     _recorder(runtime, stack, token).stack_status(
         "UPDATE_ROLLBACK_IN_PROGRESS",
         st.USER_INITIATED,
+        expected_status=stack.status,
         needs_work=True,
         skip_resources=list(params.get("ResourcesToSkip") or []),
         client_request_token=token,
@@ -354,6 +398,7 @@ def continue_update_rollback(runtime: EngineRuntime, caller: Caller, params: dic
 _ROLLBACK_FROM = {"CREATE_FAILED": "ROLLBACK_IN_PROGRESS", "UPDATE_FAILED": "UPDATE_ROLLBACK_IN_PROGRESS"}
 
 
+@rerun_when_raced
 def rollback_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     stack = find_live_stack(runtime, caller, params["StackName"])
     token = params.get("ClientRequestToken")
@@ -364,7 +409,7 @@ def rollback_stack(runtime: EngineRuntime, caller: Caller, params: dict[str, Any
     if target is None:
         raise validation_error(f"Stack {stack.stack_id} is in {stack.status} state and can not be rolled back")
     _recorder(runtime, stack, token).stack_status(
-        target, st.USER_INITIATED, needs_work=True, client_request_token=token
+        target, st.USER_INITIATED, expected_status=stack.status, needs_work=True, client_request_token=token
     )
     runtime.notify_work()
     return {"StackId": stack.stack_id}

@@ -21,9 +21,15 @@ class Caller:
 class Harness:
     """An engine on SQLite in tmp_path, the Sleeper cloud, and a synchronous worker."""
 
-    def __init__(self, tmp_path, compiler=None, **settings):
-        self.db = Database(f"sqlite:///{tmp_path / 'engine.sqlite'}")
-        Base.metadata.create_all(self.db.engine)
+    def __init__(self, tmp_path, compiler=None, db_url=None, **settings):
+        """``db_url``: another database (PostgreSQL), migrated as a server would be."""
+        self.db = Database(db_url or f"sqlite:///{tmp_path / 'engine.sqlite'}")
+        if db_url:
+            from cfnapi.db.schema import migrate
+
+            migrate(self.db)
+        else:
+            Base.metadata.create_all(self.db.engine)
         self.cloud = SleeperCloud()
         defaults = dict(poll_initial_seconds=0.005, poll_max_seconds=0.02, watchdog_seconds=0.01)
         registry = test_registry()

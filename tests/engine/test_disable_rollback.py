@@ -1,6 +1,8 @@
 """UpdateStack with DisableRollback: UPDATE_FAILED keeps what was done; then
 UpdateStack resumes, RollbackStack returns to the last stable state, and
-ContinueUpdateRollback is refused (it is only for UPDATE_ROLLBACK_FAILED)."""
+ContinueUpdateRollback is refused (it is only for UPDATE_ROLLBACK_FAILED). Then the
+failures of a rollback itself: UPDATE_ROLLBACK_FAILED left by ContinueUpdateRollback (with
+and without ResourcesToSkip), and ROLLBACK_FAILED left by deleting with RetainResources."""
 
 import pytest
 
@@ -76,3 +78,81 @@ def test_resumed_update_retries_a_resource_whose_create_failed(engine):
     assert engine.status("cr") == "UPDATE_COMPLETE"
     assert engine.resources("cr")["B"]["ResourceStatus"] == "CREATE_COMPLETE"
     assert set(engine.cloud.existing()) == {"A", "B"}  # the failed attempt's leftover was cleaned up
+
+
+# --- UPDATE_ROLLBACK_FAILED and ContinueUpdateRollback -----------------------------------------
+# A fails to go back: its previous properties say FailOnUpdate, so the rollback's update of A
+# fails (the forward update to Value 2, without FailOnUpdate, succeeded). Bad fails forward;
+# Fine is updated and rolled back without trouble; Same is not touched.
+UNRESTORABLE = {"A": sleeper(Value="1", FailOnUpdate="true"), "Bad": {**sleeper(Value="1"), "DependsOn": ["A"]},
+                "Fine": sleeper(Value="1"), "Same": sleeper()}
+BREAKS_ROLLBACK = {"A": sleeper(Value="2"), "Bad": {**sleeper(Value="2", FailOnUpdate="true"), "DependsOn": ["A"]},
+                   "Fine": sleeper(Value="2"), "Same": sleeper()}
+
+
+@pytest.fixture
+def rollback_failed(engine):
+    engine.create("rf", UNRESTORABLE)
+    engine.update("rf", BREAKS_ROLLBACK)
+    assert engine.status("rf") == "UPDATE_ROLLBACK_FAILED"
+    resources = engine.resources("rf")
+    assert resources["A"]["ResourceStatus"] == "UPDATE_FAILED"  # its rollback failed
+    assert resources["Fine"]["ResourceStatus"] == "UPDATE_COMPLETE"  # rolled back fine
+    assert resources["Same"]["ResourceStatus"] == "CREATE_COMPLETE"
+    return engine
+
+
+@pytest.mark.parametrize("skip, refused", [
+    (["Nope"], "ResourcesToSkip [Nope] are not resources of stack rf"),
+    (["A", "Nope"], "ResourcesToSkip [Nope] are not resources of stack rf"),
+    (["Fine"], "Resources [Fine] cannot be skipped: only resources in UPDATE_FAILED state"),
+    (["A", "Same"], "Resources [Same] cannot be skipped: only resources in UPDATE_FAILED state"),
+])
+def test_continue_update_rollback_refuses_resources_it_cannot_skip(rollback_failed, skip, refused):
+    events_before = rollback_failed.events("rf")
+    with pytest.raises(ServiceError, match=refused.replace("[", r"\[").replace("]", r"\]")) as error:
+        rollback_failed.call("continue_update_rollback", StackName="rf", ResourcesToSkip=skip)
+    assert error.value.code == "ValidationError"
+    rollback_failed.worker.run_until_idle()
+    # Nothing changed: no rollback started, no event written.
+    assert rollback_failed.status("rf") == "UPDATE_ROLLBACK_FAILED"
+    assert rollback_failed.events("rf") == events_before
+
+
+def test_continue_without_skipping_fails_again_then_skipping_the_failed_resource_completes(rollback_failed):
+    h = rollback_failed
+    h.call("continue_update_rollback", StackName="rf")
+    h.worker.run_until_idle()
+    assert h.status("rf") == "UPDATE_ROLLBACK_FAILED"  # A still cannot go back
+    assert [e[1] for e in h.events("rf") if e[0] == "rf"][-2:] == ["UPDATE_ROLLBACK_IN_PROGRESS",
+                                                                    "UPDATE_ROLLBACK_FAILED"]
+    h.call("continue_update_rollback", StackName="rf", ResourcesToSkip=["A"])
+    h.worker.run_until_idle()
+    assert h.status("rf") == "UPDATE_ROLLBACK_COMPLETE"
+    assert ("A", "UPDATE_COMPLETE", "Resource skipped during continue update rollback") in h.events("rf")
+    # Skipped means left as it is: A keeps the properties of the failed update, as AWS warns.
+    assert h.cloud.records[h.cloud.existing()["A"]].properties["Value"] == "2"
+    assert h.resources("rf")["A"]["ResourceStatus"] == "UPDATE_COMPLETE"
+
+
+# --- ROLLBACK_FAILED → DeleteStack → DELETE_FAILED → DeleteStack with RetainResources --------
+
+
+def test_a_stack_whose_rollback_failed_is_deleted_retaining_what_cannot_be_deleted(engine):
+    engine.create("rb", {"Stuck": sleeper(FailOnDelete="true"),
+                         "Broken": {**sleeper(FailOnCreate="true"), "DependsOn": ["Stuck"]}})
+    assert engine.status("rb") == "ROLLBACK_FAILED"
+    stuck = engine.cloud.existing()["Stuck"]
+    with pytest.raises(ServiceError, match="RetainResources may only be specified when the stack is in DELETE_FAILED"):
+        engine.call("delete_stack", StackName="rb", RetainResources=["Stuck"])
+    engine.call("delete_stack", StackName="rb")
+    engine.worker.run_until_idle()
+    assert engine.status("rb") == "DELETE_FAILED"
+    assert engine.resources("rb")["Stuck"]["ResourceStatus"] == "DELETE_FAILED"
+    stack_id = engine.call("describe_stacks", StackName="rb")["Stacks"][0]["StackId"]
+    engine.call("delete_stack", StackName="rb", RetainResources=["Stuck"])
+    engine.worker.run_until_idle()
+    final = engine.call("describe_stacks", StackName=stack_id)["Stacks"][0]
+    assert final["StackStatus"] == "DELETE_COMPLETE"
+    assert engine.cloud.existing() == {"Stuck": stuck}  # retained: still in the cloud
+    assert ("Stuck", "DELETE_SKIPPED", None) in [(e[0], e[1], None) for e in engine.events(stack_id)]
