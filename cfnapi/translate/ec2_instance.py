@@ -5,7 +5,8 @@ ImageId names a Glance image by id or name (or a public SSM path such as
 fitting flavor (``cfnapi.cloud.naming``), SubnetId / NetworkInterfaces become
 Neutron ports created first so the address lands in the chosen subnet, EBS
 mappings become block_device_mapping_v2 entries, and UserData is base64-decoded
-to the plain text Nova hands to cloud-init.
+to the plain text Nova hands to cloud-init. A LaunchTemplate's version supplies
+the properties the instance leaves out.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from cfnapi.cloud.provider import (
     Server,
     ServerRequest,
 )
-from cfnapi.translate import server_resize, tagging, vpc_default_group
+from cfnapi.translate import launch_templates, server_resize, tagging, vpc_default_group
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import (
     as_list,
@@ -157,11 +158,24 @@ def _network_requests(props: Mapping[str, Any], ports: _Ports, group_ids: list[s
     return ()  # the project's default network
 
 
+def with_launch_template(ctx: ResourceContext, props: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The instance's properties over those of the launch template version it names (AWS:
+    "any parameters that you specify in the instance override the same parameters in the
+    launch template")."""
+    spec = props.get("LaunchTemplate")
+    if not isinstance(spec, Mapping):
+        return props
+    merged = launch_templates.instance_properties(launch_templates.launch_template_data(ctx, spec))
+    merged.update({k: v for k, v in props.items() if k != "LaunchTemplate" and v not in (None, "", [])})
+    return merged
+
+
 class Instance(ResourceType):
     type_name = "AWS::EC2::Instance"
     openstack_mapping = "Nova server (+ Neutron ports for SubnetId/NetworkInterfaces, Cinder volumes for EBS)"
     properties = (
         PropertySpec("ImageId", update="replace"),
+        PropertySpec("LaunchTemplate", "Json", update="replace"),
         # AWS stops, modifies and starts the instance; Nova resizes and the engine confirms.
         PropertySpec("InstanceType"),
         PropertySpec("KeyName", update="replace"),
@@ -179,7 +193,7 @@ class Instance(ResourceType):
         PropertySpec("Tags", "List"),
     )
     attribute_names = ("AvailabilityZone", "PrivateIp", "PublicIp", "PrivateDnsName", "PublicDnsName")
-    not_honoured = ("LaunchTemplate, IamInstanceProfile, Monitoring, EbsOptimized, SourceDestCheck, "
+    not_honoured = ("IamInstanceProfile, Monitoring, EbsOptimized, SourceDestCheck, "
                     "Tenancy, AssociatePublicIpAddress (use an EIP); Tags are the server's metadata "
                     "(updated in place); DNS names are the IP addresses. A UserData change rebuilds the server "
                     "with its image (Nova API 2.57): same instance id, addresses and volumes, a "
@@ -187,8 +201,9 @@ class Instance(ResourceType):
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
+        props = with_launch_template(ctx, props)
         if not props.get("ImageId"):
-            raise ResourceFailure("Property ImageId is required (launch templates are not yet applied).")
+            raise ResourceFailure("Property ImageId is required (in the instance or its launch template).")
         image = resolve_image(ctx, str(props["ImageId"]))
         flavor = call(naming(ctx).flavor_for, str(props.get("InstanceType") or "m1.small"))
         zone = call(naming(ctx).cloud_zone_for, props["AvailabilityZone"], ctx.region) \
@@ -233,6 +248,9 @@ class Instance(ResourceType):
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         cloud = provider(ctx)
+        # Both sides read the template's version as it is now: what the instance itself sets
+        # decides what changes (a template version made since launch changes nothing, as on AWS).
+        old_props, new_props = with_launch_template(ctx, old_props), with_launch_template(ctx, new_props)
         server = call(cloud.get_server, resource.physical_id)
         if as_list(old_props.get("SecurityGroupIds")) != as_list(new_props.get("SecurityGroupIds")):
             group_ids = _group_ids(cloud, [str(g) for g in as_list(new_props.get("SecurityGroupIds"))
@@ -269,7 +287,8 @@ class Instance(ResourceType):
         server = call(cloud.get_server, resource.physical_id)
         if server.status == SERVER_REBUILD:
             return False
-        wanted = call(naming(ctx).flavor_for, str(resource.properties.get("InstanceType") or "m1.small"))
+        props = with_launch_template(ctx, resource.properties)
+        wanted = call(naming(ctx).flavor_for, str(props.get("InstanceType") or "m1.small"))
         return server_resize.resize_done(cloud, server, wanted)
 
     @staticmethod
