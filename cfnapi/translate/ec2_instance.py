@@ -195,7 +195,8 @@ class Instance(ResourceType):
     attribute_names = ("AvailabilityZone", "PrivateIp", "PublicIp", "PrivateDnsName", "PublicDnsName")
     not_honoured = ("IamInstanceProfile, Monitoring, EbsOptimized, SourceDestCheck, "
                     "Tenancy, AssociatePublicIpAddress (use an EIP); Tags are the server's metadata "
-                    "(updated in place); DNS names are the IP addresses. A UserData change rebuilds the server "
+                    "(updated in place); DNS names are the IP addresses (PublicIp and PublicDnsName empty "
+                    "without a floating IP). A UserData change rebuilds the server "
                     "with its image (Nova API 2.57): same instance id, addresses and volumes, a "
                     "volume-backed root disk is kept but an image-backed root disk is re-imaged.")
 
@@ -348,6 +349,7 @@ class Instance(ResourceType):
             "PrivateIp": private_ip,
             "PublicIp": public_ip,
             # An OpenStack cloud has no EC2-style DNS names; the addresses resolve everywhere.
+            # With no public address both are empty, as EC2 gives them.
             "PrivateDnsName": private_ip,
-            "PublicDnsName": public_ip or private_ip,
+            "PublicDnsName": public_ip,
         }
