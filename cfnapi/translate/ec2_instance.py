@@ -170,6 +170,31 @@ def with_launch_template(ctx: ResourceContext, props: Mapping[str, Any]) -> Mapp
     return merged
 
 
+def _primary_port_id(cloud: CloudProvider, server: Server, props: Mapping[str, Any]) -> str | None:
+    """The port of the instance's primary interface (DeviceIndex 0), when the template chose it."""
+    primary = next((nic for nic in as_list(props.get("NetworkInterfaces"))
+                    if int(nic.get("DeviceIndex", 0)) == 0), None)
+    if primary is not None and primary.get("NetworkInterfaceId"):
+        return str(primary["NetworkInterfaceId"])
+    if primary is None and not props.get("SubnetId"):
+        return None
+    return next((p.id for p in call(cloud.list_ports, None, server.id) if p.name == f"{server.name}-eth0"), None)
+
+
+def _primary_addresses(cloud: CloudProvider, server: Server, props: Mapping[str, Any]) -> tuple[str, str]:
+    """(private, public) address of the primary interface, as EC2's PrivateIp / PublicIp. Nova lists a
+    server's addresses by network, in no order that says which interface is the primary: the primary
+    port's MAC address picks them out."""
+    addresses = server.addresses
+    port_id = _primary_port_id(cloud, server, props)
+    if port_id is not None:
+        mac = call(cloud.get_port, port_id).mac_address
+        addresses = tuple(a for a in addresses if a.mac_address == mac) or addresses
+    fixed = [a.ip_address for a in addresses if a.kind == "fixed"]
+    floating = [a.ip_address for a in addresses if a.kind == "floating"]
+    return (fixed[0] if fixed else "", floating[0] if floating else "")
+
+
 class Instance(ResourceType):
     type_name = "AWS::EC2::Instance"
     openstack_mapping = "Nova server (+ Neutron ports for SubnetId/NetworkInterfaces, Cinder volumes for EBS)"
@@ -341,9 +366,9 @@ class Instance(ResourceType):
         return True
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
-        server = call(provider(ctx).get_server, resource.physical_id)
-        private_ip = server.fixed_ips[0] if server.fixed_ips else ""
-        public_ip = server.floating_ips[0] if server.floating_ips else ""
+        cloud = provider(ctx)
+        server = call(cloud.get_server, resource.physical_id)
+        private_ip, public_ip = _primary_addresses(cloud, server, resource.properties)
         return {
             "AvailabilityZone": naming(ctx).aws_zone_for(server.availability_zone, ctx.region),
             "PrivateIp": private_ip,

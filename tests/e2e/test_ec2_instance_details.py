@@ -62,7 +62,8 @@ Resources:
       ImageId: cirros-0.6.2-x86_64-disk
       InstanceType: t2.micro
       AvailabilityZone: us-east-1a
-      NetworkInterfaces:
+      NetworkInterfaces:  # listed out of order: DeviceIndex decides which is eth0, the primary
+        - {{DeviceIndex: "1", SubnetId: {PRIVATE_SUBNET}, PrivateIpAddress: 10.0.0.78}}
         - {{DeviceIndex: "0", SubnetId: {PRIVATE_SUBNET}, PrivateIpAddress: 10.0.0.77, GroupSet: [!Ref Web]}}
       Volumes:
         - {{VolumeId: !Ref Data, Device: /dev/sdf}}
@@ -82,11 +83,14 @@ def test_network_interfaces_volumes_and_address_attributes(cfn, server):
     project = entry(sim_inventory(server), "servers", server_id)["project_id"]
     sim, db = _sim(server, project)
     try:
-        # The interface: a port on the subnet at the address asked for, in the GroupSet's group only.
-        [port] = sim.list_ports(None, server_id)
-        assert [(f.subnet_id, f.ip_address) for f in port.fixed_ips] == [(PRIVATE_SUBNET, "10.0.0.77")]
+        # Each interface: a port on the subnet at the address asked for, named by its DeviceIndex;
+        # eth0 in the GroupSet's group only, eth1 (no GroupSet) in the network's default group.
+        ports = {port.name.rsplit("-", 1)[-1]: port for port in sim.list_ports(None, server_id)}
+        assert {name: [(f.subnet_id, f.ip_address) for f in port.fixed_ips] for name, port in ports.items()} == {
+            "eth0": [(PRIVATE_SUBNET, "10.0.0.77")], "eth1": [(PRIVATE_SUBNET, "10.0.0.78")]}
         group_id = sim.find_security_group(physical_id(cfn, "nics", "Web")).id
-        assert list(port.security_group_ids) == [group_id]
+        assert list(ports["eth0"].security_group_ids) == [group_id]
+        assert group_id not in ports["eth1"].security_group_ids and ports["eth1"].security_group_ids
         assert outputs(cfn, "nics") == {"PrivateIp": "10.0.0.77", "PrivateDnsName": "10.0.0.77",
                                         "PublicIp": "", "PublicDnsName": ""}  # no public address: as EC2
         data, more = physical_id(cfn, "nics", "Data"), physical_id(cfn, "nics", "More")
