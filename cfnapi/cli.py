@@ -1,4 +1,4 @@
-"""The ``cfnapi`` command: serve, api, worker, credentials, sim."""
+"""The ``cfnapi`` command: serve, api, worker, credentials, ssm, sim."""
 
 from __future__ import annotations
 
@@ -115,6 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
     for leaf in (create, listing, delete):
         _add_common(leaf)
 
+    ssm = commands.add_parser("ssm", help="read cfnapi's SSM parameter store")
+    ssm_commands = ssm.add_subparsers(dest="action", required=True)
+    get_parameter = ssm_commands.add_parser(
+        "get-parameter", help="print a parameter's value (e.g. /ec2/keypair/<KeyPairId>: a generated private key)")
+    get_parameter.add_argument("name")
+    owner = get_parameter.add_mutually_exclusive_group()
+    owner.add_argument("--account-id", help="the parameter's account (default: the administrator's)")
+    owner.add_argument("--access-key-id", help="the account of this access key")
+    _add_common(get_parameter)
+
     sim = commands.add_parser("sim", help="the embedded simulated cloud")
     sim_commands = sim.add_subparsers(dest="action", required=True)
     show = sim_commands.add_parser("show", help="print the sim cloud's inventory")
@@ -141,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run_worker(_settings(args, run_api=False, run_worker=True))
     if args.command == "credentials":
         return _credentials(args)
+    if args.command == "ssm":
+        return _ssm_get_parameter(args)
     if args.command == "sim":
         return _sim(args)
     return 2
@@ -180,6 +192,30 @@ def _credentials(args: argparse.Namespace) -> int:
             print(f"{credential.access_key_id}\t{credential.account_id}\t{state}\t{credential.description or ''}")
     elif args.action == "delete":
         store.delete(args.access_key_id)
+    return 0
+
+
+def _ssm_get_parameter(args: argparse.Namespace) -> int:
+    """The value, as ``aws ssm get-parameter --with-decryption`` prints it (cfnapi serves no SSM API)."""
+    from cfnapi.auth import CredentialStore
+    from cfnapi.server import open_database
+    from cfnapi.ssm import ParameterStore
+
+    db = open_database(_settings(args, run_api=False, run_worker=False))
+    credentials = CredentialStore(db)
+    if args.access_key_id:
+        credential = credentials.get(args.access_key_id)
+        if credential is None:
+            print(f"No access key {args.access_key_id}.", file=sys.stderr)
+            return 1
+        account_id = credential.account_id
+    else:
+        account_id = args.account_id or credentials.ensure_admin().credential.account_id
+    parameter = ParameterStore(db).get(account_id, args.region, args.name)
+    if parameter is None:
+        print(f"ParameterNotFound: Parameter {args.name} not found.", file=sys.stderr)
+        return 1
+    print(parameter.value)
     return 0
 
 

@@ -19,30 +19,11 @@ _FROM_LAUNCH_CONFIGURATION = {
     "ImageId": "ImageId", "InstanceType": "InstanceType", "KeyName": "KeyName",
     "SecurityGroups": "SecurityGroupIds", "UserData": "UserData", "BlockDeviceMappings": "BlockDeviceMappings",
 }
-# LaunchTemplateData property -> AWS::EC2::Instance property
-_FROM_LAUNCH_TEMPLATE = {
-    "ImageId": "ImageId", "InstanceType": "InstanceType", "KeyName": "KeyName",
-    "SecurityGroupIds": "SecurityGroupIds", "SecurityGroups": "SecurityGroups", "UserData": "UserData",
-    "BlockDeviceMappings": "BlockDeviceMappings",
-}
 
 
 def instance_properties_from_launch_configuration(props: Mapping[str, Any]) -> dict[str, Any]:
     return {target: props[source] for source, target in _FROM_LAUNCH_CONFIGURATION.items()
             if props.get(source) not in (None, "", [])}
-
-
-def instance_properties_from_launch_template(data: Mapping[str, Any]) -> dict[str, Any]:
-    out = {target: data[source] for source, target in _FROM_LAUNCH_TEMPLATE.items()
-           if data.get(source) not in (None, "", [])}
-    placement = data.get("Placement") or {}
-    if placement.get("AvailabilityZone"):
-        out["AvailabilityZone"] = placement["AvailabilityZone"]
-    tags = [tag for spec in as_list(data.get("TagSpecifications")) if spec.get("ResourceType") == "instance"
-            for tag in as_list(spec.get("Tags"))]
-    if tags:
-        out["Tags"] = tags
-    return out
 
 
 def member_properties(spec: Mapping[str, Any], index: int) -> dict[str, Any]:

@@ -185,6 +185,15 @@ class AutoScalingStore:
                        ResourceRow.physical_id == physical_id, ResourceRow.role == "current")
                 .order_by(ResourceRow.id.desc()).limit(1))
 
+    def resource_attributes(self, account_id: str, type_name: str, physical_id: str) -> dict | None:
+        """The attributes cfnapi keeps for such a resource (a launch template's versions)."""
+        with self.db.transaction() as session:
+            return session.scalar(
+                select(ResourceRow.attributes).join(StackRow, StackRow.stack_id == ResourceRow.stack_id)
+                .where(StackRow.account_id == account_id, ResourceRow.type == type_name,
+                       ResourceRow.physical_id == physical_id, ResourceRow.role == "current")
+                .order_by(ResourceRow.id.desc()).limit(1))
+
     def forget_member_alarms(self, group: ScalingGroupRow, instance_id: str) -> None:
         """Delete the per-instance alarms (heartbeats) that act on this group for a member now gone."""
         action = health_action_arn(group.region, group.account_id, group.name)

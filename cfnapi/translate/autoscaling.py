@@ -15,6 +15,7 @@ from typing import Any
 from cfnapi.autoscaling import launch as members_api
 from cfnapi.autoscaling.store import AutoScalingStore
 from cfnapi.autoscaling.worker import TERMINATING, capacity_reached
+from cfnapi.translate import launch_templates
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import as_list, made_since_token, physical_name, truthy
 from cfnapi.translate.ec2_instance import resolve_image
@@ -87,14 +88,8 @@ class AutoScalingGroup(ResourceType):
                                       f"not found")
             instance = members_api.instance_properties_from_launch_configuration(found)
         elif isinstance(props.get("LaunchTemplate"), Mapping):
-            template = props["LaunchTemplate"]
-            template_id = template.get("LaunchTemplateId") or template.get("LaunchTemplateName")
-            found = store.resource_properties(ctx.account_id, "AWS::EC2::LaunchTemplate", str(template_id)) \
-                if template_id else None
-            if found is None:
-                raise ResourceFailure(f"The specified launch template, with template ID {template_id}, "
-                                      f"does not exist.")
-            instance = members_api.instance_properties_from_launch_template(found.get("LaunchTemplateData") or {})
+            instance = launch_templates.instance_properties(
+                launch_templates.launch_template_data(ctx, props["LaunchTemplate"]))
         else:
             raise ResourceFailure("Valid requests must contain either LaunchTemplate, LaunchConfigurationName, "
                                   "InstanceId or MixedInstancesPolicy parameter.")

@@ -5,7 +5,8 @@ ImageId names a Glance image by id or name (or a public SSM path such as
 fitting flavor (``cfnapi.cloud.naming``), SubnetId / NetworkInterfaces become
 Neutron ports created first so the address lands in the chosen subnet, EBS
 mappings become block_device_mapping_v2 entries, and UserData is base64-decoded
-to the plain text Nova hands to cloud-init.
+to the plain text Nova hands to cloud-init. A LaunchTemplate's version supplies
+the properties the instance leaves out.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from cfnapi.cloud.provider import (
     Server,
     ServerRequest,
 )
-from cfnapi.translate import server_resize, tagging, vpc_default_group
+from cfnapi.translate import launch_templates, server_resize, tagging, vpc_default_group
 from cfnapi.translate.base import PropertySpec, ResourceContext, ResourceFailure, ResourceState, ResourceType
 from cfnapi.translate.cloud_calls import (
     as_list,
@@ -157,11 +158,49 @@ def _network_requests(props: Mapping[str, Any], ports: _Ports, group_ids: list[s
     return ()  # the project's default network
 
 
+def with_launch_template(ctx: ResourceContext, props: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The instance's properties over those of the launch template version it names (AWS:
+    "any parameters that you specify in the instance override the same parameters in the
+    launch template")."""
+    spec = props.get("LaunchTemplate")
+    if not isinstance(spec, Mapping):
+        return props
+    merged = launch_templates.instance_properties(launch_templates.launch_template_data(ctx, spec))
+    merged.update({k: v for k, v in props.items() if k != "LaunchTemplate" and v not in (None, "", [])})
+    return merged
+
+
+def _primary_port_id(cloud: CloudProvider, server: Server, props: Mapping[str, Any]) -> str | None:
+    """The port of the instance's primary interface (DeviceIndex 0), when the template chose it."""
+    primary = next((nic for nic in as_list(props.get("NetworkInterfaces"))
+                    if int(nic.get("DeviceIndex", 0)) == 0), None)
+    if primary is not None and primary.get("NetworkInterfaceId"):
+        return str(primary["NetworkInterfaceId"])
+    if primary is None and not props.get("SubnetId"):
+        return None
+    return next((p.id for p in call(cloud.list_ports, None, server.id) if p.name == f"{server.name}-eth0"), None)
+
+
+def _primary_addresses(cloud: CloudProvider, server: Server, props: Mapping[str, Any]) -> tuple[str, str]:
+    """(private, public) address of the primary interface, as EC2's PrivateIp / PublicIp. Nova lists a
+    server's addresses by network, in no order that says which interface is the primary: the primary
+    port's MAC address picks them out."""
+    addresses = server.addresses
+    port_id = _primary_port_id(cloud, server, props)
+    if port_id is not None:
+        mac = call(cloud.get_port, port_id).mac_address
+        addresses = tuple(a for a in addresses if a.mac_address == mac) or addresses
+    fixed = [a.ip_address for a in addresses if a.kind == "fixed"]
+    floating = [a.ip_address for a in addresses if a.kind == "floating"]
+    return (fixed[0] if fixed else "", floating[0] if floating else "")
+
+
 class Instance(ResourceType):
     type_name = "AWS::EC2::Instance"
     openstack_mapping = "Nova server (+ Neutron ports for SubnetId/NetworkInterfaces, Cinder volumes for EBS)"
     properties = (
         PropertySpec("ImageId", update="replace"),
+        PropertySpec("LaunchTemplate", "Json", update="replace"),
         # AWS stops, modifies and starts the instance; Nova resizes and the engine confirms.
         PropertySpec("InstanceType"),
         PropertySpec("KeyName", update="replace"),
@@ -179,16 +218,18 @@ class Instance(ResourceType):
         PropertySpec("Tags", "List"),
     )
     attribute_names = ("AvailabilityZone", "PrivateIp", "PublicIp", "PrivateDnsName", "PublicDnsName")
-    not_honoured = ("LaunchTemplate, IamInstanceProfile, Monitoring, EbsOptimized, SourceDestCheck, "
+    not_honoured = ("IamInstanceProfile, Monitoring, EbsOptimized, SourceDestCheck, "
                     "Tenancy, AssociatePublicIpAddress (use an EIP); Tags are the server's metadata "
-                    "(updated in place); DNS names are the IP addresses. A UserData change rebuilds the server "
+                    "(updated in place); DNS names are the IP addresses (PublicIp and PublicDnsName empty "
+                    "without a floating IP). A UserData change rebuilds the server "
                     "with its image (Nova API 2.57): same instance id, addresses and volumes, a "
                     "volume-backed root disk is kept but an image-backed root disk is re-imaged.")
 
     def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str:
         cloud = provider(ctx)
+        props = with_launch_template(ctx, props)
         if not props.get("ImageId"):
-            raise ResourceFailure("Property ImageId is required (launch templates are not yet applied).")
+            raise ResourceFailure("Property ImageId is required (in the instance or its launch template).")
         image = resolve_image(ctx, str(props["ImageId"]))
         flavor = call(naming(ctx).flavor_for, str(props.get("InstanceType") or "m1.small"))
         zone = call(naming(ctx).cloud_zone_for, props["AvailabilityZone"], ctx.region) \
@@ -233,6 +274,9 @@ class Instance(ResourceType):
 
     def update(self, ctx, resource, old_props, new_props) -> None:
         cloud = provider(ctx)
+        # Both sides read the template's version as it is now: what the instance itself sets
+        # decides what changes (a template version made since launch changes nothing, as on AWS).
+        old_props, new_props = with_launch_template(ctx, old_props), with_launch_template(ctx, new_props)
         server = call(cloud.get_server, resource.physical_id)
         if as_list(old_props.get("SecurityGroupIds")) != as_list(new_props.get("SecurityGroupIds")):
             group_ids = _group_ids(cloud, [str(g) for g in as_list(new_props.get("SecurityGroupIds"))
@@ -269,7 +313,8 @@ class Instance(ResourceType):
         server = call(cloud.get_server, resource.physical_id)
         if server.status == SERVER_REBUILD:
             return False
-        wanted = call(naming(ctx).flavor_for, str(resource.properties.get("InstanceType") or "m1.small"))
+        props = with_launch_template(ctx, resource.properties)
+        wanted = call(naming(ctx).flavor_for, str(props.get("InstanceType") or "m1.small"))
         return server_resize.resize_done(cloud, server, wanted)
 
     @staticmethod
@@ -321,14 +366,15 @@ class Instance(ResourceType):
         return True
 
     def attributes(self, ctx, resource) -> dict[str, Any]:
-        server = call(provider(ctx).get_server, resource.physical_id)
-        private_ip = server.fixed_ips[0] if server.fixed_ips else ""
-        public_ip = server.floating_ips[0] if server.floating_ips else ""
+        cloud = provider(ctx)
+        server = call(cloud.get_server, resource.physical_id)
+        private_ip, public_ip = _primary_addresses(cloud, server, resource.properties)
         return {
             "AvailabilityZone": naming(ctx).aws_zone_for(server.availability_zone, ctx.region),
             "PrivateIp": private_ip,
             "PublicIp": public_ip,
             # An OpenStack cloud has no EC2-style DNS names; the addresses resolve everywhere.
+            # With no public address both are empty, as EC2 gives them.
             "PrivateDnsName": private_ip,
-            "PublicDnsName": public_ip or private_ip,
+            "PublicDnsName": public_ip,
         }

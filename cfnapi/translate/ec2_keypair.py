@@ -20,7 +20,8 @@ def key_pair_id(name: str, fingerprint: str) -> str:
 
 class KeyPair(ResourceType):
     type_name = "AWS::EC2::KeyPair"
-    openstack_mapping = "Nova keypair"
+    openstack_mapping = ("Nova keypair (a generated private key: SSM parameter /ec2/keypair/<KeyPairId>, "
+                         "read with `cfnapi ssm get-parameter`)")
     properties = (
         PropertySpec("KeyName", required=True, update="replace"),
         PropertySpec("PublicKeyMaterial", update="replace"),

@@ -3,8 +3,8 @@
 Network ACLs are stateless subnet filters; Neutron has no equivalent (its
 security groups are stateful and per port), so ACLs and their entries are
 checked as EC2 checks them and recorded — traffic is NOT filtered by them.
-Launch templates are recorded; Auto Scaling groups build their members from
-them, instances do not read them yet.
+Launch templates are recorded with every version's data; instances and Auto
+Scaling groups launch from them (``cfnapi.translate.launch_templates``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import re
 from typing import Any
 
+from cfnapi.translate import launch_templates
 from cfnapi.translate.base import PropertySpec, ResourceFailure, ResourceType
 from cfnapi.translate.cloud_calls import call, provider, short_id
 from cfnapi.translate.ec2_vpc import default_network_acl_id, require_vpc_router
@@ -126,7 +127,7 @@ class SubnetNetworkAclAssociation(ResourceType):
 
 class LaunchTemplate(ResourceType):
     type_name = "AWS::EC2::LaunchTemplate"
-    openstack_mapping = "recorded; Auto Scaling groups build their members from it"
+    openstack_mapping = "recorded; instances and Auto Scaling group members are built from it"
     properties = (
         PropertySpec("LaunchTemplateData", "Json", required=True),
         PropertySpec("LaunchTemplateName", update="replace"),
@@ -134,9 +135,9 @@ class LaunchTemplate(ResourceType):
     )
     attribute_names = ("LaunchTemplateId", "DefaultVersionNumber", "LatestVersionNumber")
     name_properties = ("LaunchTemplateName",)
-    recorded_note = ("Recorded: Auto Scaling groups build their members from its LaunchTemplateData (ImageId, "
-                     "InstanceType, KeyName, SecurityGroupIds/SecurityGroups, UserData, BlockDeviceMappings, "
-                     "Placement.AvailabilityZone); AWS::EC2::Instance does not read launch templates yet and "
+    recorded_note = ("Recorded with every version's data: instances and Auto Scaling group members are built "
+                     "from the version asked for (ImageId, InstanceType, KeyName, SecurityGroupIds/SecurityGroups, "
+                     "UserData, BlockDeviceMappings, Placement.AvailabilityZone, instance TagSpecifications); "
                      "other LaunchTemplateData fields are not used. Checked: the name's form and that no other "
                      "launch template has it. A LaunchTemplateData change makes a new version (the default stays 1).")
     _NAME = re.compile(r"[a-zA-Z0-9().\-/_]{3,128}")
@@ -168,5 +169,7 @@ class LaunchTemplate(ResourceType):
         latest = int(resource.attributes.get("LatestVersionNumber", 0))
         if resource.attributes.get(self._DATA_DIGEST) != digest:
             latest += 1
-        return {"LaunchTemplateId": resource.physical_id, "DefaultVersionNumber": "1",
-                "LatestVersionNumber": str(latest), self._DATA_DIGEST: digest}
+        return {"LaunchTemplateId": resource.physical_id, "DefaultVersionNumber": launch_templates.DEFAULT_VERSION,
+                "LatestVersionNumber": str(latest), self._DATA_DIGEST: digest,
+                launch_templates.VERSIONS: launch_templates.next_versions(
+                    resource.attributes, latest, resource.properties.get("LaunchTemplateData"))}

@@ -31,7 +31,16 @@ def test_instance_create_polls_build_to_active_and_reports_attributes(world):
     attributes = Instance().attributes(ctx, state)
     assert attributes["AvailabilityZone"] == "us-east-1b"
     assert attributes["PrivateIp"].startswith("10.0.0.")
-    assert attributes["PublicIp"] == ""
+    assert attributes["PrivateIp"] in world.cloud.get_server(physical_id).fixed_ips
+    # No public address: EC2 gives both empty; the private DNS name is the address here.
+    assert (attributes["PublicIp"], attributes["PublicDnsName"]) == ("", "")
+    assert attributes["PrivateDnsName"] == attributes["PrivateIp"]
+    port = world.cloud.list_ports(None, physical_id)[0]
+    floating = world.cloud.allocate_floating_ip()
+    world.cloud.associate_floating_ip(floating.id, port.id)
+    attributes = Instance().attributes(ctx, state)
+    assert attributes["PublicIp"] == attributes["PublicDnsName"] == floating.floating_ip_address
+    world.cloud.release_floating_ip(floating.id)
     assert Instance().ref(state) == physical_id
     world.delete(Instance(), state)
     assert differences_from_seed(world.db, world.config) == {}
