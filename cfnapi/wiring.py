@@ -21,6 +21,7 @@ from cfnapi.cloud.services import CloudServices
 from cfnapi.cloudwatch.actions import DefaultActionDispatcher
 from cfnapi.cloudwatch.alarms import AlarmStore
 from cfnapi.cloudwatch.evaluator import AlarmEvaluator
+from cfnapi.cloudwatch.signal_actions import StackSignalActions, signal_action_prefix
 from cfnapi.config import Settings
 from cfnapi.db import Database
 from cfnapi.engine import api as engine_api
@@ -170,6 +171,8 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
         })
         worker.wake()
 
+    # Stack signal actions: an alarm action that is one of our own signal URLs signals that resource.
+    dispatcher.registry.register(signal_action_prefix(signal_urls), StackSignalActions(signal_urls, record_signal))
     services = {"cloudformation": cloudformation, "cloudwatch": cloudwatch}
     return services, [worker, scaling, evaluator], [signal_route(signal_urls, record_signal)], cloud.request_verifier
 

@@ -3,9 +3,10 @@
 - ``http://`` / ``https://`` URLs get an SNS-style JSON notification POSTed
   from a background pool, retried with exponential backoff; evaluation never
   waits for a webhook.
-- Every other ARN (scaling policies ``arn:aws:autoscaling:…``, stack signal
-  actions, SNS topics …) goes to the callback registered for its prefix; the
-  engine fills the registry (see ``ActionCallbackRegistry.register``).
+- Every other ARN (scaling policies ``arn:aws:autoscaling:…``, SNS topics …)
+  and this server's own stack signal URLs (``signal_actions``) go to the
+  callback registered for their prefix, which is looked up before the webhook
+  route; ``cfnapi.wiring`` fills the registry (see ``ActionCallbackRegistry.register``).
 
 Each action, once it has run (a webhook: delivered, or given up on after its
 retries; a callback: returned or raised), gets its "Action" history item through
@@ -157,11 +158,13 @@ class DefaultActionDispatcher:
 
     def dispatch(self, transition: Transition) -> None:
         for action in transition.actions:
-            if action.startswith(("http://", "https://")):
+            # A registered prefix wins over the webhook sender: this server's own signal
+            # URLs are http(s) URLs too, but are delivered in process as stack signals.
+            callback = self.registry.find(action)
+            if callback is None and action.startswith(("http://", "https://")):
                 delivery = self.webhooks.submit(action, sns_notification(transition, action))
                 delivery.add_done_callback(lambda done, action=action: self._webhook_done(transition, action, done))
                 continue
-            callback = self.registry.find(action)
             if callback is None:
                 log.warning("alarm %s: no handler for action %s", transition.alarm_name, action)
                 self._record(transition, action, "No handler for this action in cfnapi.")

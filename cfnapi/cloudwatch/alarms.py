@@ -28,6 +28,12 @@ HISTORY_RETENTION = timedelta(days=14)  # AWS keeps alarm history for two weeks
 REPEATING_ACTION_PREFIX = "arn:aws:autoscaling:"
 
 
+def to_millisecond(moment: datetime) -> datetime:
+    """History is kept at the millisecond, the precision clients see: a timestamp read from
+    DescribeAlarmHistory and sent back as StartDate or EndDate then includes its own item."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def alarm_arn(region: str, account_id: str, name: str) -> str:
     return f"arn:aws:cloudwatch:{region}:{account_id}:alarm:{name}"
 
@@ -57,7 +63,10 @@ class AlarmStore:
 
     # -- definitions ---------------------------------------------------------
     def put(self, session: Session, account_id: str, region: str, alarm_type: str, definition: dict,
-            tags: list[dict], now: datetime) -> Alarm:
+            tags: list[dict], now: datetime, tags_on_update: bool = False) -> Alarm:
+        """Create or update an alarm. As AWS documents for PutMetricAlarm and PutCompositeAlarm,
+        ``tags`` are ignored when the alarm exists (TagResource changes them), unless
+        ``tags_on_update``: a template's AWS::CloudWatch::Alarm updates its Tags in place."""
         name = definition["AlarmName"]
         alarm = self.get(session, account_id, region, name)
         created = alarm is None
@@ -78,7 +87,7 @@ class AlarmStore:
         alarm.actions_enabled = definition.get("ActionsEnabled", True)
         alarm.configuration_updated_at = now
         alarm.next_evaluation_at = now  # evaluate a new or changed alarm in the next cycle
-        for tag in tags:
+        for tag in (tags if created or tags_on_update else ()):
             session.merge(ResourceTag(resource_arn=alarm.arn, key=tag["Key"], value=tag["Value"]))
         verb = "created" if created else "updated"
         self.add_history(session, alarm, now, "ConfigurationUpdate", f'Alarm "{name}" {verb}', {
@@ -160,7 +169,7 @@ class AlarmStore:
                     data: dict) -> None:
         session.add(AlarmHistory(
             account_id=alarm.account_id, region=alarm.region, alarm_name=alarm.name,
-            alarm_type=alarm.alarm_type, timestamp=now, item_type=item_type, summary=summary,
+            alarm_type=alarm.alarm_type, timestamp=to_millisecond(now), item_type=item_type, summary=summary,
             data=json.dumps(data, default=str),
         ))
 
@@ -179,7 +188,7 @@ class AlarmStore:
         with self.db.transaction() as session:
             session.add(AlarmHistory(account_id=transition.account_id, region=transition.region,
                                      alarm_name=transition.alarm_name, alarm_type=transition.alarm_type,
-                                     timestamp=now, item_type="Action", summary=summary,
+                                     timestamp=to_millisecond(now), item_type="Action", summary=summary,
                                      data=json.dumps(data, default=str)))
 
     def expire_history(self, now: datetime) -> None:

@@ -31,6 +31,16 @@ def combination(message: str) -> ServiceError:
     return ServiceError("InvalidParameterCombination", message)
 
 
+HIGH_RESOLUTION_PERIODS = (1, 5, 10, 20, 30)
+
+
+def validate_period(period: int, parameter: str = "Period") -> int:
+    """AWS's query periods: 1, 5, 10, 20 or 30 seconds (high-resolution data) or a multiple of 60."""
+    if period not in HIGH_RESOLUTION_PERIODS and (period < 60 or period % 60):
+        raise invalid(f"The parameter {parameter} must be 1, 5, 10, 20, 30 or a multiple of 60.")
+    return period
+
+
 def validate_namespace(namespace: str | None, parameter: str = "Namespace") -> str:
     if not namespace:
         raise missing(f"The parameter {parameter} is required.")

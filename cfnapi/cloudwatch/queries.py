@@ -9,10 +9,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from cfnapi.cloudwatch.ingest import validate_period
 from cfnapi.cloudwatch.metric_math import Context, Series, evaluate_expression
 from cfnapi.cloudwatch.statistics import STATISTICS, is_percentile
 from cfnapi.cloudwatch.store import MetricKey, MetricStore, canonical_dimensions
 from cfnapi.cloudwatch.timeutil import epoch
+from cfnapi.cloudwatch.units import normalise_unit
 from cfnapi.errors import ServiceError
 
 
@@ -73,8 +75,9 @@ class MetricQueryRunner:
         if metric_id is None:
             return {}
         name = stat["Stat"]
+        # Old agents' spellings (Counter, megabytes) are stored normalised, so look them up that way.
         aggregates = self.store.statistics_for_id(session, metric_id, start, end, stat["Period"],
-                                                  stat.get("Unit"), with_sketches=is_percentile(name))
+                                                  normalise_unit(stat.get("Unit")), with_sketches=is_percentile(name))
         merged = {}
         for (ts, _unit), agg in aggregates.items():
             t = epoch(ts)
@@ -102,7 +105,7 @@ def _as_series(value, grid: list[int]) -> Series:
 
 def _validate(queries: list[dict]) -> None:
     seen = set()
-    for query in queries:
+    for n, query in enumerate(queries, 1):
         qid = query.get("Id", "")
         if not qid or not (qid[0].islower()) or not qid.replace("_", "a").isalnum():
             raise ServiceError("ValidationError",
@@ -120,6 +123,11 @@ def _validate(queries: list[dict]) -> None:
         if stat and not (stat["Stat"] in STATISTICS or is_percentile(stat["Stat"])):
             raise ServiceError("ValidationError", f"The value {stat['Stat']} for parameter "
                                                   "MetricDataQueries.member.MetricStat.Stat is invalid.")
+        if stat:
+            validate_period(stat["Period"], f"MetricDataQueries.member.{n}.MetricStat.Period")
+            normalise_unit(stat.get("Unit"))
+        if query.get("Period") is not None:
+            validate_period(query["Period"], f"MetricDataQueries.member.{n}.Period")
 
 
 def series_for_alarm(runner: MetricQueryRunner, session, account_id: str, region: str, metrics: list[dict],

@@ -23,7 +23,9 @@ from cfnapi.cloudwatch.alarm_definitions import (
 from cfnapi.cloudwatch.alarm_routing import with_alarm_copies
 from cfnapi.cloudwatch.alarms import COMPOSITE_ALARM, METRIC_ALARM, AlarmStore
 from cfnapi.cloudwatch.evaluation import STATES
-from cfnapi.cloudwatch.ingest import combination, invalid, missing, samples_from_request, validate_dimensions
+from cfnapi.cloudwatch.ingest import (
+    combination, invalid, missing, samples_from_request, validate_dimensions, validate_period,
+)
 from cfnapi.cloudwatch.models import Alarm, AlarmHistory, Dashboard, ResourceTag
 from cfnapi.cloudwatch.pagination import decode_token, encode_token, page
 from cfnapi.cloudwatch.queries import MetricQueryRunner
@@ -39,8 +41,11 @@ Params = dict[str, Any]
 MAX_DATAPOINTS = 1440
 LIST_METRICS_PAGE = 500
 MAX_GET_METRIC_DATA_POINTS = 100_800
+MAX_HISTORY_RECORDS = 100
+# botocore's HistoryItemType enum; the AlarmContributor* items belong to Contributor Insights alarms.
+HISTORY_ITEM_TYPES = ("ConfigurationUpdate", "StateUpdate", "Action", "AlarmContributorStateUpdate",
+                      "AlarmContributorAction")
 _DASHBOARD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-_HIGH_RESOLUTION_PERIODS = (1, 5, 10, 20, 30)
 
 
 def _utcnow() -> datetime:
@@ -82,6 +87,8 @@ class CloudWatchHandlers(ServiceHandlers):
         extended = params.get("ExtendedStatistics") or []
         if not statistics and not extended:
             raise missing("Must specify either Statistics or ExtendedStatistics.")
+        if statistics and extended:
+            raise combination("Must specify either Statistics or ExtendedStatistics, but not both.")
         if len(statistics) + len(extended) > 10:
             raise invalid("The collection Statistics and ExtendedStatistics together must not have more than 10 members.")
         for name in statistics:
@@ -111,12 +118,8 @@ class CloudWatchHandlers(ServiceHandlers):
                          validate_dimensions(params.get("Dimensions"), f"{prefix}Dimensions"))
 
     def _time_range(self, params: Params) -> tuple[datetime, datetime, int]:
-        for field in ("StartTime", "EndTime", "Period"):
-            if params.get(field) is None:
-                raise missing(f"The parameter {field} is required.")
-        start, end, period = as_utc(params["StartTime"]), as_utc(params["EndTime"]), params["Period"]
-        if period not in _HIGH_RESOLUTION_PERIODS and (period < 60 or period % 60):
-            raise invalid("The parameter Period must be 1, 5, 10, 20, 30 or a multiple of 60.")
+        _require(params, "StartTime", "EndTime", "Period")
+        start, end, period = as_utc(params["StartTime"]), as_utc(params["EndTime"]), validate_period(params["Period"])
         if start >= end:
             raise invalid("The parameter StartTime must be less than the parameter EndTime.")
         requested = -(-int((end - start).total_seconds()) // period)
@@ -153,6 +156,7 @@ class CloudWatchHandlers(ServiceHandlers):
             raise missing("The parameter MetricDataQueries is required.")
         if len(queries) > 500:
             raise invalid("The collection MetricDataQueries must not have a size greater than 500.")
+        _require(params, "StartTime", "EndTime")
         start, end = as_utc(params["StartTime"]), as_utc(params["EndTime"])
         if start >= end:
             raise ServiceError("ValidationError", "The parameter StartTime must be less than the parameter EndTime.")
@@ -270,15 +274,24 @@ class CloudWatchHandlers(ServiceHandlers):
 
     def describe_alarm_history(self, ctx: RequestContext, params: Params) -> Params:
         types = params.get("AlarmTypes") or [METRIC_ALARM]
-        max_records = params.get("MaxRecords") or 100
+        item_type = params.get("HistoryItemType")
+        if item_type is not None and item_type not in HISTORY_ITEM_TYPES:
+            raise invalid(f"The value {item_type} for parameter HistoryItemType is invalid: it must be one of "
+                          f"{', '.join(HISTORY_ITEM_TYPES)}.")
+        max_records = params.get("MaxRecords")
+        if max_records is None:
+            max_records = MAX_HISTORY_RECORDS
+        elif not 1 <= max_records <= MAX_HISTORY_RECORDS:
+            raise invalid(f"The value {max_records} for parameter MaxRecords is invalid: it must be between 1 "
+                          f"and {MAX_HISTORY_RECORDS}.")
         with self.db.transaction() as session:
             query = select(AlarmHistory).where(AlarmHistory.account_id == ctx.account_id,
                                                AlarmHistory.region == ctx.region,
                                                AlarmHistory.alarm_type.in_(types))
             if params.get("AlarmName"):
                 query = query.where(AlarmHistory.alarm_name == params["AlarmName"])
-            if params.get("HistoryItemType"):
-                query = query.where(AlarmHistory.item_type == params["HistoryItemType"])
+            if item_type:
+                query = query.where(AlarmHistory.item_type == item_type)
             if params.get("StartDate"):
                 query = query.where(AlarmHistory.timestamp >= as_utc(params["StartDate"]))
             if params.get("EndDate"):
@@ -438,6 +451,12 @@ class CloudWatchHandlers(ServiceHandlers):
             for dashboard in rows.values():
                 session.delete(dashboard)
         return {}
+
+
+def _require(params: Params, *fields: str) -> None:
+    for field in fields:
+        if params.get(field) is None:
+            raise missing(f"The parameter {field} is required.")
 
 
 def _has_action_prefix(alarm: Alarm, prefix: str) -> bool:

@@ -38,7 +38,9 @@ def protocol_data_path(protocol: str) -> str:
 
 
 def client(service: str, endpoint: str, *, protocol: str | None = None,
-           access_key: str = TEST_ACCESS_KEY, secret_key: str = TEST_SECRET_KEY, region: str = "us-east-1"):
+           access_key: str = TEST_ACCESS_KEY, secret_key: str = TEST_SECRET_KEY, region: str = "us-east-1",
+           parameter_validation: bool = True):
+    """A boto3 client of the test server; ``parameter_validation=False`` lets bad input reach the server."""
     session = botocore.session.get_session()
     if protocol is not None:
         session.set_config_variable("data_path", protocol_data_path(protocol))
@@ -48,5 +50,6 @@ def client(service: str, endpoint: str, *, protocol: str | None = None,
         region_name=region,
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60),
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60,
+                      parameter_validation=parameter_validation),
     )

@@ -59,7 +59,8 @@ def put_alarm(ctx: ResourceContext, name: str, params: Mapping[str, Any], tags: 
     except ServiceError as error:
         raise ResourceFailure(error.message) from error
     with store.db.transaction() as session:
-        store.put(session, ctx.account_id, ctx.region, METRIC_ALARM, definition, tags or [], utcnow())
+        store.put(session, ctx.account_id, ctx.region, METRIC_ALARM, definition, tags or [], utcnow(),
+                  tags_on_update=True)
 
 
 def delete_alarms(ctx: ResourceContext, names: list[str]) -> None:

@@ -54,13 +54,22 @@ def test_put_forms_and_statistics(cw):
     put(cw, Value=10.0, Timestamp=NOW, Unit="Percent")
     put(cw, values=[20.0, 30.0], Counts=[1.0, 2.0], Timestamp=NOW, Unit="Percent")
     put(cw, StatisticValues={"SampleCount": 2, "Sum": 8, "Minimum": 4, "Maximum": 4}, Timestamp=NOW, Unit="Percent")
-    result = stats(cw, ExtendedStatistics=["p50", "p99.9"])
+    result = stats(cw)
     assert result["Label"] == "CPU"
     [point] = result["Datapoints"]
     assert point["Timestamp"] == NOW.replace(second=0)
     assert point["SampleCount"] == 6 and point["Sum"] == 98 and point["Minimum"] == 4 and point["Maximum"] == 30
     assert point["Average"] == pytest.approx(98 / 6) and point["Unit"] == "Percent"
+    # AWS: "you must specify either Statistics or ExtendedStatistics, but not both".
+    [point] = stats(cw, Statistics=[], ExtendedStatistics=["p50", "p99.9"])["Datapoints"]
     assert point["ExtendedStatistics"]["p99.9"] == pytest.approx(30, rel=0.011)
+    assert "Sum" not in point
+
+
+def test_statistics_and_extended_statistics_together_are_refused(cw):
+    with pytest.raises(ServiceError) as caught:
+        stats(cw, ExtendedStatistics=["p50"])
+    assert caught.value.code == "InvalidParameterCombination"
 
 
 def test_legacy_units_are_normalised(cw):

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import gzip
+import math
 import urllib.error
 import urllib.request
 from unittest import mock
@@ -12,7 +13,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from cfnapi.testing.clients import client
+from cfnapi.testing.clients import CLOUDWATCH_PROTOCOLS, client
 from cfnapi.testing.server import TEST_ACCESS_KEY, TEST_SECRET_KEY
 
 pytestmark = pytest.mark.e2e
@@ -135,3 +136,79 @@ def test_model_constraints_are_checked_by_the_server(server):
         "1 validation error detected: Value '1st' at 'changeSetName' failed to satisfy constraint: "
         "Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*"
     )
+
+
+def _cloudwatch(server, protocol: str, **config):
+    """A boto3 CloudWatch client speaking ``protocol`` whose sent bodies are recorded."""
+    import boto3
+    import botocore.session
+    from botocore.config import Config
+
+    from cfnapi.testing.clients import protocol_data_path
+
+    session = botocore.session.get_session()
+    session.set_config_variable("data_path", protocol_data_path(protocol))
+    cw = boto3.Session(botocore_session=session).client(
+        "cloudwatch", endpoint_url=server.endpoint, region_name="us-east-1",
+        aws_access_key_id=TEST_ACCESS_KEY, aws_secret_access_key=TEST_SECRET_KEY,
+        config=Config(retries={"max_attempts": 1}, **config))
+    sent: list[tuple[dict, bytes]] = []
+
+    def record(request, **_):
+        body = request.body or b""
+        sent.append(({k.lower(): (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()},
+                     body.encode() if isinstance(body, str) else bytes(body)))
+    cw.meta.events.register("before-send", record)
+    return cw, sent
+
+
+@pytest.mark.parametrize("protocol", CLOUDWATCH_PROTOCOLS)
+def test_gzip_encoded_put_metric_data_is_accepted_and_read_back(server, protocol):
+    # botocore gzips PutMetricData (the model's requestcompression trait) once the body
+    # reaches the configured size: 1 byte makes it compress every request.
+    cw, sent = _cloudwatch(server, protocol, request_min_compression_size_bytes=1)
+    namespace = f"Gzip/{protocol}"
+    minute = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0) - dt.timedelta(minutes=3)
+    cw.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": "Jobs", "Values": [1.0, 2.0, 4.0], "Timestamp": minute + dt.timedelta(seconds=1)}])
+    headers, body = sent[-1]
+    assert headers.get("content-encoding") == "gzip" and gzip.decompress(body)
+    [point] = cw.get_metric_statistics(Namespace=namespace, MetricName="Jobs", StartTime=minute,
+                                       EndTime=minute + dt.timedelta(minutes=1), Period=60,
+                                       Statistics=["Sum", "SampleCount"])["Datapoints"]
+    assert (point["Sum"], point["SampleCount"]) == (7.0, 3.0)
+
+
+ONE_MB = 1024 * 1024
+
+
+def _metrics(count: int) -> list[dict]:
+    # ~1.3 KB each, so fewer than PutMetricData's 1,000 metrics fill a megabyte.
+    return [{"MetricName": f"m{i:04d}" + "n" * 200, "Value": 1.0,
+             "Dimensions": [{"Name": "Pad", "Value": "v" * 1000}]} for i in range(count)]
+
+
+@pytest.mark.parametrize("protocol", CLOUDWATCH_PROTOCOLS)
+def test_cloudwatch_body_just_over_one_megabyte_is_refused(server, protocol):
+    from botocore.exceptions import ClientError
+
+    cw, sent = _cloudwatch(server, protocol, disable_request_compression=True)
+    namespace = f"Big/{protocol}"
+    # Two accepted requests measure the body's size per metric, in this protocol.
+    sizes = {}
+    for count in (100, 200):
+        cw.put_metric_data(Namespace=namespace, MetricData=_metrics(count))
+        sizes[count] = len(sent[-1][1])
+    per_metric = (sizes[200] - sizes[100]) / 100
+    count = math.ceil((ONE_MB + 1 - (sizes[100] - 100 * per_metric)) / per_metric)
+    assert count <= 1000
+    with pytest.raises(ClientError) as caught:
+        cw.put_metric_data(Namespace=namespace, MetricData=_metrics(count))
+    size = len(sent[-1][1])
+    assert ONE_MB < size <= ONE_MB + per_metric + 1  # just over the limit
+    error = caught.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert error["Error"]["Code"] == "RequestEntityTooLarge"
+    # Nothing of it was stored: only the two measuring requests' metrics exist.
+    listed = cw.list_metrics(Namespace=namespace)["Metrics"]
+    assert len(listed) == 200
