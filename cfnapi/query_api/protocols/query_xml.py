@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
@@ -93,11 +94,18 @@ def _write(out: list[str], tag: str, shape, value) -> None:
         out.append(f"<{tag}>{escape(_scalar_text(shape, value))}</{tag}>")
 
 
+@lru_cache(maxsize=4096)
+def _xml_members_of(shape) -> tuple[tuple[str, str, object], ...]:
+    """(member name, element name, member shape) of a structure, worked out once per shape."""
+    return tuple((name, traits.xml_member_name(member_shape, name), member_shape)
+                 for name, member_shape in shape.members.items())
+
+
 def _write_members(out: list[str], shape, value: dict) -> None:
-    for name, member_shape in shape.members.items():
+    for name, tag, member_shape in _xml_members_of(shape):
         member_value = value.get(name)
         if member_value is not None:
-            _write(out, traits.xml_member_name(member_shape, name), member_shape, member_value)
+            _write(out, tag, member_shape, member_value)
 
 
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
