@@ -145,6 +145,7 @@ def build_services(settings: Settings, db: Database, credentials: CredentialStor
     )
     worker = StackWorker(runtime)
     runtime.work_queued = worker.wake
+    runtime.lease_new_stack, runtime.start_leased = worker.lease_new_stack, worker.start_leased
     cloudformation = CloudFormationHandlers(registry.supported(), url_policy, engine_api=engine_api,
                                             runtime=runtime)
     dispatcher = DefaultActionDispatcher(history=AlarmStore(db))  # each action run gets its history item

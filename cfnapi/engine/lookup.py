@@ -44,7 +44,7 @@ def find_stack(runtime: EngineRuntime, caller: Caller, name_or_id: str, *, inclu
     The row comes back detached: a snapshot, not a handle for writes. ``without_templates``
     leaves out the template and policy bodies (reading them then raises): for DescribeStacks."""
     by_id, by_name = _WITHOUT_TEMPLATES if without_templates else (_BY_ID, _BY_NAME)
-    with runtime.db.transaction() as session:
+    with runtime.db.read_transaction() as session:
         if name_or_id.startswith("arn:"):
             stack = session.scalars(by_id, {"stack_id": name_or_id}).first()
             if stack is not None and (stack.account_id != caller.account_id or stack.region != caller.region):

@@ -104,6 +104,12 @@ def _finish_outputs(run: OperationRun) -> tuple[list[dict], str | None]:
         outputs = run.definition.resolve_outputs(run.env)
     except ServiceError as error:  # e.g. Fn::ImportValue of an export that is gone
         return [], error.message
+    if run.stack.status == "CREATE_IN_PROGRESS" and not run.definition.imports \
+            and not any(o.export_name for o in outputs):
+        # A create that neither exports nor imports has no rows to check or replace (only this
+        # same create could have written some, from this same template): two transactions
+        # fewer between the last resource and CREATE_COMPLETE.
+        return [o.for_response() for o in outputs], None
     conflict = outputs_conflict(run.runtime, run.stack, outputs)
     if conflict is not None:
         return [], conflict

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from cfnapi.engine import statuses as st
 from cfnapi.engine.lookup import Caller, find_stack
@@ -64,7 +64,7 @@ def _account_stacks(caller: Caller):
 def describe_stacks(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("StackName"):
         return {"Stacks": [describe_stack(find_stack(runtime, caller, params["StackName"], without_templates=True))]}
-    with runtime.db.transaction() as session:
+    with runtime.db.read_transaction() as session:
         stacks = session.scalars(
             _account_stacks(caller).where(StackRow.deleted_at.is_(None)).order_by(StackRow.created_at.desc())
         ).all()
@@ -82,7 +82,7 @@ def list_stacks(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) 
             f"[{', '.join(st.ALL_STACK_STATUSES)}]]"
         )
     cutoff = utcnow() - DELETED_STACK_RETENTION
-    with runtime.db.transaction() as session:
+    with runtime.db.read_transaction() as session:
         query = _account_stacks(caller).where(or_(StackRow.deleted_at.is_(None), StackRow.deleted_at >= cutoff))
         if wanted:
             query = query.where(StackRow.status.in_(wanted))
@@ -111,22 +111,33 @@ def _summary(stack: StackRow) -> dict[str, Any]:
     return out
 
 
+# A page of events read as plain rows (no ORM objects: a 500-resource stack's events
+# are 16 pages of 100), newest first; the stack's index on stack_id holds seq (the rowid)
+# in order, so a page is a range of that index.
+_EVENT_COLUMNS = (EventRow.seq, EventRow.stack_id, EventRow.event_id, EventRow.stack_name, EventRow.logical_id,
+                  EventRow.physical_id, EventRow.resource_type, EventRow.timestamp, EventRow.status,
+                  EventRow.status_reason, EventRow.resource_properties, EventRow.client_request_token)
+_EVENTS_PAGE = (select(*_EVENT_COLUMNS).where(EventRow.stack_id == bindparam("stack_id"))
+                .order_by(EventRow.seq.desc()).limit(bindparam("limit")))
+_EVENTS_PAGE_AFTER = _EVENTS_PAGE.where(EventRow.seq < bindparam("after_seq"))
+
+
 def describe_stack_events(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
-    stack = find_stack(runtime, caller, params["StackName"], include_deleted=True)
+    stack = find_stack(runtime, caller, params["StackName"], include_deleted=True, without_templates=True)
     after_seq = decode_token("DescribeStackEvents", params.get("NextToken"))
     size = PAGE_SIZES["DescribeStackEvents"]
-    with runtime.db.transaction() as session:
-        query = select(EventRow).where(EventRow.stack_id == stack.stack_id)
-        if after_seq is not None:
-            query = query.where(EventRow.seq < after_seq)
-        rows = session.scalars(query.order_by(EventRow.seq.desc()).limit(size + 1)).all()
-        more = len(rows) > size
-        rows = rows[:size]
-        result = {"StackEvents": [_event(row) for row in rows]}
-        return with_token(result, encode_token("DescribeStackEvents", rows[-1].seq) if more else None)
+    values = {"stack_id": stack.stack_id, "limit": size + 1}
+    if after_seq is not None:
+        values["after_seq"] = after_seq
+    with runtime.db.read_transaction() as session:
+        rows = session.execute(_EVENTS_PAGE if after_seq is None else _EVENTS_PAGE_AFTER, values).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    result = {"StackEvents": [_event(row) for row in rows]}
+    return with_token(result, encode_token("DescribeStackEvents", rows[-1].seq) if more else None)
 
 
-def _event(row: EventRow) -> dict[str, Any]:
+def _event(row) -> dict[str, Any]:
     event = {
         "StackId": row.stack_id,
         "EventId": row.event_id,
@@ -175,7 +186,7 @@ def describe_stack_resources(runtime: EngineRuntime, caller: Caller, params: dic
         stack = find_stack(runtime, caller, stack_name, include_deleted=True)
     else:
         stack = _stack_owning(runtime, caller, physical_id)
-    with runtime.db.transaction() as session:
+    with runtime.db.read_transaction() as session:
         rows = _current_resources(session, stack.stack_id, params.get("LogicalResourceId"))
         return {
             "StackResources": [
@@ -190,7 +201,7 @@ def describe_stack_resources(runtime: EngineRuntime, caller: Caller, params: dic
 
 
 def _stack_owning(runtime: EngineRuntime, caller: Caller, physical_id: str) -> StackRow:
-    with runtime.db.transaction() as session:
+    with runtime.db.read_transaction() as session:
         stack = session.scalars(
             _account_stacks(caller)
             .join(ResourceRow, ResourceRow.stack_id == StackRow.stack_id)
@@ -205,7 +216,7 @@ def _stack_owning(runtime: EngineRuntime, caller: Caller, physical_id: str) -> S
 
 def list_stack_resources(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     stack = find_stack(runtime, caller, params["StackName"], include_deleted=True)
-    with runtime.db.transaction() as session:
+    with runtime.db.read_transaction() as session:
         rows = _current_resources(session, stack.stack_id)
         chunk, token = page("ListStackResources", rows, params.get("NextToken"))
         summaries = []
@@ -220,7 +231,7 @@ def list_stack_resources(runtime: EngineRuntime, caller: Caller, params: dict[st
 def describe_stack_resource(runtime: EngineRuntime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     stack = find_stack(runtime, caller, params["StackName"], include_deleted=True)
     logical_id = params["LogicalResourceId"]
-    with runtime.db.transaction() as session:
+    with runtime.db.read_transaction() as session:
         rows = _current_resources(session, stack.stack_id, logical_id)
         if not rows:
             raise validation_error(f"Resource {logical_id} does not exist for stack {stack.name}")

@@ -76,7 +76,7 @@ class OperationRun:
 
     def cancel_was_requested(self) -> bool:
         """Read now, not at the last watchdog tick: a cancel must not slip past the end of a phase."""
-        with self.runtime.db.transaction() as session:
+        with self.runtime.db.read_transaction() as session:
             return bool(
                 session.scalar(select(StackRow.cancel_requested).where(StackRow.stack_id == self.stack.stack_id))
             )

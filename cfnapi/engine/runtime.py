@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import threading
@@ -51,6 +52,10 @@ class EngineRuntime:
     url_policy: TemplateUrlPolicy = field(default_factory=TemplateUrlPolicy)  # TemplateURL / StackPolicyURL
     # Called after an operation queued work (``StackWorker.wake``), so it starts at once.
     work_queued: Callable[[], None] | None = None
+    # This process's worker taking a new stack directly (``StackWorker.lease_new_stack`` and
+    # ``start_leased``): None where no worker runs here.
+    lease_new_stack: Callable[[], dt.datetime | None] | None = None
+    start_leased: Callable[[str], None] | None = None
     worker_id: str = field(default_factory=default_worker_id)
     # CreateStack's compiled definition, for this process's worker to run the create with.
     compiled: DefinitionHandOff = field(default_factory=DefinitionHandOff, repr=False)

@@ -70,6 +70,22 @@ class StackWorker:
         """Called by the API after it queued work, so it starts without waiting for the next poll."""
         self._wake.set()
 
+    def lease_new_stack(self) -> dt.datetime | None:
+        """When this worker runs and has a stack thread free: the lease expiry a new stack's
+        row is to be written with, owned by this worker (then call ``start_leased``)."""
+        if self._thread is None or self._stopping.is_set():
+            return None
+        with self._active_lock:
+            if len(self._active) >= self.runtime.settings.stack_threads:
+                return None
+        return utcnow() + dt.timedelta(seconds=self.runtime.settings.lease_seconds)
+
+    def start_leased(self, stack_id: str) -> None:
+        """Run a stack whose row was committed already leased to this worker (CreateStack)."""
+        with self._active_lock:
+            self._active.add(stack_id)
+        self._pool.submit(self._process_and_release, stack_id, False)
+
     def _loop(self) -> None:
         poll = min(1.0, self.runtime.settings.lease_seconds / 4)
         while not self._stopping.is_set():
