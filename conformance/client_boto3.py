@@ -39,7 +39,11 @@ def boto3_cloudformation(report: Report, server: RunningServer) -> None:
                                                           WaiterConfig={"Delay": 1, "MaxAttempts": 60})
         [change] = cfn.describe_change_set(StackName="boto3-cs", ChangeSetName="second")["Changes"]
         assert (change["ResourceChange"]["LogicalResourceId"], change["ResourceChange"]["Action"]) == ("Setting", "Modify")
-        return f"Setting: Modify, Replacement={change['ResourceChange'].get('Replacement')}"
+        # SSM Parameter Value updates in place; the detail names the parameter that changed it.
+        assert change["ResourceChange"].get("Replacement") == "False", change
+        causes = [(d["ChangeSource"], d.get("CausingEntity")) for d in change["ResourceChange"]["Details"]]
+        assert ("ParameterReference", "Tier") in causes, change
+        return f"Setting: Modify, Replacement={change['ResourceChange']['Replacement']}, caused by Tier"
 
     def events_pages():
         cfn.delete_stack(StackName="boto3-cs")

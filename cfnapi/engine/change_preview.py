@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from cfnapi.engine.change_attribution import (
+    attribute_static_changes,
+    previous_expressions_of,
+    touch_nested_stacks,
+)
 from cfnapi.engine.definition import StackDefinition
 from cfnapi.engine.plan import (
     Action,
@@ -18,6 +23,8 @@ from cfnapi.engine.plan import (
     PropertyChange,
     ResourceChange,
     ResourceSnapshot,
+    dynamic_details,
+    dynamic_modify,
     plan_update,
 )
 from cfnapi.engine.records import ResourceRecord
@@ -67,22 +74,38 @@ def preview_update(runtime: EngineRuntime, stack: StackRow, definition: StackDef
             props, metadata = (current[lid].properties, current[lid].metadata) if lid in current else ({}, None)
         desired[lid] = ResourceSnapshot(decl.type, props, metadata=metadata)
     registry = runtime.registry
+
+    def behaviour_of(type_name: str, prop: str):
+        return registry.class_for(type_name).update_behaviour(prop)
+
+    causes = _property_causes(definition)
     plan = plan_update(
         current,
         desired,
-        lambda type_name, prop: registry.class_for(type_name).update_behaviour(prop),
+        behaviour_of,
         {lid: decl.dependencies for lid, decl in definition.resources.items()},
+        causes,
     )
     changes = dict(plan.changes)
     for lid, cause in unknown.items():
         change = changes[lid]
         if change.action is not Action.KEEP or lid not in current:
             continue
-        detail = PropertyChange("", "Properties", "Conditionally", "ResourceReference", cause, evaluation="Dynamic")
-        changes[lid] = ResourceChange(
-            lid, Action.UPDATE, change.resource_type, change.physical_id, "Conditional", ("Properties",), (detail,)
-        )
-    return Plan(changes)
+        details = dynamic_details(change.resource_type, causes[lid], {cause}, behaviour_of) if causes else ()
+        if not details:
+            details = (PropertyChange("", "Properties", "Conditionally", "ResourceReference", cause,
+                                      evaluation="Dynamic"),)
+        changes[lid] = dynamic_modify(change, details)
+    previous = previous_expressions_of(runtime.compiler, stack.template_body, dict(stack.parameters or {}))
+    plan = attribute_static_changes(Plan(changes), definition, dict(stack.parameters or {}), previous)
+    return touch_nested_stacks(plan)
+
+
+def _property_causes(definition: StackDefinition) -> dict[str, dict] | None:
+    """Per resource and property, what its expression refers to (template-backed definitions only)."""
+    if not hasattr(definition, "property_causes"):
+        return None
+    return {lid: definition.property_causes(lid) for lid in definition.resources}
 
 
 def preview_properties(runtime: EngineRuntime, stack: StackRow, definition: StackDefinition,

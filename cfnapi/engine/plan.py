@@ -54,7 +54,8 @@ class PropertyChange:
     name: str
     attribute: str  # "Properties" or "Tags" (change set Target.Attribute)
     requires_recreation: str  # Never | Always | Conditionally
-    change_source: str = "DirectModification"  # or ResourceReference
+    # DirectModification | ParameterReference | ResourceReference | ResourceAttribute | Automatic
+    change_source: str = "DirectModification"
     causing_entity: str | None = None
     evaluation: str = "Static"
 
@@ -75,6 +76,8 @@ class ResourceChange:
 
 
 BehaviourOf = Callable[[str, str], UpdateBehaviour]  # (type name, property name) -> behaviour
+# logical id -> property name -> the (ChangeSource, CausingEntity) pairs its expression refers to
+PropertyCauses = Mapping[str, Mapping[str, tuple[tuple[str, str], ...]]]
 
 
 def diff_properties(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -144,11 +147,13 @@ def plan_update(
     desired: Mapping[str, ResourceSnapshot],
     behaviour_of: BehaviourOf,
     dependencies: Mapping[str, frozenset[str]] | None = None,
+    property_causes: PropertyCauses | None = None,
 ) -> Plan:
     """Diff the whole stack. ``dependencies`` (desired logical id -> the ids it
     references) lets a resource that is otherwise unchanged but references a
     replaced one be reported as AWS does: Modify, Replacement Conditional,
-    a dynamic detail caused by the reference."""
+    a dynamic detail caused by the reference. With ``property_causes`` that
+    detail names the property and says whether a Ref or a Fn::GetAtt caused it."""
     changes = {
         lid: diff_resource(lid, current.get(lid), snapshot, behaviour_of) for lid, snapshot in desired.items()
     }
@@ -159,19 +164,59 @@ def plan_update(
     replaced = {lid for lid, c in changes.items() if c.action is Action.REPLACE}
     for lid, deps in (dependencies or {}).items():
         change = changes.get(lid)
-        causes = sorted(deps & replaced)
-        if change is None or change.action is not Action.KEEP or not causes:
+        if change is None or change.action is not Action.KEEP or not deps & replaced:
             continue
-        details = tuple(
-            PropertyChange(
-                "", "Properties", "Conditionally", "ResourceReference", cause, evaluation="Dynamic"
-            )
-            for cause in causes
-        )
-        changes[lid] = ResourceChange(
-            lid, Action.UPDATE, change.resource_type, change.physical_id, "Conditional", ("Properties",), details
-        )
+        if property_causes is not None and lid in property_causes:
+            details = dynamic_details(change.resource_type, property_causes[lid], replaced, behaviour_of)
+        else:
+            details = tuple(_unnamed_dynamic_detail(cause) for cause in sorted(deps & replaced))
+        if details:
+            changes[lid] = dynamic_modify(change, details)
     return Plan(changes)
+
+
+def dynamic_details(
+    resource_type: str,
+    causes_by_property: Mapping[str, tuple[tuple[str, str], ...]],
+    unknown_resources: set[str] | frozenset[str],
+    behaviour_of: BehaviourOf,
+) -> tuple[PropertyChange, ...]:
+    """One Dynamic detail per (property, Ref or GetAtt) that names a resource whose
+    value the update may change (replaced, or not created yet)."""
+    details = []
+    for name, causes in causes_by_property.items():
+        for source, entity in causes:
+            if entity.split(".", 1)[0] in unknown_resources and source != "ParameterReference":
+                details.append(PropertyChange(
+                    name,
+                    "Tags" if name == "Tags" else "Properties",
+                    _REQUIRES_RECREATION[behaviour_of(resource_type, name)],
+                    source,
+                    entity,
+                    evaluation="Dynamic",
+                ))
+    return tuple(details)
+
+
+def _unnamed_dynamic_detail(cause: str) -> PropertyChange:
+    return PropertyChange("", "Properties", "Conditionally", "ResourceReference", cause, evaluation="Dynamic")
+
+
+def dynamic_modify(change: ResourceChange, details: tuple[PropertyChange, ...]) -> ResourceChange:
+    """An otherwise unchanged resource whose properties may change once the update runs:
+    Modify; Replacement Conditional if one of them would recreate it (whether the value
+    really changes is known only then), False if all of them update in place."""
+    scope = tuple(dict.fromkeys(d.attribute for d in details))
+    in_place = all(d.requires_recreation == "Never" for d in details)
+    return ResourceChange(
+        change.logical_id,
+        Action.UPDATE,
+        change.resource_type,
+        change.physical_id,
+        "False" if in_place else "Conditional",
+        scope,
+        details,
+    )
 
 
 def change_set_changes(plan: Plan) -> list[dict[str, Any]]:
@@ -197,7 +242,7 @@ def change_set_changes(plan: Plan) -> list[dict[str, Any]]:
 
 def _detail(detail: PropertyChange) -> dict[str, Any]:
     target: dict[str, Any] = {"Attribute": detail.attribute, "RequiresRecreation": detail.requires_recreation}
-    if detail.name:
+    if detail.name and detail.attribute != "Tags":  # AWS names properties, not the Tags attribute
         target["Name"] = detail.name
     out: dict[str, Any] = {
         "Target": target,

@@ -30,6 +30,7 @@ from cfnapi.template import (
     resolve_outputs,
     resolve_parameters,
 )
+from cfnapi.template.change_sources import CausingEntity, causing_entities
 from cfnapi.template.dynamic_references import resolve_dynamic_references
 from cfnapi.template.expr import iter_intrinsics
 from cfnapi.template.functions import ImportValue
@@ -104,6 +105,19 @@ class TemplateDefinition:
     def resolve_properties(self, logical_id: str, env) -> dict[str, Any]:
         resolved = resolve(self._active[logical_id].properties, env, self.params, self.conditions, self.identity)
         return resolve_dynamic_references(resolved, self.ssm) if isinstance(resolved, dict) else {}
+
+    def property_expressions(self, logical_id: str) -> dict[str, Any]:
+        """The resource's top-level properties as written (parsed, unresolved)."""
+        properties = self._active[logical_id].properties
+        return dict(properties) if isinstance(properties, dict) else {}
+
+    def property_causes(self, logical_id: str) -> dict[str, tuple[CausingEntity, ...]]:
+        """Per top-level property, the parameters, resources and attributes it refers to."""
+        parameters, resources = self.template.parameters, self._active
+        return {
+            name: causing_entities(expr, parameters, resources)
+            for name, expr in self.property_expressions(logical_id).items()
+        }
 
     def resolve_metadata(self, logical_id: str, env) -> Any:
         metadata = self._active[logical_id].metadata

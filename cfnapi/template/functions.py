@@ -166,7 +166,7 @@ class Sub(Intrinsic):
     def arguments(self) -> tuple[Expr, ...]:
         return tuple((self.variables or {}).values())
 
-    def _free_variables(self) -> list[SubVariable]:
+    def free_variables(self) -> list[SubVariable]:
         local = self.variables or {}
         return [
             part for part in self.parts
@@ -174,7 +174,7 @@ class Sub(Intrinsic):
         ]
 
     def validate(self, scope: Scope) -> None:
-        for variable in self._free_variables():
+        for variable in self.free_variables():
             if variable.attribute is None:
                 scope.check_ref(variable.name)
             elif variable.name not in scope.resources:
@@ -188,7 +188,7 @@ class Sub(Intrinsic):
                 )
 
     def own_references(self) -> frozenset[str]:
-        return frozenset(variable.name for variable in self._free_variables())
+        return frozenset(variable.name for variable in self.free_variables())
 
     def resolve(self, ctx: ResolveContext) -> str:
         local = self.variables or {}

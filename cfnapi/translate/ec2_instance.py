@@ -202,7 +202,8 @@ class Instance(ResourceType):
         PropertySpec("ImageId", update="replace"),
         PropertySpec("LaunchTemplate", "Json", update="replace"),
         # AWS stops, modifies and starts the instance; Nova resizes and the engine confirms.
-        PropertySpec("InstanceType"),
+        # "Conditional" as AWS's change sets say it (an instance-store instance is replaced).
+        PropertySpec("InstanceType", update="conditional"),
         PropertySpec("KeyName", update="replace"),
         PropertySpec("SecurityGroups", "List", update="replace"),
         PropertySpec("SecurityGroupIds", "List"),

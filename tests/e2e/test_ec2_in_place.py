@@ -175,8 +175,12 @@ def test_user_data_change_keeps_the_instance_and_its_change_set_says_no_replacem
     [change] = cfn.describe_change_set(StackName="script", ChangeSetName="peek")["Changes"]
     assert change["ResourceChange"]["Action"] == "Modify"
     assert change["ResourceChange"]["Replacement"] == "False"
-    assert [(d["Target"]["Name"], d["Target"]["RequiresRecreation"]) for d in change["ResourceChange"]["Details"]] \
-        == [("UserData", "Never")]
+    # AWS's pair for a parameter's new value: a Dynamic DirectModification, a Static ParameterReference.
+    assert [(d["Target"]["Name"], d["Target"]["RequiresRecreation"], d["Evaluation"], d["ChangeSource"],
+             d.get("CausingEntity")) for d in change["ResourceChange"]["Details"]] == [
+        ("UserData", "Never", "Dynamic", "DirectModification", None),
+        ("UserData", "Never", "Static", "ParameterReference", "Script"),
+    ]
     cfn.execute_change_set(StackName="script", ChangeSetName="peek")
     wait(cfn, "script", "stack_update_complete")
     assert physical_id(cfn, "script", "Server") == first and outputs(cfn, "script")["Ip"] == ip
@@ -281,3 +285,68 @@ def test_tags_change_in_place_on_every_ec2_type_that_carries_them(cfn, server):
     expected = {logical_id: ["Owner=bob"] for logical_id in TAGGED_IDS}
     assert _tags_seen(server, ids) == {**expected, "Server": ["Name=web", "Owner=bob"]}
     delete_and_check_seed(cfn, server, "tagged", seed)
+
+
+NETWORKED = """
+Parameters:
+  Image: {Type: String, Default: cirros-0.6.2-x86_64-disk}
+  Size: {Type: String, Default: t2.micro}
+Resources:
+  Net: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.7.0.0/16}}
+  Sub: {Type: AWS::EC2::Subnet, Properties: {VpcId: !Ref Net, CidrBlock: 10.7.1.0/24}}
+  Server:
+    Type: AWS::EC2::Instance
+    Properties: {ImageId: !Ref Image, InstanceType: !Ref Size, SubnetId: !Ref Sub}
+"""
+
+
+def change_set(cfn, stack, name, **request):
+    cfn.create_change_set(StackName=stack, ChangeSetName=name, **request)
+    cfn.get_waiter("change_set_create_complete").wait(StackName=stack, ChangeSetName=name,
+                                                      WaiterConfig={"Delay": 0.25, "MaxAttempts": 240})
+    changes = cfn.describe_change_set(StackName=stack, ChangeSetName=name)["Changes"]
+    return {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in changes}
+
+
+def details(change):
+    return [(d["Target"].get("Name"), d["Target"]["RequiresRecreation"], d["Evaluation"], d["ChangeSource"],
+             d.get("CausingEntity")) for d in change["Details"]]
+
+
+def test_change_sets_say_true_for_create_only_changes_and_conditional_where_aws_does(cfn, server):
+    seed = sim_inventory(server)
+    cfn.create_stack(StackName="repl", TemplateBody=NETWORKED)
+    wait(cfn, "repl", "stack_create_complete")
+    server_id, subnet_id = physical_id(cfn, "repl", "Server"), physical_id(cfn, "repl", "Sub")
+
+    # The subnet's CidrBlock is create-only: the subnet is replaced, and the instance whose
+    # create-only SubnetId names it may be (AWS: Conditional, evaluated when the update runs).
+    moved = change_set(cfn, "repl", "cidr", TemplateBody=NETWORKED.replace("10.7.1.0/24", "10.7.2.0/24"))
+    assert set(moved) == {"Sub", "Server"}
+    assert (moved["Sub"]["Action"], moved["Sub"]["Replacement"]) == ("Modify", "True")
+    assert moved["Sub"]["PhysicalResourceId"] == subnet_id
+    assert details(moved["Sub"]) == [("CidrBlock", "Always", "Static", "DirectModification", None)]
+    assert (moved["Server"]["Action"], moved["Server"]["Replacement"]) == ("Modify", "Conditional")
+    assert details(moved["Server"]) == [("SubnetId", "Always", "Dynamic", "ResourceReference", "Sub")]
+
+    # InstanceType: Conditionally (AWS's own change-set example), named by the parameter that changed it.
+    resized = change_set(cfn, "repl", "size", UsePreviousTemplate=True, Parameters=[
+        {"ParameterKey": "Image", "UsePreviousValue": True}, {"ParameterKey": "Size", "ParameterValue": "t2.small"}])
+    assert set(resized) == {"Server"} and resized["Server"]["Replacement"] == "Conditional"
+    assert details(resized["Server"]) == [
+        ("InstanceType", "Conditionally", "Dynamic", "DirectModification", None),
+        ("InstanceType", "Conditionally", "Static", "ParameterReference", "Size"),
+    ]
+
+    # ImageId is create-only: True, Always; executing it really replaces the instance.
+    reimaged = change_set(cfn, "repl", "image", UsePreviousTemplate=True, Parameters=[
+        {"ParameterKey": "Image", "ParameterValue": "ubuntu-22.04"}, {"ParameterKey": "Size", "UsePreviousValue": True}])
+    assert set(reimaged) == {"Server"} and reimaged["Server"]["Replacement"] == "True"
+    assert [(name, recreation) for name, recreation, *_ in details(reimaged["Server"])] == \
+        [("ImageId", "Always"), ("ImageId", "Always")]
+    assert details(reimaged["Server"])[1][3:] == ("ParameterReference", "Image")
+    cfn.execute_change_set(StackName="repl", ChangeSetName="image")
+    wait(cfn, "repl", "stack_update_complete")
+    assert physical_id(cfn, "repl", "Server") != server_id
+    assert physical_id(cfn, "repl", "Sub") == subnet_id
+    delete_and_check_seed(cfn, server, "repl", seed)

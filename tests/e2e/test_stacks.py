@@ -119,3 +119,77 @@ def test_signal_resource_only_while_the_resource_waits_for_it(server):
         f"Stack {stack_id} is in CREATE_COMPLETE state and cannot be signaled")
     cfn.delete_stack(StackName="signalled")
     cfn.get_waiter("stack_delete_complete").wait(StackName="signalled", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+
+COUNTED_WAIT = json.dumps({
+    "Parameters": {"Timeout": {"Type": "String", "Default": "300"}},
+    "Resources": {
+        "Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"},
+        "Wait": {"Type": "AWS::CloudFormation::WaitCondition",
+                 "Properties": {"Handle": {"Ref": "Handle"}, "Timeout": {"Ref": "Timeout"}, "Count": "2"}},
+    },
+    "Outputs": {"Data": {"Value": {"Fn::GetAtt": ["Wait", "Data"]}}},
+})
+
+
+def _status(cfn, stack_name):
+    return cfn.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"]
+
+
+def _reasons(cfn, stack_name, logical_id):
+    return [e.get("ResourceStatusReason") for e in cfn.describe_stack_events(StackName=stack_name)["StackEvents"]
+            if e["LogicalResourceId"] == logical_id]
+
+
+def test_a_wait_condition_with_count_two_waits_for_the_second_signal(server):
+    cfn = client("cloudformation", server.endpoint)
+    cfn.create_stack(StackName="counted", TemplateBody=COUNTED_WAIT)
+    url = handle_url(cfn, "counted")
+    assert curl_signal(url, "SUCCESS", "first", "a").stdout == "200"
+    assert curl_signal(url, "SUCCESS", "first", "a again").stdout == "200"  # the same UniqueId counts once
+    time.sleep(2)  # the engine polls the condition far more often than this
+    assert _status(cfn, "counted") == "CREATE_IN_PROGRESS"
+    assert curl_signal(url, "SUCCESS", "second", "b").stdout == "200"
+    cfn.get_waiter("stack_create_complete").wait(StackName="counted", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    [stack] = cfn.describe_stacks(StackName="counted")["Stacks"]
+    assert set(json.loads(stack["Outputs"][0]["OutputValue"])) == {"first", "second"}
+    cfn.delete_stack(StackName="counted")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="counted", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+
+def test_a_wait_condition_times_out_with_awss_reason_and_rolls_back(server):
+    cfn = client("cloudformation", server.endpoint)
+    cfn.create_stack(StackName="timing-out", TemplateBody=COUNTED_WAIT,
+                     Parameters=[{"ParameterKey": "Timeout", "ParameterValue": "1"}])
+    with pytest.raises(Exception):
+        cfn.get_waiter("stack_create_complete").wait(StackName="timing-out",
+                                                     WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    assert _status(cfn, "timing-out") == "ROLLBACK_COMPLETE"
+    assert "WaitCondition timed out. Received 0 conditions when expecting 2" in _reasons(cfn, "timing-out", "Wait")
+    left = cfn.describe_stack_resources(StackName="timing-out")["StackResources"]
+    assert {r["ResourceStatus"] for r in left} <= {"DELETE_COMPLETE"}, left  # the rollback deleted the handle
+    cfn.delete_stack(StackName="timing-out")
+
+
+def test_a_failure_signal_through_signal_resource_fails_the_resource_and_rolls_back(server):
+    cfn = client("cloudformation", server.endpoint)
+    cfn.create_stack(StackName="refused", TemplateBody=SIGNALLED_INSTANCE)
+    for _ in range(300):  # bounded: until the instance waits for its signal
+        try:
+            cfn.signal_resource(StackName="refused", LogicalResourceId="Server", UniqueId="i-bad", Status="FAILURE")
+            break
+        except ClientError as error:
+            message = error.response["Error"]["Message"]  # not created, or not waiting yet
+            assert "cannot be signaled" in message or message == "Resource Server does not exist for stack refused"
+            time.sleep(0.1)
+    else:
+        raise AssertionError("the instance never waited for its signal")
+    with pytest.raises(Exception):
+        cfn.get_waiter("stack_create_complete").wait(StackName="refused", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    assert _status(cfn, "refused") == "ROLLBACK_COMPLETE"
+    reasons = _reasons(cfn, "refused", "Server")
+    assert "Received FAILURE signal with UniqueId i-bad" in reasons
+    assert "The following resource(s) failed to create: [Server]. Rollback requested by user." in \
+        _reasons(cfn, "refused", "refused")
+    cfn.delete_stack(StackName="refused")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="refused", WaiterConfig={"Delay": 1, "MaxAttempts": 60})

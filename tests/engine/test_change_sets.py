@@ -130,10 +130,103 @@ def test_update_change_set_describes_replacement_and_references(cfn):
                for c in cfn.call("describe_change_set", ChangeSetName="r1", StackName="rep")["Changes"]}
     assert changes["Base"]["Action"] == "Modify" and changes["Base"]["Replacement"] == "True"
     assert changes["Base"]["PhysicalResourceId"] == cfn.cloud.existing()["Base"]
-    assert changes["Top"]["Replacement"] == "Conditional"
-    assert changes["Top"]["Details"][0]["CausingEntity"] == "Base"
+    # Top's Inputs (updated in place) takes Base's new id: a Dynamic detail, no replacement.
+    assert changes["Top"]["Replacement"] == "False"
+    assert changes["Top"]["Details"] == [{
+        "Target": {"Attribute": "Properties", "Name": "Inputs", "RequiresRecreation": "Never"},
+        "Evaluation": "Dynamic",
+        "ChangeSource": "ResourceReference",
+        "CausingEntity": "Base",
+    }]
     # Describing changed nothing.
     assert cfn.status("rep") == "CREATE_COMPLETE"
+
+
+ATTRIBUTE_TEMPLATE = """
+Parameters:
+  Size:
+    Type: String
+    Default: small
+  Colour:
+    Type: String
+    Default: red
+Resources:
+  Base:
+    Type: Test::Engine::Sleeper
+    Properties:
+      ReplaceMe: !Ref Size
+  ByAttribute:
+    Type: Test::Engine::Sleeper
+    Properties:
+      ReplaceMe: !GetAtt Base.Arn
+  Painted:
+    Type: Test::Engine::Sleeper
+    Properties:
+      Value: !Sub "${Colour}-paint"
+      Tags: [{Key: colour, Value: !Ref Colour}]
+"""
+
+
+def _changes_of(cfn, stack, name, **request):
+    cfn.call("create_change_set", StackName=stack, ChangeSetName=name, **request)
+    cfn.runtime.wait_for_background()
+    described = cfn.call("describe_change_set", ChangeSetName=name, StackName=stack)
+    assert described["Status"] == "CREATE_COMPLETE", described.get("StatusReason")
+    return {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in described["Changes"]}
+
+
+def test_change_set_details_name_the_parameter_and_the_attribute_that_cause_them(cfn):
+    cfn.call("create_stack", StackName="why", TemplateBody=ATTRIBUTE_TEMPLATE)
+    cfn.worker.run_until_idle()
+    changes = _changes_of(cfn, "why", "params", UsePreviousTemplate=True, Parameters=[
+        {"ParameterKey": "Size", "ParameterValue": "large"},
+        {"ParameterKey": "Colour", "ParameterValue": "blue"},
+    ])
+    # A parameter's new value: AWS's pair of a Dynamic DirectModification and a Static
+    # ParameterReference naming the parameter (its "Modifying an input parameter" example).
+    assert changes["Base"]["Replacement"] == "True"
+    assert changes["Base"]["Details"] == [
+        {"Target": {"Attribute": "Properties", "Name": "ReplaceMe", "RequiresRecreation": "Always"},
+         "Evaluation": "Dynamic", "ChangeSource": "DirectModification"},
+        {"Target": {"Attribute": "Properties", "Name": "ReplaceMe", "RequiresRecreation": "Always"},
+         "Evaluation": "Static", "ChangeSource": "ParameterReference", "CausingEntity": "Size"},
+    ]
+    assert changes["Painted"]["Scope"] == ["Properties", "Tags"]
+    assert [(d["Target"]["Attribute"], d["Target"].get("Name"), d["Evaluation"], d["ChangeSource"],
+             d.get("CausingEntity")) for d in changes["Painted"]["Details"]] == [
+        ("Properties", "Value", "Dynamic", "DirectModification", None),
+        ("Tags", None, "Dynamic", "DirectModification", None),
+        ("Properties", "Value", "Static", "ParameterReference", "Colour"),
+        ("Tags", None, "Static", "ParameterReference", "Colour"),
+    ]
+    # Fn::GetAtt of a replaced resource on a property that replaces: ResourceAttribute, Conditional.
+    assert changes["ByAttribute"]["Replacement"] == "Conditional"
+    assert changes["ByAttribute"]["Details"] == [{
+        "Target": {"Attribute": "Properties", "Name": "ReplaceMe", "RequiresRecreation": "Always"},
+        "Evaluation": "Dynamic",
+        "ChangeSource": "ResourceAttribute",
+        "CausingEntity": "Base.Arn",
+    }]
+
+
+def test_a_template_edit_is_a_static_direct_modification_even_beside_a_parameter(cfn):
+    cfn.call("create_stack", StackName="edit", TemplateBody=ATTRIBUTE_TEMPLATE)
+    cfn.worker.run_until_idle()
+    edited = ATTRIBUTE_TEMPLATE.replace('!Sub "${Colour}-paint"', '!Sub "${Colour}-varnish"')
+    changes = _changes_of(cfn, "edit", "edit", TemplateBody=edited)
+    assert set(changes) == {"Painted"}
+    assert changes["Painted"]["Details"] == [{
+        "Target": {"Attribute": "Properties", "Name": "Value", "RequiresRecreation": "Never"},
+        "Evaluation": "Static",
+        "ChangeSource": "DirectModification",
+    }]
+    both = _changes_of(cfn, "edit", "both", TemplateBody=edited,
+                       Parameters=[{"ParameterKey": "Colour", "ParameterValue": "green"}])
+    value_details = [d for d in both["Painted"]["Details"] if d["Target"].get("Name") == "Value"]
+    assert [(d["Evaluation"], d["ChangeSource"], d.get("CausingEntity")) for d in value_details] == [
+        ("Static", "DirectModification", None),
+        ("Static", "ParameterReference", "Colour"),
+    ]
 
 
 def test_executing_one_change_set_deletes_the_others(cfn):

@@ -597,3 +597,21 @@ def test_deleting_the_parent_deletes_the_child_a_nested_create_change_set_made(n
         with pytest.raises(ServiceError):
             nest.call("describe_change_set", ChangeSetName=gone)
     assert nest.cloud.existing() == {}
+
+
+def test_a_parent_change_set_modifies_an_untouched_nested_stack_automatically(nest):
+    resources = parent_resources(nest)
+    resources["Other"] = {"Type": SLEEPER, "Properties": {"Value": "a"}}
+    nest.create("parent", resources)
+    resources["Other"]["Properties"]["Value"] = "b"
+    root = nest.call("create_change_set", StackName="parent", ChangeSetName="auto",
+                     TemplateBody=json.dumps({"Resources": resources}))
+    nest.runtime.wait_for_background()
+    changes = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]
+               for c in nest.call("describe_change_set", ChangeSetName=root["Id"])["Changes"]}
+    # Only Other was edited; the child's template may have changed, so AWS updates it too.
+    assert set(changes) == {"Other", "Child"}
+    assert changes["Child"]["Action"] == "Modify" and changes["Child"]["Replacement"] == "False"
+    assert changes["Child"]["PhysicalResourceId"] == child_of(nest)
+    assert [d["ChangeSource"] for d in changes["Child"]["Details"]] == ["Automatic"]
+    assert changes["Other"]["Details"][0]["ChangeSource"] == "DirectModification"

@@ -299,3 +299,48 @@ def test_get_template_processed_without_transforms_is_the_original(cfn):
     create(cfn, "plain", {"A": sleeper()})
     assert cfn.call("get_template", StackName="plain", TemplateStage="Processed")["TemplateBody"] == body(
         {"A": sleeper()})
+
+
+def test_a_retried_create_stack_with_the_same_token_answers_with_the_same_stack(cfn):
+    template = body({"A": sleeper()})
+    first = cfn.call("create_stack", StackName="once", TemplateBody=template, ClientRequestToken="c-1")
+    # The client's retry (its first reply lost) is answered with the same stack, not AlreadyExists.
+    assert cfn.call("create_stack", StackName="once", TemplateBody=template, ClientRequestToken="c-1") == first
+    cfn.worker.run_until_idle()
+    assert cfn.call("create_stack", StackName="once", TemplateBody=template, ClientRequestToken="c-1") == first
+    with pytest.raises(ServiceError) as caught:  # another token is another request
+        cfn.call("create_stack", StackName="once", TemplateBody=template, ClientRequestToken="c-2")
+    assert caught.value.code == "AlreadyExistsException"
+    assert [s["StackId"] for s in cfn.call("list_stacks")["StackSummaries"]] == [first["StackId"]]
+    assert cfn.status("once") == "CREATE_COMPLETE" and len(cfn.cloud.existing()) == 1
+
+
+def test_stacks_exports_and_change_sets_page_past_the_first_page(cfn):
+    count = PAGE_SIZES["DescribeStacks"] + 3
+    assert PAGE_SIZES["ListStacks"] == PAGE_SIZES["ListExports"] == PAGE_SIZES["ListChangeSets"] == 100
+    for i in range(count):
+        cfn.call("create_stack", StackName=f"s{i:03}", TemplateBody=body(
+            {"H": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            {"Out": {"Value": f"v{i}", "Export": {"Name": f"export-{i:03}"}}}))
+    cfn.worker.run_until_idle()
+
+    first = cfn.call("describe_stacks")
+    assert len(first["Stacks"]) == 100 and "NextToken" in first
+    stacks, pages = all_pages(cfn, "describe_stacks", "Stacks")
+    assert pages == 2 and sorted(s["StackName"] for s in stacks) == [f"s{i:03}" for i in range(count)]
+
+    summaries, pages = all_pages(cfn, "list_stacks", "StackSummaries")
+    assert pages == 2 and len({s["StackId"] for s in summaries}) == count
+
+    assert len(cfn.call("list_exports")["Exports"]) == 100
+    exports, pages = all_pages(cfn, "list_exports", "Exports")
+    assert pages == 2 and sorted(e["Name"] for e in exports) == [f"export-{i:03}" for i in range(count)]
+
+    for i in range(count):
+        cfn.call("create_change_set", StackName="s000", ChangeSetName=f"cs{i:03}", TemplateBody=body(
+            {"H": {"Type": "AWS::CloudFormation::WaitConditionHandle"}, "G": sleeper(Value=str(i))},
+            {"Out": {"Value": "v0", "Export": {"Name": "export-000"}}}))
+    assert len(cfn.call("list_change_sets", StackName="s000")["Summaries"]) == 100
+    cfn.runtime.wait_for_background()
+    change_sets, pages = all_pages(cfn, "list_change_sets", "Summaries", StackName="s000")
+    assert pages == 2 and sorted(c["ChangeSetName"] for c in change_sets) == [f"cs{i:03}" for i in range(count)]

@@ -99,3 +99,31 @@ def test_change_set_changes_shape():
 def test_identical_stack_has_no_changes():
     current = {"A": snap(Value="a")}
     assert not plan_update(current, {"A": snap(Value="a")}, behaviour).has_changes
+
+
+def test_references_to_a_replaced_resource_are_reported_per_property_and_by_kind():
+    current = {"Base": snap(ReplaceMe="a"), "ByRef": snap(Value="pid-1"), "ByAtt": snap(ReplaceMe="arn")}
+    desired = {"Base": snap(ReplaceMe="b"), "ByRef": snap(Value="pid-1"), "ByAtt": snap(ReplaceMe="arn")}
+    causes = {
+        "Base": {"ReplaceMe": (("ParameterReference", "Size"),)},
+        "ByRef": {"Value": (("ResourceReference", "Base"),)},
+        "ByAtt": {"ReplaceMe": (("ResourceAttribute", "Base.Arn"),)},
+    }
+    deps = {"ByRef": frozenset({"Base"}), "ByAtt": frozenset({"Base"})}
+    plan = plan_update(current, desired, behaviour, deps, causes)
+    changes = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in change_set_changes(plan)}
+    assert changes["ByRef"]["Replacement"] == "False"  # an in-place property takes the new id
+    assert changes["ByRef"]["Details"] == [{
+        "Target": {"Attribute": "Properties", "Name": "Value", "RequiresRecreation": "Never"},
+        "Evaluation": "Dynamic", "ChangeSource": "ResourceReference", "CausingEntity": "Base",
+    }]
+    assert changes["ByAtt"]["Replacement"] == "Conditional"
+    assert changes["ByAtt"]["Details"][0]["ChangeSource"] == "ResourceAttribute"
+    assert changes["ByAtt"]["Details"][0]["CausingEntity"] == "Base.Arn"
+    assert changes["ByAtt"]["Details"][0]["Target"]["RequiresRecreation"] == "Always"
+
+
+def test_tags_target_has_no_name():
+    plan = plan_update({"R": snap(Tags=[1])}, {"R": snap(Tags=[2])}, behaviour)
+    (change,) = change_set_changes(plan)
+    assert change["ResourceChange"]["Details"][0]["Target"] == {"Attribute": "Tags", "RequiresRecreation": "Never"}

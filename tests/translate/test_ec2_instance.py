@@ -115,7 +115,8 @@ def test_update_behaviour_follows_aws(world):
     assert Instance.update_behaviour("ImageId") == "replace"
     assert Instance.update_behaviour("SubnetId") == "replace"
     assert Instance.update_behaviour("SecurityGroupIds") == "mutable"
-    assert Instance.update_behaviour("InstanceType") == "mutable"  # AWS: stop, modify, start
+    # AWS: stop, modify, start (in place here); its change sets say Conditionally (instance store is replaced)
+    assert Instance.update_behaviour("InstanceType") == "conditional"
     assert Instance.update_behaviour("Volumes") == "mutable"
     assert Instance.update_behaviour("Tags") == "mutable"
 
