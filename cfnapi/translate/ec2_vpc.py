@@ -109,6 +109,7 @@ class VPC(ResourceType):
         if vpc_router(cloud, network.id) is None:  # died before the router: start again whole
             gone_ok(cloud.delete_network, network.id)
             return None
+        vpc_default_group.complete_default_group(cloud, network.id)  # died after the router
         return network.id
 
     def delete(self, ctx, resource) -> None:

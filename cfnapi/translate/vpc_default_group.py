@@ -24,13 +24,29 @@ def create_default_group(cloud: CloudProvider, vpc_id: str) -> SecurityGroup:
     """The group and its ingress from itself (Neutron adds the allow-all egress)."""
     group = call(cloud.create_security_group, default_group_name(vpc_id), DESCRIPTION)
     try:
-        for ethertype in ("IPv4", "IPv6"):
-            call(cloud.create_security_group_rule, group.id, direction="ingress", ethertype=ethertype,
-                 remote_group_id=group.id)
+        _add_self_ingress(cloud, group, ("IPv4", "IPv6"))
     except Exception:
         gone_ok(cloud.delete_security_group, group.id)
         raise
     return group
+
+
+def complete_default_group(cloud: CloudProvider, vpc_id: str) -> None:
+    """For a VPC create resumed after its process died: make whatever of the default group
+    (the group, either of its ingress rules) the dead create had not made yet."""
+    group = find_default_group(cloud, vpc_id)
+    if group is None:
+        create_default_group(cloud, vpc_id)
+        return
+    have = {rule.ethertype for rule in group.rules
+            if rule.direction == "ingress" and rule.remote_group_id == group.id}
+    _add_self_ingress(cloud, group, [e for e in ("IPv4", "IPv6") if e not in have])
+
+
+def _add_self_ingress(cloud: CloudProvider, group: SecurityGroup, ethertypes) -> None:
+    for ethertype in ethertypes:
+        call(cloud.create_security_group_rule, group.id, direction="ingress", ethertype=ethertype,
+             remote_group_id=group.id)
 
 
 def find_default_group(cloud: CloudProvider, vpc_id: str) -> SecurityGroup | None:

@@ -275,11 +275,17 @@ def test_kill_9_between_each_create_call_and_saving_its_id_adopts_instead_of_lea
         config = load_config()
         db = Database(f"sqlite:///{data_dir / 'cfnapi.sqlite'}")
         try:
-            # A container's or keypair's physical id is its name (the sim's row id means nothing to a stack).
-            added = {kind: {e["name" if kind in ("containers", "keypairs") else "id"] for e in change["added"]}
-                     for kind, change in differences_from_seed(db, config).items()}
+            differences = differences_from_seed(db, config)
         finally:
             db.dispose()
+        # Each VPC owns one default security group of its own, named after it (made and deleted with it).
+        vpc_groups = {group["name"] for group in differences["security_groups"]["added"]
+                      if group["name"].startswith("vpc-default-sg-")}
+        assert vpc_groups == {f"vpc-default-sg-{vpc}" for vpc in owned["AWS::EC2::VPC"]}
+        # A container's or keypair's physical id is its name (the sim's row id means nothing to a stack).
+        added = {kind: {e["name" if kind in ("containers", "keypairs") else "id"] for e in change["added"]
+                        if e.get("name") not in vpc_groups}
+                 for kind, change in differences.items()}
         for kind, type_name in OWNED_KINDS.items():
             assert added.get(kind) == owned[type_name], kind  # nothing made twice
         assert len(added["floating_ips"]) == 1

@@ -141,6 +141,29 @@ def test_a_vpc_whose_create_died_before_its_router_is_removed_not_adopted(world)
     assert differences_from_seed(world.db, world.config) == {}
 
 
+@pytest.mark.parametrize("made", ["router", "router and group", "router, group and one rule"])
+def test_a_vpc_whose_create_died_after_its_router_gets_the_rest_of_its_default_group(world, made):
+    from cfnapi.translate import vpc_default_group
+
+    ctx = tokened(world, "Vpc")
+    network = world.cloud.create_network(physical_name(ctx), description="AWS VPC CidrBlock 10.9.0.0/16")
+    world.cloud.create_router(router_name(network.id))
+    name = vpc_default_group.default_group_name(network.id)
+    if made != "router":
+        group = world.cloud.create_security_group(name, vpc_default_group.DESCRIPTION)
+        if made.endswith("one rule"):
+            world.cloud.create_security_group_rule(group.id, direction="ingress", ethertype="IPv4",
+                                                   remote_group_id=group.id)
+
+    assert VPC().find_created(ctx, {"CidrBlock": "10.9.0.0/16"}) == network.id
+
+    groups = [g for g in world.cloud.list_security_groups() if g.name == name]
+    assert len(groups) == 1
+    self_ingress = sorted(r.ethertype for r in groups[0].rules
+                          if r.direction == "ingress" and r.remote_group_id == groups[0].id)
+    assert self_ingress == ["IPv4", "IPv6"]
+
+
 def test_a_subnet_whose_create_died_before_the_router_interface_is_removed(world):
     vpc = _vpc(world)
     ctx = tokened(world, "Sn")
