@@ -31,53 +31,16 @@ from pathlib import Path
 
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
-from botocore.awsrequest import AWSResponse  # noqa: E402
-from werkzeug.test import EnvironBuilder, run_wsgi_app  # noqa: E402
+from werkzeug.test import run_wsgi_app  # noqa: E402
 
 from cfnapi.config import Settings  # noqa: E402
 from cfnapi.server import build_runtime  # noqa: E402
-from cfnapi.testing.clients import client  # noqa: E402
+from cfnapi.testing.inprocess import inprocess_client  # noqa: E402
 from cfnapi.testing.server import TEST_ACCESS_KEY, TEST_SECRET_KEY  # noqa: E402
 
-ENDPOINT = "http://127.0.0.1:8000"
-
-
-class InProcess:
-    """Routes a boto3 client's prepared requests into the WSGI app; keeps the last one."""
-
-    def __init__(self, app):
-        self.app = app
-        self.last = None
-
-    def environ(self, request) -> dict:
-        url = request.url.split("?", 1)
-        builder = EnvironBuilder(path=url[0][len(ENDPOINT):] or "/", base_url=ENDPOINT, method=request.method,
-                                 query_string=url[1] if len(url) > 1 else None,
-                                 headers={k: (v.decode() if isinstance(v, bytes) else v)
-                                          for k, v in request.headers.items()},
-                                 data=request.body or b"")
-        return builder.get_environ()
-
-    def call(self, request) -> tuple[int, dict, bytes]:
-        app_iter, status, headers = run_wsgi_app(self.app, self.environ(request))
-        return int(status.split()[0]), dict(headers), b"".join(app_iter)
-
-    def before_send(self, request, **_):
-        self.last = request
-        status, headers, body = self.call(request)
-        return AWSResponse(request.url, status, headers, _Raw(body))
-
-
-class _Raw(io.BytesIO):
-    def stream(self, **_):
-        yield self.getvalue()
-
-
 def _client(app, protocol: str):
-    routed = InProcess(app)
-    cw = client("cloudwatch", ENDPOINT, protocol=protocol, access_key=TEST_ACCESS_KEY, secret_key=TEST_SECRET_KEY)
-    cw.meta.events.register("before-send", routed.before_send)
-    return cw, routed
+    return inprocess_client(app, "cloudwatch", protocol=protocol, access_key=TEST_ACCESS_KEY,
+                            secret_key=TEST_SECRET_KEY)
 
 
 def _week(cw, end: dt.datetime) -> None:

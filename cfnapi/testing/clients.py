@@ -37,16 +37,31 @@ def protocol_data_path(protocol: str) -> str:
     return str(root)
 
 
-def client(service: str, endpoint: str, *, protocol: str | None = None,
-           access_key: str = TEST_ACCESS_KEY, secret_key: str = TEST_SECRET_KEY, region: str = "us-east-1"):
+@cache
+def shared_session(protocol: str | None):
+    """One botocore session per protocol, for single-threaded tests that make many clients:
+    the session keeps the loaded models, so a client costs milliseconds, not a model load."""
+    return _session(protocol)
+
+
+def _session(protocol: str | None):
     session = botocore.session.get_session()
     if protocol is not None:
         session.set_config_variable("data_path", protocol_data_path(protocol))
-    return boto3.Session(botocore_session=session).client(
+    return session
+
+
+def client(service: str, endpoint: str, *, protocol: str | None = None,
+           access_key: str = TEST_ACCESS_KEY, secret_key: str = TEST_SECRET_KEY, region: str = "us-east-1",
+           validate: bool = True, session=None):
+    """A boto3 client; ``validate=False`` lets invalid params reach the server (to test its errors).
+    A fresh botocore session unless ``session`` is given (sessions are not shared across threads)."""
+    return boto3.Session(botocore_session=session or _session(protocol)).client(
         service,
         endpoint_url=endpoint,
         region_name=region,
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60),
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60,
+                      parameter_validation=validate),
     )
