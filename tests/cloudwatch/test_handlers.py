@@ -294,3 +294,26 @@ def test_get_metric_data_with_expressions(cw):
         "StartTime": start, "EndTime": start + timedelta(minutes=5), "MaxDatapoints": 3,
         "NextToken": paged["NextToken"], "MetricDataQueries": [{"Id": "err", "MetricStat": stat("Err")}]})
     assert rest["MetricDataResults"][0]["Values"] == [1.0, 0.0] and "NextToken" not in rest
+
+
+def test_periods_count_from_the_rounded_start_time(cw):
+    """AWS stamps datapoints StartTime + k * Period, StartTime rounded down to the minute."""
+    base = NOW.replace(minute=0, second=0)
+    for minute in range(0, 20):
+        put(cw, Value=float(minute), Timestamp=base + timedelta(minutes=minute))
+    start = base + timedelta(minutes=2, seconds=40)  # rounded to 09:02 → periods 09:02, 09:07, …
+    points = stats(cw, Period=300, StartTime=start, EndTime=base + timedelta(minutes=20))["Datapoints"]
+    assert [(p["Timestamp"] - base, p["Sum"]) for p in points] == [
+        (timedelta(minutes=2), 2 + 3 + 4 + 5 + 6), (timedelta(minutes=7), 7 + 8 + 9 + 10 + 11),
+        (timedelta(minutes=12), 12 + 13 + 14 + 15 + 16), (timedelta(minutes=17), 17 + 18 + 19)]
+    query = {"Id": "m", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "CPU",
+                                                  "Dimensions": [{"Name": "Host", "Value": "a"}]},
+                                       "Period": 300, "Stat": "Sum"}}
+    data = call(cw, "GetMetricData", {"StartTime": start, "EndTime": base + timedelta(minutes=20),
+                                      "ScanBy": "TimestampAscending", "MetricDataQueries": [
+                                          query, {"Id": "double", "Expression": "2 * m"}]})
+    by_id = {r["Id"]: r for r in data["MetricDataResults"]}
+    assert [t - base for t in by_id["m"]["Timestamps"]] == [timedelta(minutes=m) for m in (2, 7, 12, 17)]
+    assert by_id["m"]["Values"] == [20.0, 45.0, 70.0, 54.0]
+    assert by_id["double"]["Timestamps"] == by_id["m"]["Timestamps"]
+    assert by_id["double"]["Values"] == [40.0, 90.0, 140.0, 108.0]
