@@ -31,53 +31,16 @@ from pathlib import Path
 
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
-from botocore.awsrequest import AWSResponse  # noqa: E402
-from werkzeug.test import EnvironBuilder, run_wsgi_app  # noqa: E402
+from werkzeug.test import run_wsgi_app  # noqa: E402
 
 from cfnapi.config import Settings  # noqa: E402
 from cfnapi.server import build_runtime  # noqa: E402
-from cfnapi.testing.clients import client  # noqa: E402
+from cfnapi.testing.inprocess import inprocess_client  # noqa: E402
 from cfnapi.testing.server import TEST_ACCESS_KEY, TEST_SECRET_KEY  # noqa: E402
 
-ENDPOINT = "http://127.0.0.1:8000"
-
-
-class InProcess:
-    """Routes a boto3 client's prepared requests into the WSGI app; keeps the last one."""
-
-    def __init__(self, app):
-        self.app = app
-        self.last = None
-
-    def environ(self, request) -> dict:
-        url = request.url.split("?", 1)
-        builder = EnvironBuilder(path=url[0][len(ENDPOINT):] or "/", base_url=ENDPOINT, method=request.method,
-                                 query_string=url[1] if len(url) > 1 else None,
-                                 headers={k: (v.decode() if isinstance(v, bytes) else v)
-                                          for k, v in request.headers.items()},
-                                 data=request.body or b"")
-        return builder.get_environ()
-
-    def call(self, request) -> tuple[int, dict, bytes]:
-        app_iter, status, headers = run_wsgi_app(self.app, self.environ(request))
-        return int(status.split()[0]), dict(headers), b"".join(app_iter)
-
-    def before_send(self, request, **_):
-        self.last = request
-        status, headers, body = self.call(request)
-        return AWSResponse(request.url, status, headers, _Raw(body))
-
-
-class _Raw(io.BytesIO):
-    def stream(self, **_):
-        yield self.getvalue()
-
-
 def _client(app, protocol: str):
-    routed = InProcess(app)
-    cw = client("cloudwatch", ENDPOINT, protocol=protocol, access_key=TEST_ACCESS_KEY, secret_key=TEST_SECRET_KEY)
-    cw.meta.events.register("before-send", routed.before_send)
-    return cw, routed
+    return inprocess_client(app, "cloudwatch", protocol=protocol, access_key=TEST_ACCESS_KEY,
+                            secret_key=TEST_SECRET_KEY)
 
 
 def _week(cw, end: dt.datetime) -> None:
@@ -103,13 +66,15 @@ def _ingest(cw, call: int = 0) -> None:
          "Values": [float((call + m + v) % 97) for v in range(50)], "Unit": "Count"} for m in range(20)])
 
 
-def measure(what: str, protocol: str, repeats: int, profile: bool) -> dict:
+def measure(what: str, protocol: str, repeats: int, profile: bool, on_the_hour: bool = False) -> dict:
     os.environ["CFNAPI_ACCESS_KEY_ID"], os.environ["CFNAPI_SECRET_ACCESS_KEY"] = TEST_ACCESS_KEY, TEST_SECRET_KEY
     with tempfile.TemporaryDirectory(prefix="cfnapi-cpu-") as data_dir:
         runtime = build_runtime(Settings(data_dir=Path(data_dir), run_worker=False))
         try:
             cw, routed = _client(runtime.app, protocol)
             end = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+            if on_the_hour:  # periods then fall on hour rows; otherwise minute rows answer (AWS counts from StartTime)
+                end = end.replace(minute=0)
             if what == "query":
                 _week(cw, end)
                 _query(cw, end)
@@ -135,7 +100,7 @@ def measure(what: str, protocol: str, repeats: int, profile: bool) -> dict:
                 pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
                 print(out.getvalue(), file=sys.stderr)
             return {"what": what, "protocol": protocol, "repeats": repeats,
-                    "median_cpu_ms": statistics.median(cpu) * 1000, "min_cpu_ms": min(cpu) * 1000,
+                    "start_on_the_hour": end.minute == 0, "median_cpu_ms": statistics.median(cpu) * 1000, "min_cpu_ms": min(cpu) * 1000,
                     "load_average": os.getloadavg()[0]}
         finally:
             runtime.stop()
@@ -147,8 +112,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--protocol", default="json", choices=["json", "query", "smithy-rpc-v2-cbor"])
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--on-the-hour", action="store_true", help="week query's StartTime on a whole hour")
     args = parser.parse_args(argv)
-    print(json.dumps(measure(args.what, args.protocol, args.repeats, args.profile)), flush=True)
+    print(json.dumps(measure(args.what, args.protocol, args.repeats, args.profile, args.on_the_hour)), flush=True)
 
 
 if __name__ == "__main__":

@@ -49,8 +49,8 @@ class MetricQueryRunner:
             progressed = False
             for query in list(pending):
                 period = query.get("Period") or default_period or 60
-                lo = epoch(start) - epoch(start) % period
-                context = Context(list(range(lo, epoch(end), period)), series, metric_ids)
+                # ``start`` is the rounded StartTime: every series' periods count from it.
+                context = Context(list(range(epoch(start), epoch(end), period)), series, metric_ids)
                 try:
                     value = evaluate_expression(query["Expression"], context)
                 except ServiceError as err:

@@ -23,14 +23,41 @@ FINE_RESOLUTIONS = (MINUTE, FIVE_MINUTES)
 
 Span = tuple[int, int]  # [lo, hi) in epoch seconds
 
+# How far back a StartTime lies decides how AWS rounds it down (GetMetricStatistics and
+# GetMetricData docs): under 15 days to the minute, under 63 days to 5 minutes, else to the hour.
+_ROUNDING_BY_AGE = ((15 * 86400, MINUTE), (63 * 86400, FIVE_MINUTES))
+
+
+def rounded_start(start: int, period: int, now: int) -> int:
+    """StartTime as CloudWatch rounds it; datapoints are then stamped start + k * period.
+
+    Periods under a minute round to their own division of the minute (01:05:23 at 10 s is
+    01:05:20). Buckets are aligned to this rounded start, not to the epoch: a query from
+    12:07 with a one-hour period answers 12:07, 13:07, … as AWS does.
+    """
+    if period < MINUTE:
+        return start - start % period
+    unit = next((u for age, u in _ROUNDING_BY_AGE if now - start < age), HOUR)
+    return start - start % unit
+
+
+def bucket_of(timestamp: int, origin: int, period: int) -> int:
+    """The start of the period holding ``timestamp`` when periods begin at ``origin``."""
+    return timestamp - (timestamp - origin) % period
+
 
 def split_range(lo: int, hi: int, period: int) -> tuple[tuple[int, int, int] | None, list[Span]]:
-    """(coarse resolution and range or None, fine ranges read from minute and 5-minute rows)."""
+    """(coarse resolution and range or None, fine ranges read from minute and 5-minute rows).
+
+    ``lo`` is the rounded start, the origin of the periods. Hour rows answer only when every
+    period boundary is a whole hour (period and start both on the hour); otherwise an hour row
+    would straddle two periods, and minute rows are read instead.
+    """
     if period < MINUTE:
         return (HIGH_RESOLUTION, lo, hi), []
     lo -= lo % MINUTE
     inner_lo, inner_hi = -(-lo // HOUR) * HOUR, hi - hi % HOUR
-    if period % HOUR or inner_lo >= inner_hi:
+    if period % HOUR or lo % HOUR or inner_lo >= inner_hi:
         return None, [(lo, hi)]
     return (HOUR, inner_lo, inner_hi), [(lo, inner_lo), (inner_hi, hi)]
 
@@ -49,9 +76,14 @@ def range_parameters(metric_id: int, lo: int, hi: int, period: int) -> dict:
     coarse, fine = split_range(lo, hi, period)
     resolution, coarse_lo, coarse_hi = coarse or (HOUR, 0, 0)
     fine = (fine + [(0, 0), (0, 0)])[:2]
-    return {"metric_id": metric_id, "period": period, "coarse": resolution, "coarse_lo": coarse_lo,
+    return {"metric_id": metric_id, "period": period, "origin": lo, "coarse": resolution, "coarse_lo": coarse_lo,
             "coarse_hi": coarse_hi, "fine1_lo": fine[0][0], "fine1_hi": fine[0][1],
             "fine2_lo": fine[1][0], "fine2_hi": fine[1][1]}
+
+
+def period_bucket(period_start, period, origin):
+    """SQL for ``bucket_of``: rows at or after ``origin`` only, so integer division floors."""
+    return ((period_start - origin) // period) * period + origin
 
 
 class RangeStatements:
@@ -82,7 +114,6 @@ class RangeStatements:
         if with_sketches:
             return select(start, t.c.unit, t.c.sample_count, t.c.sum, t.c.minimum, t.c.maximum,
                           t.c.sketch).where(where)
-        period = bindparam("period", type_=BigInteger)
-        bucket = (start // period) * period
+        bucket = period_bucket(start, bindparam("period", type_=BigInteger), bindparam("origin", type_=BigInteger))
         return (select(bucket, t.c.unit, func.sum(t.c.sample_count), func.sum(t.c.sum), func.min(t.c.minimum),
                        func.max(t.c.maximum)).where(where).group_by(bucket, t.c.unit))

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from cfnapi.cloudwatch.models import Metric, MetricAggregate
 from cfnapi.cloudwatch.ranges import (
-    FIVE_MINUTES, HIGH_RESOLUTION, HOUR, MINUTE, RangeStatements, range_parameters, rows_for_range,
+    FIVE_MINUTES, HIGH_RESOLUTION, HOUR, MINUTE, RangeStatements, bucket_of, period_bucket, range_parameters,
+    rows_for_range,
 )
 from cfnapi.cloudwatch.row_keys import RowsByKey
 from cfnapi.cloudwatch.sketch import QuantileSketch
@@ -295,7 +296,7 @@ class MetricStore:
                 result[(from_epoch(int(b)), u)] = Aggregate(count, total, lo_v, hi_v, None)
             return result
         for period_start, u, count, total, lo_v, hi_v, sketch in rows:
-            key = (from_epoch(period_start - period_start % period), u)
+            key = (from_epoch(bucket_of(period_start, params["origin"], period)), u)
             agg = Aggregate(count, total, lo_v, hi_v, QuantileSketch.from_bytes(sketch))
             if key in result:
                 result[key].merge(agg)
@@ -307,7 +308,7 @@ class MetricStore:
                            unit: str | None) -> dict[int, dict[tuple[datetime, str], Aggregate]]:
         """SampleCount/Sum/Min/Max for many metrics in one grouped query (the evaluator's batch path)."""
         table = MetricAggregate.__table__
-        bucket = (table.c.period_start // period) * period
+        bucket = period_bucket(table.c.period_start, period, epoch(start))
         query = (
             select(table.c.metric_id, bucket, table.c.unit, func.sum(table.c.sample_count), func.sum(table.c.sum),
                    func.min(table.c.minimum), func.max(table.c.maximum))

@@ -29,9 +29,10 @@ from cfnapi.cloudwatch.ingest import (
 from cfnapi.cloudwatch.models import Alarm, AlarmHistory, Dashboard, ResourceTag
 from cfnapi.cloudwatch.pagination import decode_token, encode_token, page
 from cfnapi.cloudwatch.queries import MetricQueryRunner
+from cfnapi.cloudwatch.ranges import rounded_start
 from cfnapi.cloudwatch.statistics import percentile_of, validate_statistic
 from cfnapi.cloudwatch.store import MetricKey, MetricStore
-from cfnapi.cloudwatch.timeutil import as_utc, from_epoch
+from cfnapi.cloudwatch.timeutil import as_utc, epoch, from_epoch
 from cfnapi.cloudwatch.units import normalise_unit
 from cfnapi.db import Database
 from cfnapi.errors import ServiceError
@@ -96,6 +97,7 @@ class CloudWatchHandlers(ServiceHandlers):
         for name in extended:
             percentile_of(name)
         start, end, period = self._time_range(params)
+        start = self._rounded_start(start, period)
         unit = normalise_unit(params.get("Unit"))
         aggregates = self.metrics.statistics(ctx.account_id, ctx.region, key, start, end, period, unit,
                                              with_sketches=bool(extended))
@@ -130,6 +132,10 @@ class CloudWatchHandlers(ServiceHandlers):
                 "or decreasing the time range.")
         return start, end, period
 
+    def _rounded_start(self, start: datetime, period: int) -> datetime:
+        """StartTime rounded as AWS does; it is the origin every returned period is counted from."""
+        return from_epoch(rounded_start(epoch(start), period, epoch(self.clock())))
+
     def list_metrics(self, ctx: RequestContext, params: Params) -> Params:
         active = params.get("RecentlyActive")
         if active is not None and active != "PT3H":
@@ -160,6 +166,9 @@ class CloudWatchHandlers(ServiceHandlers):
         start, end = as_utc(params["StartTime"]), as_utc(params["EndTime"])
         if start >= end:
             raise ServiceError("ValidationError", "The parameter StartTime must be less than the parameter EndTime.")
+        periods = [q["MetricStat"]["Period"] for q in queries if q.get("MetricStat")]
+        periods += [q["Period"] for q in queries if q.get("Expression") and q.get("Period")]
+        start = self._rounded_start(start, min(periods, default=60))
         descending = params.get("ScanBy", "TimestampDescending") == "TimestampDescending"
         limit = params.get("MaxDatapoints") or MAX_GET_METRIC_DATA_POINTS
         with self.db.transaction() as session:

@@ -37,14 +37,26 @@ def protocol_data_path(protocol: str) -> str:
     return str(root)
 
 
-def client(service: str, endpoint: str, *, protocol: str | None = None,
-           access_key: str = TEST_ACCESS_KEY, secret_key: str = TEST_SECRET_KEY, region: str = "us-east-1",
-           parameter_validation: bool = True):
-    """A boto3 client of the test server; ``parameter_validation=False`` lets bad input reach the server."""
+@cache
+def shared_session(protocol: str | None):
+    """One botocore session per protocol, for single-threaded tests that make many clients:
+    the session keeps the loaded models, so a client costs milliseconds, not a model load."""
+    return _session(protocol)
+
+
+def _session(protocol: str | None):
     session = botocore.session.get_session()
     if protocol is not None:
         session.set_config_variable("data_path", protocol_data_path(protocol))
-    return boto3.Session(botocore_session=session).client(
+    return session
+
+
+def client(service: str, endpoint: str, *, protocol: str | None = None,
+           access_key: str = TEST_ACCESS_KEY, secret_key: str = TEST_SECRET_KEY, region: str = "us-east-1",
+           parameter_validation: bool = True, session=None):
+    """A boto3 client; ``parameter_validation=False`` lets bad input reach the server (to test its errors).
+    A fresh botocore session unless ``session`` is given (sessions are not shared across threads)."""
+    return boto3.Session(botocore_session=session or _session(protocol)).client(
         service,
         endpoint_url=endpoint,
         region_name=region,

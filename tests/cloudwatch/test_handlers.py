@@ -1,15 +1,19 @@
+"""CloudWatch operations as clients see them: every test runs once per wire protocol
+(query, JSON, CBOR), through botocore's serializers and parsers and the real WSGI app."""
+
 import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from cfnapi.errors import ServiceError
-from cfnapi.handlers.base import RequestContext
 from cfnapi.handlers.cloudwatch import CloudWatchHandlers
+from cfnapi.testing.clients import CLOUDWATCH_PROTOCOLS
+
+from .wire import Caller, WireCloudWatch
 
 NOW = datetime(2026, 11, 22, 10, 0, 30, tzinfo=timezone.utc)
-CTX = RequestContext("111111111111", "AKIA", "us-east-1", "req-1")
-OTHER = RequestContext("222222222222", "AKIB", "us-east-1", "req-2")
+CTX = Caller("111111111111", "AKIACWTESTCALLER0001", "cw-test-secret-one")
+OTHER = Caller("222222222222", "AKIACWTESTCALLER0002", "cw-test-secret-two")
 
 
 class RecordingDispatcher:
@@ -20,20 +24,18 @@ class RecordingDispatcher:
         self.transitions.append(transition)
 
 
-@pytest.fixture
-def cw(db):
+@pytest.fixture(params=CLOUDWATCH_PROTOCOLS)
+def cw(db, request):
     handlers = CloudWatchHandlers(db, None, dispatcher=RecordingDispatcher(), clock=lambda: NOW)
-    return handlers
+    return WireCloudWatch(handlers, request.param, (CTX, OTHER))
 
 
 def call(cw, op, params, ctx=CTX):
-    return cw.handler_for(op)(ctx, params)
+    return cw.call(op, params, ctx)
 
 
 def error_of(cw, op, params):
-    with pytest.raises(ServiceError) as err:
-        call(cw, op, params)
-    return err.value
+    return cw.error(op, params, CTX)
 
 
 def put(cw, name="CPU", values=None, ctx=CTX, **datum):
@@ -47,7 +49,7 @@ def stats(cw, name="CPU", ctx=CTX, **extra):
     params = {"Namespace": "App", "MetricName": name, "Dimensions": [{"Name": "Host", "Value": "a"}],
               "StartTime": NOW - timedelta(hours=1), "EndTime": NOW + timedelta(minutes=1), "Period": 60,
               "Statistics": ["SampleCount", "Sum", "Average", "Minimum", "Maximum"], **extra}
-    return cw.handler_for("GetMetricStatistics")(ctx, params)
+    return call(cw, "GetMetricStatistics", params, ctx)
 
 
 def test_put_forms_and_statistics(cw):
@@ -150,8 +152,9 @@ def test_list_metrics_filters_and_pagination(cw):
                        "Dimensions": [{"Name": "Dev", "Value": "sda"}, {"Name": "Host", "Value": "b"}]}]
     assert len(call(cw, "ListMetrics", {"Dimensions": [{"Name": "Dev"}]})["Metrics"]) == 2
     assert len(call(cw, "ListMetrics", {"RecentlyActive": "PT3H"})["Metrics"]) == 3
-    later = CloudWatchHandlers(cw.db, clock=lambda: NOW + timedelta(hours=4))
-    assert later.handler_for("ListMetrics")(CTX, {"RecentlyActive": "PT3H"})["Metrics"] == []
+    later = WireCloudWatch(CloudWatchHandlers(cw.handlers.db, clock=lambda: NOW + timedelta(hours=4)),
+                           cw.protocol, (CTX,))
+    assert call(later, "ListMetrics", {"RecentlyActive": "PT3H"})["Metrics"] == []
     call(cw, "PutMetricData", {"Namespace": "Many", "MetricData": [
         {"MetricName": f"m{i:03}", "Value": 1.0} for i in range(600)]})
     first = call(cw, "ListMetrics", {"Namespace": "Many"})
@@ -165,7 +168,7 @@ def alarm(name="HighCPU", **extra):
               "Dimensions": [{"Name": "Host", "Value": "a"}], "Period": 60, "EvaluationPeriods": 1,
               "Threshold": 80.0, "ComparisonOperator": "GreaterThanThreshold",
               "AlarmActions": ["http://127.0.0.1:9/hook"], **extra}
-    return params
+    return {name: value for name, value in params.items() if value is not None}  # None: leave it out
 
 
 def test_alarm_lifecycle(cw):
@@ -189,7 +192,7 @@ def test_alarm_lifecycle(cw):
 
     call(cw, "SetAlarmState", {"AlarmName": "HighCPU", "StateValue": "ALARM", "StateReason": "testing",
                                "StateReasonData": json.dumps({"x": 1})})
-    [transition] = cw.dispatcher.transitions
+    [transition] = cw.handlers.dispatcher.transitions
     assert (transition.old_state, transition.new_state, transition.actions) == \
         ("INSUFFICIENT_DATA", "ALARM", ("http://127.0.0.1:9/hook",))
     assert call(cw, "DescribeAlarms", {"StateValue": "ALARM"})["MetricAlarms"][0]["StateReasonData"] == '{"x": 1}'
@@ -203,7 +206,7 @@ def test_alarm_lifecycle(cw):
 
     call(cw, "DisableAlarmActions", {"AlarmNames": ["HighCPU"]})
     call(cw, "SetAlarmState", {"AlarmName": "HighCPU", "StateValue": "OK", "StateReason": "quiet"})
-    assert len(cw.dispatcher.transitions) == 1  # actions disabled: nothing handed to the dispatcher
+    assert len(cw.handlers.dispatcher.transitions) == 1  # actions disabled: nothing handed to the dispatcher
     assert call(cw, "DescribeAlarms", {"AlarmNames": ["HighCPU"]})["MetricAlarms"][0]["StateValue"] == "OK"
     call(cw, "EnableAlarmActions", {"AlarmNames": ["HighCPU"]})
     assert call(cw, "DescribeAlarms", {"AlarmNames": ["HighCPU"]})["MetricAlarms"][0]["ActionsEnabled"] is True
@@ -300,3 +303,26 @@ def test_get_metric_data_with_expressions(cw):
         "StartTime": start, "EndTime": start + timedelta(minutes=5), "MaxDatapoints": 3,
         "NextToken": paged["NextToken"], "MetricDataQueries": [{"Id": "err", "MetricStat": stat("Err")}]})
     assert rest["MetricDataResults"][0]["Values"] == [1.0, 0.0] and "NextToken" not in rest
+
+
+def test_periods_count_from_the_rounded_start_time(cw):
+    """AWS stamps datapoints StartTime + k * Period, StartTime rounded down to the minute."""
+    base = NOW.replace(minute=0, second=0)
+    for minute in range(0, 20):
+        put(cw, Value=float(minute), Timestamp=base + timedelta(minutes=minute))
+    start = base + timedelta(minutes=2, seconds=40)  # rounded to 09:02 → periods 09:02, 09:07, …
+    points = stats(cw, Period=300, StartTime=start, EndTime=base + timedelta(minutes=20))["Datapoints"]
+    assert [(p["Timestamp"] - base, p["Sum"]) for p in points] == [
+        (timedelta(minutes=2), 2 + 3 + 4 + 5 + 6), (timedelta(minutes=7), 7 + 8 + 9 + 10 + 11),
+        (timedelta(minutes=12), 12 + 13 + 14 + 15 + 16), (timedelta(minutes=17), 17 + 18 + 19)]
+    query = {"Id": "m", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "CPU",
+                                                  "Dimensions": [{"Name": "Host", "Value": "a"}]},
+                                       "Period": 300, "Stat": "Sum"}}
+    data = call(cw, "GetMetricData", {"StartTime": start, "EndTime": base + timedelta(minutes=20),
+                                      "ScanBy": "TimestampAscending", "MetricDataQueries": [
+                                          query, {"Id": "double", "Expression": "2 * m"}]})
+    by_id = {r["Id"]: r for r in data["MetricDataResults"]}
+    assert [t - base for t in by_id["m"]["Timestamps"]] == [timedelta(minutes=m) for m in (2, 7, 12, 17)]
+    assert by_id["m"]["Values"] == [20.0, 45.0, 70.0, 54.0]
+    assert by_id["double"]["Timestamps"] == by_id["m"]["Timestamps"]
+    assert by_id["double"]["Values"] == [40.0, 90.0, 140.0, 108.0]

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
+from cfnapi.cloudwatch.ranges import rounded_start
 from cfnapi.cloudwatch.sketch import DEFAULT_RELATIVE_ACCURACY
 from cfnapi.cloudwatch.statistics import Aggregate
 from cfnapi.cloudwatch.store import MetricKey, MetricStore, Sample, canonical_dimensions
@@ -21,8 +22,9 @@ def _ingest(store, values, offsets_s, high_resolution=False, batch=200, account=
         store.put(account, "r1", samples[i:i + batch], T0)
 
 
-def _check_against_numpy(result, values, offsets_s, period, percentiles=(50, 90, 99.9)):
-    buckets = (np.asarray(offsets_s) // period) * period
+def _check_against_numpy(result, values, offsets_s, period, percentiles=(50, 90, 99.9), origin=0):
+    """``origin``: the (rounded) StartTime, in seconds after T0; periods are counted from it, as AWS does."""
+    buckets = origin + ((np.asarray(offsets_s) - origin) // period) * period
     assert {int((ts - T0).total_seconds()) for ts, _ in result} == set(np.unique(buckets).tolist())
     for (ts, unit), agg in result.items():
         assert unit == "Milliseconds"
@@ -62,19 +64,36 @@ def test_high_resolution_statistics_match_numpy(db, period):
 
 
 @pytest.mark.parametrize("period", [3600, 7200])
-def test_whole_hour_periods_over_a_range_with_ragged_ends_match_numpy(db, period):
-    """Hour rows serve the whole hours inside the range, minute rows the ragged ends."""
+@pytest.mark.parametrize("lo", [3600, 1500, 1560 + 2 * 3600])
+def test_whole_hour_periods_over_a_range_with_ragged_ends_match_numpy(db, period, lo):
+    """From a start on the hour, hour rows serve the whole hours and minute rows the ragged end;
+    from 00:25 or 02:26 the periods start there (00:25, 01:25, …) and minute rows answer it all."""
     rng = np.random.default_rng(period + 7)
     offsets = rng.integers(0, 10 * 3600, 5000)
     values = rng.lognormal(3, 1, 5000)
     store = MetricStore(db)
     _ingest(store, values, offsets, batch=1000)
-    lo, hi = 1500, 9 * 3600 + 1260  # 00:25 to 09:21: partial first and last hours
+    hi = 9 * 3600 + 1260  # 09:21: a partial last period
     inside = (offsets >= lo) & (offsets < hi)
     for with_sketches in (False, True):
         result = store.statistics("111", "r1", KEY, T0 + timedelta(seconds=lo), T0 + timedelta(seconds=hi),
                                   period, with_sketches=with_sketches)
-        _check_against_numpy(result, values[inside], offsets[inside], period)
+        _check_against_numpy(result, values[inside], offsets[inside], period, origin=lo)
+
+
+@pytest.mark.parametrize("period", [60, 300, 900])
+def test_periods_count_from_an_unaligned_start_match_numpy(db, period):
+    rng = np.random.default_rng(period + 11)
+    offsets = rng.integers(0, 3 * 3600, 3000)
+    values = rng.lognormal(4, 1, 3000)
+    store = MetricStore(db)
+    _ingest(store, values, offsets)
+    lo, hi = 7 * 60, 3 * 3600  # 00:07: five-minute periods are 00:07, 00:12, …
+    inside = (offsets >= lo) & (offsets < hi)
+    for with_sketches in (False, True):
+        result = store.statistics("111", "r1", KEY, T0 + timedelta(seconds=lo), T0 + timedelta(seconds=hi),
+                                  period, with_sketches=with_sketches)
+        _check_against_numpy(result, values[inside], offsets[inside], period, origin=lo)
 
 
 def test_hour_rows_alone_answer_whole_hours(db):
@@ -86,6 +105,8 @@ def test_hour_rows_alone_answer_whole_hours(db):
     result = store.statistics("111", "r1", KEY, T0, T0 + timedelta(hours=2), 3600)
     assert {ts: (a.sample_count, a.sum) for (ts, _), a in result.items()} == {
         T0: (2, 3.0), T0 + timedelta(hours=1): (1, 4.0)}
+    # From 00:01 an hour row would straddle two periods: only minute rows may answer (here: none left).
+    assert store.statistics("111", "r1", KEY, T0 + timedelta(minutes=1), T0 + timedelta(hours=2), 3600) == {}
 
 
 def test_data_is_scoped_to_the_account(db):
@@ -124,3 +145,14 @@ def test_high_resolution_rows_expire_after_three_hours_but_minute_rows_stay(db):
     store.compact(T0 + timedelta(hours=4))
     assert store.statistics("111", "r1", KEY, T0, T0 + timedelta(minutes=1), 1) == {}
     assert store.statistics("111", "r1", KEY, T0, T0 + timedelta(minutes=1), 60)[(T0, "Milliseconds")].sum == 3.0
+
+
+@pytest.mark.parametrize("age,period,expected", [
+    (timedelta(days=1), 60, "12:32:00"), (timedelta(days=20), 300, "12:30:00"),
+    (timedelta(days=70), 3600, "12:00:00"), (timedelta(hours=1), 10, "12:32:30"),
+    (timedelta(hours=1), 5, "12:32:30"), (timedelta(hours=1), 1, "12:32:34"),
+])
+def test_start_time_is_rounded_as_the_aws_documentation_gives_it(age, period, expected):
+    start = datetime(2026, 11, 1, 12, 32, 34, tzinfo=timezone.utc)
+    rounded = rounded_start(int(start.timestamp()), period, int((start + age).timestamp()))
+    assert datetime.fromtimestamp(rounded, timezone.utc).strftime("%H:%M:%S") == expected
