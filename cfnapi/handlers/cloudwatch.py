@@ -88,8 +88,6 @@ class CloudWatchHandlers(ServiceHandlers):
         extended = params.get("ExtendedStatistics") or []
         if not statistics and not extended:
             raise missing("Must specify either Statistics or ExtendedStatistics.")
-        if statistics and extended:
-            raise combination("Must specify either Statistics or ExtendedStatistics, but not both.")
         if len(statistics) + len(extended) > 10:
             raise invalid("The collection Statistics and ExtendedStatistics together must not have more than 10 members.")
         for name in statistics:

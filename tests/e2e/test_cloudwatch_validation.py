@@ -71,17 +71,6 @@ def test_get_metric_data_normalises_old_unit_spellings_like_get_metric_statistic
 
 
 @pytest.mark.parametrize("protocol", CLOUDWATCH_PROTOCOLS)
-def test_get_metric_statistics_takes_statistics_or_extended_statistics_not_both(server, protocol):
-    cw = client("cloudwatch", server.endpoint, protocol=protocol)
-    now = datetime.now(timezone.utc)
-    code, message, status = error_of(cw.get_metric_statistics, Namespace="V/both", MetricName="Jobs",
-                                     StartTime=now - timedelta(hours=1), EndTime=now, Period=60,
-                                     Statistics=["Sum"], ExtendedStatistics=["p90"])
-    assert (code, status) == ("InvalidParameterCombination", 400)
-    assert message == "Must specify either Statistics or ExtendedStatistics, but not both."
-
-
-@pytest.mark.parametrize("protocol", CLOUDWATCH_PROTOCOLS)
 @pytest.mark.parametrize("bad", [{"HistoryItemType": "Everything"}, {"MaxRecords": 0}, {"MaxRecords": 101}])
 def test_describe_alarm_history_refuses_bad_filters(server, protocol, bad):
     cw = client("cloudwatch", server.endpoint, protocol=protocol, parameter_validation=False)
