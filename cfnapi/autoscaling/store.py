@@ -178,18 +178,16 @@ class AutoScalingStore:
     # -- the engine's and CloudWatch's tables ---------------------------------
     def resource_properties(self, account_id: str, type_name: str, physical_id: str) -> dict | None:
         """The applied properties of a LaunchConfiguration / LaunchTemplate resource of this account."""
-        with self.db.transaction() as session:
-            return session.scalar(
-                select(ResourceRow.properties).join(StackRow, StackRow.stack_id == ResourceRow.stack_id)
-                .where(StackRow.account_id == account_id, ResourceRow.type == type_name,
-                       ResourceRow.physical_id == physical_id, ResourceRow.role == "current")
-                .order_by(ResourceRow.id.desc()).limit(1))
+        return self._current_resource_column(ResourceRow.properties, account_id, type_name, physical_id)
 
     def resource_attributes(self, account_id: str, type_name: str, physical_id: str) -> dict | None:
         """The attributes cfnapi keeps for such a resource (a launch template's versions)."""
+        return self._current_resource_column(ResourceRow.attributes, account_id, type_name, physical_id)
+
+    def _current_resource_column(self, column, account_id: str, type_name: str, physical_id: str) -> dict | None:
         with self.db.transaction() as session:
             return session.scalar(
-                select(ResourceRow.attributes).join(StackRow, StackRow.stack_id == ResourceRow.stack_id)
+                select(column).join(StackRow, StackRow.stack_id == ResourceRow.stack_id)
                 .where(StackRow.account_id == account_id, ResourceRow.type == type_name,
                        ResourceRow.physical_id == physical_id, ResourceRow.role == "current")
                 .order_by(ResourceRow.id.desc()).limit(1))

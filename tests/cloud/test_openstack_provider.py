@@ -12,12 +12,7 @@ from cfnapi.cloud.errors import CloudError, ErrorKind, from_sdk_exception
 from cfnapi.cloud.openstack import OpenStackCloud
 from cfnapi.cloud.provider import AllocationPool, BlockDevice, FixedIp, NetworkRequest, Route, ServerRequest
 
-
-def http_error(cls, status, body):
-    response = requests.Response()
-    response.status_code = status
-    response._content = body.encode()
-    return cls(message="x", response=response, details=body)
+from .sdk_errors import http_error
 
 
 @pytest.fixture

@@ -30,12 +30,7 @@ from cfnapi.cloud.provider import (
     Router, RouterInterface, SecurityGroup, SecurityGroupRule, Subnet, Volume, VolumeAttachment, VolumeSnapshot,
 )
 
-
-def http_error(cls, status, body):
-    response = requests.Response()
-    response.status_code = status
-    response._content = body.encode()
-    return cls(message="x", response=response, details=body)
+from .sdk_errors import http_error
 
 
 @pytest.fixture
